@@ -1,0 +1,26 @@
+// The one shape every check has (blackbox_exporter's ProbeFn, with a reason):
+// a named function from a context to findings, run under its own deadline.
+import type { Finding } from "../../shared/finding.ts";
+import type { Fingerprinter } from "../../shared/fingerprint.ts";
+import type { Layer } from "../../shared/taxonomy.ts";
+import type { OpenClawWorld } from "../discovery/openclaw-world.ts";
+
+export interface CheckContext {
+  /** Aborted when the check's deadline passes. */
+  signal: AbortSignal;
+  world: OpenClawWorld;
+  fingerprint: Fingerprinter;
+  /**
+   * Shares one observation between checks of the same run (the gateway probe
+   * is used by several): the first caller computes it, the rest await it.
+   */
+  once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+export interface Check {
+  name: string;
+  layer: Layer;
+  /** Longest this check may take; a bad-token probe needs the gateway's auth delay. */
+  deadlineMs: number;
+  run(ctx: CheckContext): Promise<Finding[]>;
+}

@@ -1,0 +1,18 @@
+// A check run as a clawfleet.v1.Report.
+import { create } from "@bufbuild/protobuf";
+import { ReportSchema, type Report } from "../../shared/gen/clawfleet/v1/report_pb.ts";
+import { toWireFinding } from "../../shared/report-codec.ts";
+import type { CheckRun } from "../checks/run-checks.ts";
+
+export function wireReport(seq: bigint, run: CheckRun, host: { maySleep: boolean; lastWakeMs: number }): Report {
+  return create(ReportSchema, {
+    seq,
+    observedAtUnixMs: BigInt(run.startedAtMs),
+    verdict: run.verdict,
+    primaryIndex: run.primary ? run.findings.indexOf(run.primary) : -1,
+    findings: run.findings.map(toWireFinding),
+    durationMs: run.durationMs,
+    maySleep: host.maySleep,
+    lastWakeUnixMs: BigInt(host.lastWakeMs),
+  });
+}

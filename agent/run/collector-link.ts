@@ -1,0 +1,132 @@
+// The agent's side of AgentService.Connect: keeps one stream open, reconnects
+// with jittered exponential backoff, and resends every report the collector
+// has not acknowledged, in seq order.
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import { AgentService, ConnectRequestSchema, type ConnectRequest, type ConnectResponse } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
+import type { NodeIdentity, Report } from "../../shared/gen/clawfleet/v1/report_pb.ts";
+import { createClient, type MethodsOf, type ServiceClient } from "../../shared/grpc-adapter.ts";
+import type { Logger } from "../../shared/log.ts";
+
+
+export interface LinkOptions {
+  address: string;
+  identity: NodeIdentity;
+  log: Logger;
+  onWelcome?(fingerprintKey: Uint8Array, lastAckedSeq: bigint): void;
+  onCheckNow?(reason: string): void;
+  /** Most reports kept while the collector is away; the oldest go first. */
+  maxPending?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export class CollectorLink {
+  private readonly client: ServiceClient<MethodsOf<typeof AgentService>>;
+  private stream?: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  private welcomed = false;
+  private readonly pending = new Map<bigint, Report>();
+  private attempt = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly options: LinkOptions;
+
+  constructor(options: LinkOptions) {
+    this.options = options;
+    this.client = createClient(AgentService, options.address, grpc.credentials.createInsecure(), {
+      // Notice a dead collector as fast as it notices a dead agent.
+      "grpc.keepalive_time_ms": 10_000,
+      "grpc.keepalive_timeout_ms": 5000,
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.initial_reconnect_backoff_ms": 500,
+      "grpc.max_reconnect_backoff_ms": 10_000,
+    });
+  }
+
+  start(): void {
+    this.open();
+  }
+
+  /** Queues a report and sends it now if the stream is up. */
+  send(report: Report): void {
+    this.pending.set(report.seq, report);
+    const max = this.options.maxPending ?? 1000;
+    for (const seq of this.pending.keys()) {
+      if (this.pending.size <= max) break;
+      this.pending.delete(seq);
+    }
+    if (this.welcomed) this.write(report);
+  }
+
+  get connected(): boolean {
+    return this.welcomed;
+  }
+
+  get unacknowledged(): number {
+    return this.pending.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.stream?.cancel();
+    this.client.close();
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const stream = this.client.connect();
+    this.stream = stream;
+    stream.on("data", (message: ConnectResponse) => this.receive(message));
+    stream.on("error", (error: grpc.ServiceError) => {
+      if (this.stream !== stream) return;
+      if (error.code !== grpc.status.CANCELLED || !this.stopped) {
+        this.options.log.warn("collector stream failed", { collector: this.options.address, error: error.details || error.message });
+      }
+      this.reconnect(stream);
+    });
+    stream.on("end", () => this.reconnect(stream));
+    stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: this.options.identity, sentAtUnixMs: BigInt(Date.now()) } } }));
+  }
+
+  private receive(message: ConnectResponse): void {
+    switch (message.message.case) {
+      case "welcome": {
+        const { lastAckedSeq, fingerprintKey } = message.message.value;
+        this.welcomed = true;
+        this.attempt = 0;
+        this.options.log.info("connected to collector", { collector: this.options.address, lastAckedSeq });
+        this.options.onWelcome?.(fingerprintKey, lastAckedSeq);
+        this.acknowledge(lastAckedSeq);
+        for (const report of [...this.pending.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1))) this.write(report);
+        break;
+      }
+      case "ack":
+        this.acknowledge(message.message.value.seq);
+        break;
+      case "checkNow":
+        this.options.onCheckNow?.(message.message.value.reason);
+        break;
+    }
+  }
+
+  /** The collector stores in order, so an ack covers every earlier seq too. */
+  private acknowledge(seq: bigint): void {
+    for (const pendingSeq of this.pending.keys()) if (pendingSeq <= seq) this.pending.delete(pendingSeq);
+  }
+
+  private write(report: Report): void {
+    this.stream?.write(create(ConnectRequestSchema, { message: { case: "report", value: report } }));
+  }
+
+  private reconnect(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>): void {
+    if (this.stream !== stream || this.stopped) return;
+    this.stream = undefined;
+    this.welcomed = false;
+    stream.cancel();
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    // Full jitter: a collector restart must not be met by the whole fleet at once.
+    const delay = Math.random() * Math.min(maxMs, initialMs * 2 ** this.attempt++);
+    this.options.log.info("reconnecting to collector", { collector: this.options.address, inMs: Math.round(delay) });
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+}

@@ -1,0 +1,119 @@
+// The daemon's heartbeat: run every check each interval (jittered, so a fleet
+// started together does not report in lockstep), at once when the collector
+// asks, and at once after the host wakes (the wall clock jumped).
+import { create } from "@bufbuild/protobuf";
+import { NodeIdentitySchema } from "../../shared/gen/clawfleet/v1/report_pb.ts";
+import { fingerprinter, type Fingerprinter } from "../../shared/fingerprint.ts";
+import type { Logger } from "../../shared/log.ts";
+import { AGENT_VERSION } from "../../shared/version.ts";
+import type { Check } from "../checks/check.ts";
+import { runChecks } from "../checks/run-checks.ts";
+import { discoverOpenClaw, type Env } from "../discovery/openclaw-world.ts";
+import type { NodeInfo } from "../discovery/node-identity.ts";
+import { wireReport } from "../report/wire-report.ts";
+import { CollectorLink } from "./collector-link.ts";
+import type { SequenceFile } from "./sequence-file.ts";
+
+export interface LoopOptions {
+  collector: string;
+  node: NodeInfo;
+  intervalMs: number;
+  checks: readonly Check[];
+  sequence: SequenceFile;
+  env: Env;
+  log: Logger;
+}
+
+/** A wall-clock step this much larger than the monotonic one means the host slept. */
+const WAKE_JUMP_MS = 5000;
+
+export function startReportLoop(options: LoopOptions): { stop(): void } {
+  const { log } = options;
+  let fingerprint: Fingerprinter = fingerprinter();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let lastWakeMs = 0;
+  let lastWall = Date.now();
+  let lastMono = performance.now();
+
+  const link = new CollectorLink({
+    address: options.collector,
+    identity: create(NodeIdentitySchema, {
+      nodeId: options.node.id,
+      hostname: options.node.hostname,
+      platform: options.node.platform,
+      agentVersion: AGENT_VERSION,
+    }),
+    log,
+    onWelcome(key, lastAckedSeq) {
+      fingerprint = fingerprinter(key);
+      // A reinstalled agent lost its sequence file: continue above what is stored.
+      options.sequence.atLeast(lastAckedSeq);
+    },
+    onCheckNow(reason) {
+      log.info("collector asked for a check", { reason });
+      tick();
+    },
+  });
+
+  const schedule = () => {
+    if (stopped) return;
+    clearTimeout(timer);
+    const jitter = 0.9 + Math.random() * 0.2;
+    timer = setTimeout(tick, options.intervalMs * jitter);
+  };
+
+  const once = async () => {
+    const wall = Date.now();
+    const mono = performance.now();
+    if (wall - lastWall - (mono - lastMono) > WAKE_JUMP_MS) {
+      lastWakeMs = wall;
+      log.info("host slept since the last check", { sleptMs: Math.round(wall - lastWall - (mono - lastMono)) });
+    }
+    lastWall = wall;
+    lastMono = mono;
+    const run = await runChecks(options.checks, discoverOpenClaw(options.env), fingerprint);
+    const report = wireReport(options.sequence.next(), run, { maySleep: false, lastWakeMs });
+    link.send(report);
+    log.info("report", { seq: report.seq, verdict: run.verdict, primary: run.primary?.code ?? "none", ms: run.durationMs, unacked: link.unacknowledged });
+  };
+
+  function tick(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    clearTimeout(timer);
+    running = once()
+      .catch((error) => log.error("check run failed", { error: (error as Error).message }))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          tick();
+        } else schedule();
+      });
+  }
+
+  // A wake shows up as a late timer; a short watchdog catches it between ticks.
+  const watchdog = setInterval(() => {
+    const wall = Date.now();
+    const mono = performance.now();
+    if (wall - lastWall - (mono - lastMono) > WAKE_JUMP_MS) tick();
+  }, 2000);
+  watchdog.unref();
+
+  link.start();
+  tick();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      clearInterval(watchdog);
+      link.stop();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// `clawfleet start` (what `npm start` runs): a collector with its SQLite store
+// plus an agent for this host reporting to it over real gRPC, in one process.
+import { join } from "node:path";
+import { defineCommand, parseAddress } from "../shared/cli.ts";
+import { parseDuration } from "../shared/duration.ts";
+import { createLogger } from "../shared/log.ts";
+import { dataDir } from "../shared/paths.ts";
+import { waitForSignal } from "../shared/signals.ts";
+import { ALL_CHECKS } from "../agent/checks/index.ts";
+import { nodeInfo } from "../agent/discovery/node-identity.ts";
+import { startReportLoop } from "../agent/run/report-loop.ts";
+import { SequenceFile } from "../agent/run/sequence-file.ts";
+import { startCollector } from "../collector/collector.ts";
+import { DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN } from "../collector/cli/serve-command.ts";
+
+export const startCommand = defineCommand({
+  path: ["start"],
+  summary: "Collector plus an agent for this host, on embedded defaults (what `npm start` runs)",
+  help: `Usage: clawfleet start [--grpc-listen ADDR] [--http-listen ADDR] [--data-dir DIR] [--interval 10s]
+
+Starts a collector (SQLite store in the data directory, loopback listeners) and
+an agent for this host that reports to it over gRPC: the whole product on one
+machine, to try it or to watch a single gateway host.
+
+Options:
+  --grpc-listen HOST:PORT   collector gRPC (default ${DEFAULT_GRPC_LISTEN})
+  --http-listen HOST:PORT   /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN})
+  --data-dir DIR            store and agent state (default: $CLAWFLEET_DATA_DIR or the platform data dir)
+  --interval DURATION       agent check interval (default 10s)
+  -h, --help                show this help`,
+  options: {
+    "grpc-listen": { type: "string", default: DEFAULT_GRPC_LISTEN },
+    "http-listen": { type: "string", default: DEFAULT_HTTP_LISTEN },
+    "data-dir": { type: "string" },
+    interval: { type: "string", default: "10s" },
+  },
+  async run(values) {
+    const dir = values["data-dir"] ?? dataDir();
+    const intervalMs = parseDuration(values.interval!);
+    const collector = await startCollector({
+      grpcListen: parseAddress("grpc-listen", values["grpc-listen"]!),
+      httpListen: parseAddress("http-listen", values["http-listen"]!),
+      dbPath: join(dir, "collector.db"),
+      log: createLogger("collector"),
+    });
+    const node = nodeInfo();
+    const loop = startReportLoop({
+      collector: collector.grpcAddress,
+      node,
+      intervalMs,
+      checks: ALL_CHECKS,
+      sequence: new SequenceFile(join(dir, "agent", `${node.id}.seq`)),
+      env: process.env,
+      log: createLogger("agent"),
+    });
+    process.stdout.write(`clawfleet is running: a collector and an agent for ${node.id}.
+  metrics      http://${collector.httpAddress}/metrics
+  fleet        npx clawfleet collector query nodes --collector ${collector.grpcAddress}
+  this host    npx clawfleet agent check
+  store        ${join(dir, "collector.db")}
+  more agents  clawfleet agent run --collector ${collector.grpcAddress}
+Stop with Ctrl-C.
+`);
+    await waitForSignal();
+    loop.stop();
+    await collector.stop();
+    return 0;
+  },
+});

@@ -1,0 +1,79 @@
+// Assembles the collector: store → fleet → gRPC ingest and query, HTTP metrics.
+import * as grpc from "@grpc/grpc-js";
+import type { AddressInfo } from "node:net";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { AgentService } from "../shared/gen/clawfleet/v1/agent_pb.ts";
+import { QueryService } from "../shared/gen/clawfleet/v1/query_pb.ts";
+import { addService } from "../shared/grpc-adapter.ts";
+import { createLogger, type Logger } from "../shared/log.ts";
+import { formatAddress } from "../shared/cli.ts";
+import { handleConnect } from "./ingest/agent-service.ts";
+import { collectorMetrics } from "./metrics/collector-metrics.ts";
+import { registerFleetMetrics } from "./metrics/fleet-metrics.ts";
+import { queryHandlers } from "./query/query-service.ts";
+import { createHttpServer } from "./http/http-server.ts";
+import { Fleet } from "./state/fleet.ts";
+import { SqliteStore } from "./state/sqlite-store.ts";
+
+export interface CollectorOptions {
+  grpcListen: { host: string; port: number };
+  httpListen: { host: string; port: number };
+  dbPath: string;
+  /** Keepalive ping interval and timeout: a dead agent is noticed after their sum. */
+  keepaliveMs?: { time: number; timeout: number };
+  log?: Logger;
+}
+
+export interface RunningCollector {
+  grpcAddress: string;
+  httpAddress: string;
+  stop(): Promise<void>;
+}
+
+/** Largest message an agent may send: a report is a few KB; 1 MiB is generous. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  const log = options.log ?? createLogger("collector");
+  const store = new SqliteStore(options.dbPath);
+  const fleet = new Fleet(store);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "clawfleet_collector_process_" });
+  const metrics = collectorMetrics(registry);
+  registerFleetMetrics(registry, fleet);
+
+  const keepalive = options.keepaliveMs ?? { time: 5000, timeout: 5000 };
+  const server = new grpc.Server({
+    "grpc.keepalive_time_ms": keepalive.time,
+    "grpc.keepalive_timeout_ms": keepalive.timeout,
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  });
+  const live = new Map();
+  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log, live }) });
+  addService(server, QueryService, queryHandlers(fleet));
+
+  const grpcPort = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(formatAddress(options.grpcListen.host, options.grpcListen.port), grpc.ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(new Error(`cannot listen for gRPC on ${formatAddress(options.grpcListen.host, options.grpcListen.port)}: ${error.message}`)) : resolve(port),
+    );
+  });
+
+  const http = createHttpServer(registry);
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", (error) => reject(new Error(`cannot listen for HTTP on ${formatAddress(options.httpListen.host, options.httpListen.port)}: ${error.message}`)));
+    http.listen(options.httpListen.port, options.httpListen.host, () => resolve());
+  });
+  const httpPort = (http.address() as AddressInfo).port;
+
+  return {
+    grpcAddress: formatAddress(options.grpcListen.host, grpcPort),
+    httpAddress: formatAddress(options.httpListen.host, httpPort),
+    async stop() {
+      // Agent streams never end on their own: cut them, agents reconnect elsewhere or later.
+      server.forceShutdown();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      store.close();
+    },
+  };
+}

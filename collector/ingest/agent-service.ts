@@ -1,0 +1,152 @@
+// AgentService.Connect: one stream per agent. Hello first, then reports; every
+// stored report is acknowledged by seq. A peer that breaks the protocol gets a
+// clear status naming what was wrong, and nothing it sent half-way is stored.
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  ConnectResponseSchema,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Hello,
+} from "../../shared/gen/clawfleet/v1/agent_pb.ts";
+import type { Report } from "../../shared/gen/clawfleet/v1/report_pb.ts";
+import { fromWireFinding, InvalidFinding, WIRE_LIMITS } from "../../shared/report-codec.ts";
+import type { Verdict } from "../../shared/finding.ts";
+import type { Logger } from "../../shared/log.ts";
+import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
+import type { Fleet } from "../state/fleet.ts";
+import type { StoredReport } from "../state/store.ts";
+import type { CollectorMetrics } from "../metrics/collector-metrics.ts";
+
+const HELLO_TIMEOUT_MS = 10_000;
+const VERDICTS: readonly string[] = ["ok", "warn", "fail", "unknown"];
+
+type Stream = grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>;
+
+export interface IngestDeps {
+  fleet: Fleet;
+  fingerprintKey: Uint8Array;
+  metrics: CollectorMetrics;
+  log: Logger;
+  /** Streams by node id, so the collector can ask a node for a check now. */
+  live: Map<string, Set<Stream>>;
+}
+
+export class ProtocolViolation extends Error {
+  readonly reason: string;
+
+  constructor(reason: string, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+export function handleConnect(deps: IngestDeps) {
+  return (stream: Stream): void => {
+    let nodeId: string | undefined;
+    let closed = false;
+    const helloTimer = setTimeout(() => fail(new ProtocolViolation("no_hello", `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
+    deps.metrics.streams.inc();
+
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(helloTimer);
+      deps.metrics.streams.dec();
+      if (nodeId) {
+        deps.fleet.disconnect(nodeId);
+        deps.live.get(nodeId)?.delete(stream);
+        deps.log.info("agent disconnected", { node: nodeId });
+      }
+    };
+    const fail = (error: ProtocolViolation) => {
+      deps.metrics.rejected.inc({ reason: error.reason });
+      deps.log.warn("rejected agent stream", { node: nodeId ?? "?", peer: stream.getPeer(), error: error.message });
+      stream.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: error.message } as grpc.ServiceError);
+      stream.end();
+      close();
+    };
+
+    stream.on("data", (message: ConnectRequest) => {
+      if (closed) return;
+      try {
+        if (message.message.case === "hello") {
+          if (nodeId) throw new ProtocolViolation("duplicate_hello", "hello sent twice on one stream");
+          clearTimeout(helloTimer);
+          nodeId = acceptHello(message.message.value, stream, deps);
+        } else if (message.message.case === "report") {
+          if (!nodeId) throw new ProtocolViolation("report_before_hello", "report sent before hello");
+          acceptReport(nodeId, message.message.value, stream, deps);
+        } else {
+          throw new ProtocolViolation("empty_message", "message has neither hello nor report");
+        }
+      } catch (error) {
+        if (error instanceof ProtocolViolation) fail(error);
+        else {
+          deps.log.error("ingest failed", { node: nodeId ?? "?", error: (error as Error).message });
+          stream.emit("error", { code: grpc.status.INTERNAL, details: "collector could not store the report" } as grpc.ServiceError);
+          close();
+        }
+      }
+    });
+    // `cancelled` is how grpc-js reports a dead peer (keepalive) or a reset.
+    stream.on("cancelled", close);
+    stream.on("error", close);
+    stream.on("end", () => {
+      stream.end();
+      close();
+    });
+  };
+}
+
+function acceptHello(hello: Hello, stream: Stream, deps: IngestDeps): string {
+  const node = hello.node;
+  if (!node || !NODE_ID_PATTERN.test(node.nodeId)) {
+    throw new ProtocolViolation("invalid_node_id", `hello.node.node_id must match ${NODE_ID_PATTERN} (got "${(node?.nodeId ?? "").slice(0, 70)}")`);
+  }
+  for (const [field, value] of [["hostname", node.hostname], ["platform", node.platform], ["agent_version", node.agentVersion], ["openclaw_version", node.openclawVersion]] as const) {
+    if (value.length > 255) throw new ProtocolViolation("invalid_hello", `hello.node.${field} is longer than 255 characters`);
+  }
+  const lastSeq = deps.fleet.connect(
+    { nodeId: node.nodeId, hostname: node.hostname, platform: node.platform, agentVersion: node.agentVersion, openclawVersion: node.openclawVersion },
+    Date.now(),
+  );
+  let streams = deps.live.get(node.nodeId);
+  if (!streams) deps.live.set(node.nodeId, (streams = new Set()));
+  streams.add(stream);
+  stream.write(create(ConnectResponseSchema, { message: { case: "welcome", value: { lastAckedSeq: lastSeq, fingerprintKey: deps.fingerprintKey } } }));
+  deps.log.info("agent connected", { node: node.nodeId, agent: node.agentVersion, peer: stream.getPeer(), lastSeq });
+  return node.nodeId;
+}
+
+function acceptReport(nodeId: string, report: Report, stream: Stream, deps: IngestDeps): void {
+  if (report.seq === 0n) throw new ProtocolViolation("invalid_report", "report.seq must be 1 or more");
+  if (!VERDICTS.includes(report.verdict)) throw new ProtocolViolation("invalid_report", `report.verdict: unknown verdict "${report.verdict.slice(0, 40)}"`);
+  if (report.findings.length > WIRE_LIMITS.findings) throw new ProtocolViolation("invalid_report", `report.findings: more than ${WIRE_LIMITS.findings}`);
+  if (report.primaryIndex < -1 || report.primaryIndex >= report.findings.length) throw new ProtocolViolation("invalid_report", "report.primary_index is out of range");
+  let findings;
+  try {
+    findings = report.findings.map(fromWireFinding);
+  } catch (error) {
+    if (error instanceof InvalidFinding) throw new ProtocolViolation("invalid_report", `report ${report.seq}: ${error.message}`);
+    throw error;
+  }
+  const stored: StoredReport = {
+    nodeId,
+    seq: report.seq,
+    observedAtMs: Number(report.observedAtUnixMs),
+    receivedAtMs: Date.now(),
+    verdict: report.verdict as Verdict,
+    primaryIndex: report.primaryIndex,
+    findings,
+    durationMs: report.durationMs,
+    maySleep: report.maySleep,
+    lastWakeMs: Number(report.lastWakeUnixMs),
+  };
+  const started = performance.now();
+  const outcome = deps.fleet.record(stored);
+  deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
+  deps.metrics.reports.inc({ outcome });
+  // Duplicates are acknowledged too: the agent must stop resending them.
+  stream.write(create(ConnectResponseSchema, { message: { case: "ack", value: { seq: report.seq } } }));
+}
