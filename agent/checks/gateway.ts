@@ -1,6 +1,7 @@
 // Gateway layer: is a gateway process running, listening on its port, ready.
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import { findGatewayProcesses } from "../discovery/gateway-processes.ts";
+import { openclawStateDir } from "../discovery/openclaw-world.ts";
 import { probeReady } from "../probes/gateway-ready.ts";
 import { tcpConnect } from "../probes/tcp-connect.ts";
 import type { Check, CheckContext } from "./check.ts";
@@ -18,9 +19,14 @@ export const gatewayCheck: Check = {
     const { port, portSource } = ctx.world;
     const evidence = { port: String(port), portSource };
     if (!(await loopbackOpen(ctx))) {
-      const processes = await findGatewayProcesses();
+      // Several gateways (profiles, other users) may run on one host: only one
+      // serving this state dir is ours. An unreadable environment counts as ours.
+      const all = await findGatewayProcesses();
+      const processes = all.filter((p) => !p.env || openclawStateDir(p.env) === ctx.world.stateDir);
       if (processes.length === 0) {
-        return [problem("gateway", "not_running", `No OpenClaw gateway process is running and nothing listens on 127.0.0.1:${port} (port from ${portSource}).`, evidence)];
+        const others = all.map((p) => `${p.pid} (${openclawStateDir(p.env!)})`).join(", ");
+        const note = others ? ` Other gateways run for other state dirs: ${others}.` : "";
+        return [problem("gateway", "not_running", `No OpenClaw gateway is running for ${ctx.world.stateDir} and nothing listens on 127.0.0.1:${port} (port from ${portSource}).${note}`, { ...evidence, stateDir: ctx.world.stateDir })];
       }
       const pids = processes.map((p) => p.pid).join(",");
       return [problem("gateway", "not_listening", `Gateway process ${pids} is running but 127.0.0.1:${port} refuses connections (port from ${portSource}).`, { ...evidence, pid: pids })];

@@ -7,6 +7,8 @@ import { readdir, readFile } from "node:fs/promises";
 export interface GatewayProcess {
   pid: number;
   argv: string[];
+  /** The process's own environment, when this user may read it. */
+  env?: Record<string, string>;
 }
 
 export function isGatewayArgv(argv: readonly string[]): boolean {
@@ -22,10 +24,23 @@ export async function findGatewayProcesses(platform: NodeJS.Platform = process.p
     if (!/^\d+$/.test(entry)) continue;
     try {
       const argv = (await readFile(`/proc/${entry}/cmdline`, "utf8")).split("\0").filter((a) => a !== "");
-      if (isGatewayArgv(argv)) found.push({ pid: Number(entry), argv });
+      if (isGatewayArgv(argv)) found.push({ pid: Number(entry), argv, env: await readEnviron(`/proc/${entry}/environ`) });
     } catch {
       // The process exited while we looked, or belongs to another user.
     }
   }
   return found;
+}
+
+async function readEnviron(path: string): Promise<Record<string, string> | undefined> {
+  try {
+    const env: Record<string, string> = {};
+    for (const pair of (await readFile(path, "utf8")).split("\0")) {
+      const eq = pair.indexOf("=");
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    return env;
+  } catch {
+    return undefined;
+  }
 }

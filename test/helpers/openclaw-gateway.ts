@@ -1,0 +1,78 @@
+// A real OpenClaw gateway (the pinned npm package under test/openclaw), hermetic:
+// its own HOME and state dir, loopback only, ready when /readyz says so.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./ports.ts";
+import { baseEnv, spawnProcess, type Spawned } from "./processes.ts";
+
+export const OPENCLAW_ENTRY = fileURLToPath(new URL("../openclaw/node_modules/openclaw/openclaw.mjs", import.meta.url));
+
+export interface GatewayOptions {
+  token: string;
+  /** openclaw.json contents (JSON); omitted means no config file. */
+  config?: Record<string, unknown>;
+}
+
+export interface TestGateway {
+  port: number;
+  home: string;
+  stateDir: string;
+  token: string;
+  /** The environment a CLI on this host would have to reach this gateway. */
+  clientEnv(token?: string): NodeJS.ProcessEnv;
+  process?: Spawned;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function createGateway(options: GatewayOptions): Promise<TestGateway> {
+  const home = mkdtempSync(join(tmpdir(), "clawfleet-gw-"));
+  const stateDir = join(home, ".openclaw");
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  if (options.config) writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(options.config, null, 2), { mode: 0o600 });
+  const port = await freePort();
+
+  const gateway: TestGateway = {
+    port,
+    home,
+    stateDir,
+    token: options.token,
+    clientEnv(token = options.token) {
+      return { HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: token };
+    },
+    async start() {
+      const env = { ...baseEnv(), ...gateway.clientEnv(), OPENCLAW_GATEWAY_TOKEN: options.token };
+      gateway.process = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--auth", "token", "--bind", "loopback", "--allow-unconfigured"], env, home);
+      await waitReady(port, gateway.process);
+    },
+    async stop() {
+      await gateway.process?.stop("SIGTERM");
+      gateway.process = undefined;
+    },
+    async cleanup() {
+      await gateway.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  await gateway.start();
+  return gateway;
+}
+
+/** Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. */
+async function waitReady(port: number, process: Spawned, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (process.child.exitCode !== null) throw new Error(`openclaw gateway exited (${process.child.exitCode}):\n${process.stderr.slice(-4000)}`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok && ((await response.json()) as { ready?: boolean }).ready) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`openclaw gateway on ${port} not ready after ${timeoutMs} ms:\n${process.stderr.slice(-4000)}`);
+}

@@ -1,0 +1,115 @@
+// Child processes for tests: output captured, waits bounded, always cleaned up.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CLAWFLEET_BIN = fileURLToPath(new URL("../../bin/clawfleet.js", import.meta.url));
+
+export interface Spawned {
+  child: ChildProcess;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves when the combined output matches; rejects after timeoutMs. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const running = new Set<Spawned>();
+
+export function spawnProcess(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): Spawned {
+  const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const listeners = new Set<() => void>();
+  child.stdout!.on("data", (chunk) => {
+    stdout += chunk;
+    listeners.forEach((l) => l());
+  });
+  child.stderr!.on("data", (chunk) => {
+    stderr += chunk;
+    listeners.forEach((l) => l());
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const spawned: Spawned = {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    waitFor(pattern, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = (stdout + stderr).match(pattern);
+          if (match) {
+            cleanup();
+            resolve(match);
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} from ${command} ${args.join(" ")}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        }, timeoutMs);
+        const onExit = () => {
+          check();
+          cleanup();
+          reject(new Error(`${command} ${args.join(" ")} exited before printing ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off("exit", onExit);
+        };
+        listeners.add(check);
+        child.once("exit", onExit);
+        check();
+      });
+    },
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGCONT");
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      running.delete(spawned);
+      return exited;
+    },
+  };
+  running.add(spawned);
+  return spawned;
+}
+
+/** Starts `clawfleet ARGS` on the Node running the tests (Node 24). */
+export function spawnClawfleet(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
+  return spawnProcess(process.execPath, [CLAWFLEET_BIN, ...args], { ...baseEnv(), ...env });
+}
+
+/** Runs `clawfleet ARGS` to completion. */
+export async function runClawfleet(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const spawned = spawnClawfleet(args, env);
+  const timer = setTimeout(() => spawned.child.kill("SIGKILL"), timeoutMs);
+  const code = await spawned.exited;
+  clearTimeout(timer);
+  running.delete(spawned);
+  return { code, stdout: spawned.stdout, stderr: spawned.stderr };
+}
+
+/** A minimal environment: no OpenClaw or clawfleet variables leak in from the developer's shell. */
+export function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith("OPENCLAW_") && !key.startsWith("CLAWFLEET_")) env[key] = value;
+  }
+  env.NO_COLOR = "1";
+  return env;
+}
+
+/** Stops every process a test file started. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop("SIGKILL")));
+}

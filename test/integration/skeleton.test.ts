@@ -1,0 +1,85 @@
+// The walking skeleton end to end: a real OpenClaw gateway, a real collector
+// process and real `clawfleet agent run` processes talking gRPC on loopback.
+import { readFileSync, readdirSync, rmSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCollectorProcess, type TestCollector } from "../helpers/collector.ts";
+import { series, waitForMetrics } from "../helpers/metrics.ts";
+import { createGateway, type TestGateway } from "../helpers/openclaw-gateway.ts";
+import { spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
+
+const TOKEN = "cf-test-gateway-token-7f3a9c1e5b2d4f6a";
+const WRONG_TOKEN = "cf-test-wrong-token-0d8e2b4a6c1f3e5d";
+
+describe("agent → collector → /metrics against a real OpenClaw gateway", () => {
+  let gateway: TestGateway;
+  let collector: TestCollector;
+  let dir: string;
+  const agents: Spawned[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "clawfleet-skeleton-"));
+    [gateway, collector] = await Promise.all([createGateway({ token: TOKEN }), startCollectorProcess(join(dir, "collector.db"))]);
+    const agent = (nodeId: string, token: string) =>
+      spawnClawfleet(["agent", "run", "--collector", collector.grpcAddress, "--node-id", nodeId, "--interval", "1s", "--state-dir", join(dir, nodeId)], gateway.clientEnv(token));
+    agents.push(agent("good-node", TOKEN), agent("bad-token-node", WRONG_TOKEN));
+  });
+
+  afterAll(async () => {
+    await stopAll();
+    await gateway?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows the session layer ok for an agent whose client token the gateway accepts", async () => {
+    const { samples } = await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_layer_status", { node: "good-node", layer: "session" })) === 0);
+    expect(samples.get(series("clawfleet_node_up", { node: "good-node" }))).toBe(1);
+    expect(samples.get(series("clawfleet_layer_status", { node: "good-node", layer: "gateway" }))).toBe(0);
+    expect(samples.get(series("clawfleet_node_state", { node: "good-node", state: "healthy" }))).toBe(1);
+    expect(samples.get(series("clawfleet_last_report_timestamp_seconds", { node: "good-node" }))).toBeGreaterThan(Date.now() / 1000 - 60);
+  });
+
+  it("shows session failing with token_mismatch for an agent whose client token is wrong", async () => {
+    const { samples } = await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_finding", { node: "bad-token-node", layer: "session", code: "token_mismatch" })) === 1);
+    expect(samples.get(series("clawfleet_layer_status", { node: "bad-token-node", layer: "session" }))).toBe(2);
+    expect(samples.get(series("clawfleet_layer_status", { node: "bad-token-node", layer: "gateway" }))).toBe(0);
+    expect(samples.get(series("clawfleet_node_state", { node: "bad-token-node", state: "failing" }))).toBe(1);
+  });
+
+  it("lists both nodes with their worst layer through `collector query nodes`", async () => {
+    const { runClawfleet } = await import("../helpers/processes.ts");
+    const result = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress, "--json"]);
+    expect(result.code).toBe(1); // something is failing
+    const nodes = JSON.parse(result.stdout).nodes as { id: string; state: string; worst_layer: string | null; primary: { code: string } | null; last_report_age_seconds: number }[];
+    const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
+    expect(byId["good-node"]).toMatchObject({ state: "healthy", worst_layer: null, primary: null });
+    expect(byId["bad-token-node"]).toMatchObject({ state: "failing", worst_layer: "session", primary: { code: "token_mismatch" } });
+    expect(byId["good-node"]!.last_report_age_seconds).toBeLessThan(30);
+
+    const table = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress]);
+    expect(table.stdout).toMatch(/^NODE\s+STATE\s+LAYER\s+CODE\s+LAST REPORT\s+SUMMARY$/m);
+    expect(table.stdout).toMatch(/^bad-token-node\s+failing\s+session\s+token_mismatch\s+\d+s\s+Gateway rejects/m);
+  });
+
+  it("shows the gateway layer failing once the gateway stops, and hides the session check behind it", async () => {
+    await gateway.stop();
+    const { samples } = await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_finding", { node: "good-node", layer: "gateway", code: "not_running" })) === 1);
+    expect(samples.get(series("clawfleet_layer_status", { node: "good-node", layer: "gateway" }))).toBe(2);
+    // Session was not tested (skipped), so it has no status of its own.
+    expect(samples.has(series("clawfleet_layer_status", { node: "good-node", layer: "session" }))).toBe(false);
+  });
+
+  it("never prints, logs, sends or stores a token, only fingerprints", async () => {
+    await stopAll();
+    const secrets = [TOKEN, WRONG_TOKEN];
+    const outputs = agents.map((a) => a.stdout + a.stderr).join("\n") + collector.process.stdout + collector.process.stderr;
+    expect(outputs).toMatch(/report seq=\d+/); // we are scanning real output
+    for (const secret of secrets) expect(outputs).not.toContain(secret);
+    // Every byte the collector stored (database, WAL) came over the wire.
+    const stored = readdirSync(dir).filter((f) => f.startsWith("collector.db")).map((f) => readFileSync(join(dir, f)));
+    expect(stored.length).toBeGreaterThan(0);
+    for (const bytes of stored) for (const secret of secrets) expect(bytes.includes(secret)).toBe(false);
+    expect(Buffer.concat(stored).includes("hmac:")).toBe(true); // the keyed fingerprint did arrive
+  });
+});
