@@ -203,7 +203,7 @@ export const CODES = {
   },
   auth_disabled: {
     layer: "baseline", severity: "fail", title: "Gateway auth is disabled",
-    action: "Set gateway.auth.mode to \"token\" with a strong gateway.auth.token in {configPath}, then restart the gateway.",
+    action: "Turn auth on: `openclaw config set gateway.auth.mode token`, set a strong gateway.auth.token in {configPath}, then `openclaw gateway restart`.",
   },
   insecure_transport: {
     layer: "baseline", severity: "warn", title: "Control UI offered over plain HTTP off loopback",
@@ -245,7 +245,7 @@ export const CODES = {
   },
   simultaneous_rotation: {
     layer: "fleet", severity: "warn", title: "Gateway token and provider key rotated together",
-    action: "Rotate one credential at a time, so a failure points at one change; roll back the last one if clients fail.",
+    action: "Rotate one credential at a time, so a failure points at one change: see `clawfleet collector query tokens` for what changed on {node} and roll back the last one if clients fail.",
   },
 } as const satisfies Record<string, CodeSpec>;
 

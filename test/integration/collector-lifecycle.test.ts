@@ -1,0 +1,72 @@
+// The collector keeps its fleet across restarts and notices a frozen agent by
+// keepalive, not by a missed report interval.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCollectorProcess } from "../helpers/collector.ts";
+import { series, waitForMetrics } from "../helpers/metrics.ts";
+import { freePort } from "../helpers/ports.ts";
+import { runClawfleet, spawnClawfleet, stopAll } from "../helpers/processes.ts";
+
+// No gateway needed here: agents report "gateway not_running", which is a report like any other.
+const noGateway = async (home: string) => ({ HOME: home, OPENCLAW_STATE_DIR: join(home, ".openclaw"), OPENCLAW_GATEWAY_PORT: String(await freePort()) });
+
+describe("collector lifecycle", () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "clawfleet-collector-"));
+  });
+  afterAll(async () => {
+    await stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("still lists a node after a restart on the same --db", async () => {
+    const db = join(dir, "restart.db");
+    const first = await startCollectorProcess(db);
+    const agent = spawnClawfleet(["agent", "run", "--collector", first.grpcAddress, "--node-id", "mini-01", "--interval", "1s", "--state-dir", join(dir, "a1")], await noGateway(dir));
+    await waitForMetrics(first.httpAddress, (s) => (s.get(series("clawfleet_last_report_timestamp_seconds", { node: "mini-01" })) ?? 0) > 0);
+    await agent.stop();
+    await first.process.stop();
+
+    const second = await startCollectorProcess(db);
+    const result = await runClawfleet(["collector", "query", "nodes", "--collector", second.grpcAddress, "--json"]);
+    const nodes = JSON.parse(result.stdout).nodes as { id: string; state: string; connected: boolean; last_seq: number; worst_layer: string }[];
+    expect(nodes).toHaveLength(1);
+    expect(nodes[0]).toMatchObject({ id: "mini-01", connected: false, state: "unreachable", worst_layer: "gateway" });
+    expect(nodes[0]!.last_seq).toBeGreaterThan(0);
+    expect(result.code).toBe(1);
+    await second.process.stop();
+  });
+
+  it("marks a SIGSTOPped agent down within 30 s", async () => {
+    const collector = await startCollectorProcess(join(dir, "stop.db"));
+    // A long interval: only keepalive can notice the freeze in time.
+    const agent = spawnClawfleet(["agent", "run", "--collector", collector.grpcAddress, "--node-id", "frozen", "--interval", "5m", "--state-dir", join(dir, "a2")], await noGateway(dir));
+    await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_node_up", { node: "frozen" })) === 1);
+    agent.child.kill("SIGSTOP");
+    const { elapsedMs, samples } = await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_node_up", { node: "frozen" })) === 0, 30_000);
+    expect(elapsedMs).toBeLessThan(30_000);
+    expect(samples.get(series("clawfleet_node_state", { node: "frozen", state: "unreachable" }))).toBe(1);
+    await agent.stop("SIGKILL");
+  }, 45_000);
+
+  it("resends reports made while the collector was down, and the new collector stores them", async () => {
+    const db = join(dir, "resend.db");
+    const agentEnv = await noGateway(dir);
+    const address = `127.0.0.1:${await freePort()}`;
+    // The agent starts while nothing listens: it must queue and retry.
+    const agent = spawnClawfleet(["agent", "run", "--collector", address, "--node-id", "late", "--interval", "1s", "--state-dir", join(dir, "a3")], agentEnv);
+    await agent.waitFor(/report seq=3/, 15_000);
+    const httpAddress = `127.0.0.1:${await freePort()}`;
+    const collector = spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", httpAddress, "--db", db]);
+    await collector.waitFor(/collector ready/);
+    await agent.waitFor(/connected to collector/, 40_000);
+    const { samples } = await waitForMetrics(httpAddress, (s) => (s.get(series("clawfleet_collector_reports_total", { outcome: "stored" })) ?? 0) >= 3);
+    expect(samples.get(series("clawfleet_node_up", { node: "late" }))).toBe(1);
+    const result = await runClawfleet(["collector", "query", "nodes", "--collector", address, "--json"]);
+    expect(JSON.parse(result.stdout).nodes[0].last_seq).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+});
