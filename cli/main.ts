@@ -1,13 +1,7 @@
 // `clawfleet` entry point: finds the subcommand, parses its flags, runs it.
-import { checkCommand } from "../agent/cli/check-command.ts";
-import { runCommand } from "../agent/cli/run-command.ts";
-import { serveCommand } from "../collector/cli/serve-command.ts";
-import { nodesCommand } from "../collector/query/nodes-command.ts";
-import { parseFlags, UsageError, type Command } from "../shared/cli.ts";
+import { parseFlags, UsageError } from "../shared/cli.ts";
 import { AGENT_VERSION } from "../shared/version.ts";
-import { startCommand } from "./start-command.ts";
-
-const COMMANDS: readonly Command<any>[] = [checkCommand, runCommand, serveCommand, nodesCommand, startCommand];
+import { COMMANDS } from "./commands.ts";
 
 const USAGE_EXIT = 2;
 
@@ -33,15 +27,16 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Longest command path that prefixes argv.
-  const command = [...COMMANDS]
+  const entry = [...COMMANDS]
     .sort((a, b) => b.path.length - a.path.length)
     .find((c) => c.path.every((word, i) => argv[i] === word));
-  if (!command) {
+  if (!entry) {
     const known = argv.filter((word) => !word.startsWith("-"));
     const group = COMMANDS.some((c) => c.path[0] === known[0]) ? [known[0]!] : [];
     process.stderr.write(`clawfleet: unknown command "${known.join(" ") || argv.join(" ")}"\n\n${overview(group)}`);
     return USAGE_EXIT;
   }
+  const command = await entry.load();
   const args = argv.slice(command.path.length);
   const usageExit = command.usageExitStatus ?? USAGE_EXIT;
   if (args.includes("--help") || args.includes("-h")) {

@@ -15,7 +15,6 @@ import { DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN } from "../collector/cli/serve
 
 export const startCommand = defineCommand({
   path: ["start"],
-  summary: "Collector plus an agent for this host, on embedded defaults (what `npm start` runs)",
   help: `Usage: clawfleet start [--grpc-listen ADDR] [--http-listen ADDR] [--data-dir DIR] [--interval 10s]
 
 Starts a collector (SQLite store in the data directory, loopback listeners) and

@@ -8,7 +8,6 @@ export type Options = NonNullable<ParseArgsConfig["options"]>;
 export interface Command<O extends Options = Options> {
   /** Words after `clawfleet`, e.g. ["agent", "check"]. */
   path: readonly string[];
-  summary: string;
   /** Full --help text: usage line, flags, examples. */
   help: string;
   options: O;

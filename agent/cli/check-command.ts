@@ -11,7 +11,6 @@ import { checkText } from "../report/check-text.ts";
 
 export const checkCommand = defineCommand({
   path: ["agent", "check"],
-  summary: "Run every check once on this host and say which layer is broken",
   usageExitStatus: 3,
   help: `Usage: clawfleet agent check [--json] [--verbose] [--node-id ID]
 

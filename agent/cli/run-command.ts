@@ -14,7 +14,6 @@ export const DEFAULT_COLLECTOR = "127.0.0.1:4317";
 
 export const runCommand = defineCommand({
   path: ["agent", "run"],
-  summary: "Run the agent daemon: check every interval and report to the collector",
   help: `Usage: clawfleet agent run [--collector HOST:PORT] [--node-id ID] [--interval 30s] [--state-dir DIR]
 
 Runs every check each interval (jittered ±10%), at once after the host wakes

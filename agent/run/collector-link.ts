@@ -7,6 +7,7 @@ import { AgentService, ConnectRequestSchema, type ConnectRequest, type ConnectRe
 import type { NodeIdentity, Report } from "../../shared/gen/clawfleet/v1/report_pb.ts";
 import { createClient, type MethodsOf, type ServiceClient } from "../../shared/grpc-adapter.ts";
 import type { Logger } from "../../shared/log.ts";
+import { describeGrpcError } from "../../shared/grpc-errors.ts";
 
 
 export interface LinkOptions {
@@ -80,7 +81,7 @@ export class CollectorLink {
     stream.on("error", (error: grpc.ServiceError) => {
       if (this.stream !== stream) return;
       if (error.code !== grpc.status.CANCELLED || !this.stopped) {
-        this.options.log.warn("collector stream failed", { collector: this.options.address, error: error.details || error.message });
+        this.options.log.warn("collector stream failed", { collector: this.options.address, error: describeGrpcError(error) });
       }
       this.reconnect(stream);
     });

@@ -10,7 +10,6 @@ export const DEFAULT_HTTP_LISTEN = "127.0.0.1:9464";
 
 export const serveCommand = defineCommand({
   path: ["collector", "serve"],
-  summary: "Run the collector: gRPC ingest and query, /metrics, SQLite store",
   help: `Usage: clawfleet collector serve [--grpc-listen ADDR] [--http-listen ADDR] [--db PATH]
 
 Receives agent reports over gRPC, keeps fleet state and history in one SQLite

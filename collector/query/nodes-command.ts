@@ -4,6 +4,7 @@ import { ListNodesRequestSchema, QueryService, type NodeSummary } from "../../sh
 import { defineCommand, parseAddress } from "../../shared/cli.ts";
 import { formatAge } from "../../shared/duration.ts";
 import { createClient } from "../../shared/grpc-adapter.ts";
+import { describeGrpcError } from "../../shared/grpc-errors.ts";
 import { painter, type Paint } from "../../shared/style.ts";
 import { DEFAULT_GRPC_LISTEN } from "../cli/serve-command.ts";
 
@@ -14,7 +15,6 @@ const FAILING_STATES = new Set(["failing", "unreachable", "degraded"]);
 
 export const nodesCommand = defineCommand({
   path: ["collector", "query", "nodes"],
-  summary: "List every node with its state, worst layer and last report age",
   help: `Usage: clawfleet collector query nodes [--collector HOST:PORT] [--json]
 
 Lists the fleet as the collector sees it: each node's state (healthy, degraded,
@@ -51,7 +51,7 @@ Examples:
       return response.nodes.some((n) => FAILING_STATES.has(n.state)) ? QUERY_EXIT.failing : QUERY_EXIT.clean;
     } catch (error) {
       const e = error as grpc.ServiceError;
-      process.stderr.write(`clawfleet: cannot query the collector at ${address}: ${e.details || e.message}\n  Is the collector running there? Start it with \`clawfleet collector serve\`, or pass --collector HOST:PORT.\n`);
+      process.stderr.write(`clawfleet: cannot query the collector at ${address}: ${describeGrpcError(e)}\n  Is the collector running there? Start it with \`clawfleet collector serve\`, or pass --collector HOST:PORT.\n`);
       return QUERY_EXIT.unreachable;
     } finally {
       client.close();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCollectorProcess, type TestCollector } from "../helpers/collector.ts";
 import { series, waitForMetrics } from "../helpers/metrics.ts";
 import { createGateway, type TestGateway } from "../helpers/openclaw-gateway.ts";
-import { spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
+import { runClawfleet, spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
 
 const TOKEN = "cf-test-gateway-token-7f3a9c1e5b2d4f6a";
 const WRONG_TOKEN = "cf-test-wrong-token-0d8e2b4a6c1f3e5d";
@@ -48,7 +48,6 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
   });
 
   it("lists both nodes with their worst layer through `collector query nodes`", async () => {
-    const { runClawfleet } = await import("../helpers/processes.ts");
     const result = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress, "--json"]);
     expect(result.code).toBe(1); // something is failing
     const nodes = JSON.parse(result.stdout).nodes as { id: string; state: string; worst_layer: string | null; primary: { code: string } | null; last_report_age_seconds: number }[];
@@ -60,6 +59,22 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
     const table = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress]);
     expect(table.stdout).toMatch(/^NODE\s+STATE\s+LAYER\s+CODE\s+LAST REPORT\s+SUMMARY$/m);
     expect(table.stdout).toMatch(/^bad-token-node\s+failing\s+session\s+token_mismatch\s+\d+s\s+Gateway rejects/m);
+  });
+
+  it("`agent check --json` prints clawfleet.check.v1 and exits 0 on the healthy gateway, 2 on a wrong token", async () => {
+    const healthy = await runClawfleet(["agent", "check", "--json", "--node-id", "mini-01"], gateway.clientEnv());
+    expect(healthy.code).toBe(0);
+    const doc = JSON.parse(healthy.stdout);
+    expect(doc).toMatchObject({ schema: "clawfleet.check.v1", node: { id: "mini-01", platform: process.platform }, verdict: "ok", primary: null });
+    const session = doc.findings.find((f: { layer: string }) => f.layer === "session");
+    expect(session).toMatchObject({ check: "session", status: "ok", code: null, evidence: { source: "env OPENCLAW_GATEWAY_TOKEN", fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{12}$/) } });
+
+    const wrong = await runClawfleet(["agent", "check"], gateway.clientEnv(WRONG_TOKEN));
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toMatch(/^FAIL /);
+    expect(wrong.stdout).toMatch(/Primary: session \/ token_mismatch/);
+    expect(wrong.stdout + wrong.stderr).not.toContain(WRONG_TOKEN);
+    expect(wrong.stdout).toContain("sha256:");
   });
 
   it("shows the gateway layer failing once the gateway stops, and hides the session check behind it", async () => {

@@ -1,0 +1,18 @@
+// Every subcommand: its words, one line for the overview, and a loader, so a
+// run pays only for the modules its own command needs (`agent check` must not
+// load gRPC, SQLite and prom-client).
+import type { Command } from "../shared/cli.ts";
+
+export interface CommandEntry {
+  path: readonly string[];
+  summary: string;
+  load(): Promise<Command<any>>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { path: ["agent", "check"], summary: "Run every check once on this host and say which layer is broken", load: async () => (await import("../agent/cli/check-command.ts")).checkCommand },
+  { path: ["agent", "run"], summary: "Run the agent daemon: check every interval and report to the collector", load: async () => (await import("../agent/cli/run-command.ts")).runCommand },
+  { path: ["collector", "serve"], summary: "Run the collector: gRPC ingest and query, /metrics, SQLite store", load: async () => (await import("../collector/cli/serve-command.ts")).serveCommand },
+  { path: ["collector", "query", "nodes"], summary: "List every node with its state, worst layer and last report age", load: async () => (await import("../collector/query/nodes-command.ts")).nodesCommand },
+  { path: ["start"], summary: "Collector plus an agent for this host, on embedded defaults (what `npm start` runs)", load: async () => (await import("./start-command.ts")).startCommand },
+];
