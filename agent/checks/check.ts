@@ -4,12 +4,16 @@ import type { Finding } from "../../shared/finding.ts";
 import type { Fingerprinter } from "../../shared/fingerprint.ts";
 import type { Layer } from "../../shared/taxonomy.ts";
 import type { OpenClawWorld } from "../discovery/openclaw-world.ts";
+import type { CommandRunner } from "../platform/command-runner.ts";
 
 export interface CheckContext {
   /** Aborted when the check's deadline passes. */
   signal: AbortSignal;
   world: OpenClawWorld;
   fingerprint: Fingerprinter;
+  /** Platform commands go through here, so tests replay recorded output. */
+  runner: CommandRunner;
+  platform: NodeJS.Platform;
   /**
    * Shares one observation between checks of the same run (the gateway probe
    * is used by several): the first caller computes it, the rest await it.

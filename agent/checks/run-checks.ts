@@ -3,6 +3,7 @@
 import { linkDependencies, primaryFinding, problem, verdictOf, type Finding, type Verdict } from "../../shared/finding.ts";
 import type { Fingerprinter } from "../../shared/fingerprint.ts";
 import type { OpenClawWorld } from "../discovery/openclaw-world.ts";
+import type { CommandRunner } from "../platform/command-runner.ts";
 import type { Check, CheckContext } from "./check.ts";
 
 export interface CheckRun {
@@ -15,7 +16,14 @@ export interface CheckRun {
 
 class DeadlineExceeded extends Error {}
 
-export async function runChecks(checks: readonly Check[], world: OpenClawWorld, fingerprint: Fingerprinter): Promise<CheckRun> {
+export interface RunInput {
+  world: OpenClawWorld;
+  fingerprint: Fingerprinter;
+  runner: CommandRunner;
+  platform: NodeJS.Platform;
+}
+
+export async function runChecks(checks: readonly Check[], input: RunInput): Promise<CheckRun> {
   const startedAtMs = Date.now();
   const started = performance.now();
   const shared = new Map<string, Promise<unknown>>();
@@ -23,7 +31,7 @@ export async function runChecks(checks: readonly Check[], world: OpenClawWorld, 
     if (!shared.has(key)) shared.set(key, compute());
     return shared.get(key) as Promise<T>;
   };
-  const results = await Promise.all(checks.map((check) => runOne(check, { world, fingerprint, once })));
+  const results = await Promise.all(checks.map((check) => runOne(check, { ...input, once })));
   const findings = linkDependencies(results.flat());
   return {
     startedAtMs,

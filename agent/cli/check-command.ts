@@ -8,6 +8,7 @@ import { nodeInfo } from "../discovery/node-identity.ts";
 import { discoverOpenClaw } from "../discovery/openclaw-world.ts";
 import { checkDocument } from "../report/check-json.ts";
 import { checkText } from "../report/check-text.ts";
+import { systemRunner } from "../platform/command-runner.ts";
 
 export const checkCommand = defineCommand({
   path: ["agent", "check"],
@@ -39,7 +40,7 @@ Examples:
   },
   async run(values) {
     const node = nodeInfo(values["node-id"]);
-    const run = await runChecks(ALL_CHECKS, discoverOpenClaw(process.env), localFingerprint);
+    const run = await runChecks(ALL_CHECKS, { world: discoverOpenClaw(process.env), fingerprint: localFingerprint, runner: systemRunner, platform: process.platform });
     process.stdout.write(values.json ? JSON.stringify(checkDocument(node, run), null, 2) + "\n" : checkText(node, run, painter(process.stdout), values.verbose === true));
     return EXIT_STATUS[run.verdict];
   },
