@@ -2,10 +2,8 @@
 // would send? Proven with the real WebSocket handshake on loopback.
 import { passed, problem, skipped, type Finding } from "../../shared/finding.ts";
 import type { Code } from "../../shared/taxonomy.ts";
-import { AGENT_VERSION } from "../../shared/version.ts";
-import { gatewayHandshake } from "../probes/gateway-handshake.ts";
 import type { Check } from "./check.ts";
-import { loopbackOpen } from "./gateway.ts";
+import { loopbackHandshake, loopbackOpen } from "./observations.ts";
 
 /** The gateway's connect error detail codes (openclaw ConnectErrorDetailCodes) → ours. */
 const REJECTION_CODES: Record<string, Code> = {
@@ -51,7 +49,7 @@ export const sessionCheck: Check = {
     const evidence: Record<string, string> = { ...base, source: client?.source ?? "none" };
     if (token !== undefined) evidence.fingerprint = ctx.fingerprint(token);
 
-    const result = await gatewayHandshake(`ws://127.0.0.1:${world.port}`, token, ctx.signal, AGENT_VERSION);
+    const result = await loopbackHandshake(ctx, token);
     if (result.serverVersion) evidence.gatewayVersion = result.serverVersion;
     if (result.outcome === "accepted") {
       const how = token === undefined ? "without a token (auth is off)" : `with the token from ${client!.source} (${evidence.fingerprint})`;

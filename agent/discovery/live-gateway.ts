@@ -1,0 +1,95 @@
+// The process that listens on the gateway port is the ground truth: what runs,
+// from which install, with which state dir, since when. Service definitions and
+// the CLI's world are compared against it.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { CommandRunner } from "../platform/command-runner.ts";
+import { darwinListeners, darwinOpenPaths, darwinProcInfo, darwinProcessTable } from "../platform/darwin-process.ts";
+import { childrenOf, listeningSockets, openPaths, pidsForInodes, procInfo, type ProcInfo } from "../platform/linux-procfs.ts";
+
+export interface LiveGateway extends ProcInfo {
+  /** The openclaw package directory the process runs, found from its workers and native modules. */
+  installDir?: string;
+  /** That install's version and Node requirement (package.json). */
+  version?: string;
+  enginesNode?: string;
+  /** State dir the process has open (…/state/openclaw.sqlite), else from its environment. */
+  stateDir?: string;
+  /** The gateway token was passed on the command line (visible to every local user in ps). */
+  tokenOnCommandLine: boolean;
+}
+
+export interface PortOwner {
+  /** Addresses something listens on for the gateway port (127.0.0.1, ::1, 0.0.0.0, ::, *). */
+  listenAddresses: string[];
+  /** Pid of the listener when this user may see it. */
+  pid?: number;
+  gateway?: LiveGateway;
+}
+
+export async function findPortOwner(port: number, runner: CommandRunner, platform: NodeJS.Platform, signal?: AbortSignal): Promise<PortOwner> {
+  if (platform === "linux") return linuxPortOwner(port);
+  if (platform === "darwin") return darwinPortOwner(port, runner, signal);
+  return { listenAddresses: [] };
+}
+
+async function linuxPortOwner(port: number): Promise<PortOwner> {
+  const sockets = await listeningSockets(port);
+  const listenAddresses = [...new Set(sockets.map((s) => s.address))];
+  if (sockets.length === 0) return { listenAddresses };
+  const [pid] = await pidsForInodes(new Set(sockets.map((s) => s.inode)));
+  if (pid === undefined) return { listenAddresses };
+  const info = await procInfo(pid);
+  if (!info) return { listenAddresses, pid };
+  const related = [...(await openPaths(pid)), ...(await childrenOf(pid)).flatMap((c) => c.argv)];
+  return { listenAddresses, pid, gateway: describe(info, related) };
+}
+
+async function darwinPortOwner(port: number, runner: CommandRunner, signal?: AbortSignal): Promise<PortOwner> {
+  const listeners = await darwinListeners(runner, port, signal);
+  const listenAddresses = [...new Set(listeners.map((l) => l.address))];
+  const pid = listeners[0]?.pid;
+  if (pid === undefined) return { listenAddresses };
+  const [info, paths, table] = await Promise.all([darwinProcInfo(runner, pid, signal), darwinOpenPaths(runner, pid, signal), darwinProcessTable(runner, signal)]);
+  if (!info) return { listenAddresses, pid };
+  const childArgs = table.filter((p) => p.ppid === pid).flatMap((p) => p.command.split(/\s+/));
+  return { listenAddresses, pid, gateway: describe(info, [...paths, ...childArgs]) };
+}
+
+function describe(info: ProcInfo, related: readonly string[]): LiveGateway {
+  const installDir = findInstallDir([...info.argv, ...related]);
+  const manifest = installDir ? readManifest(installDir) : undefined;
+  const stateFile = related.find((p) => /\/state\/openclaw\.sqlite$/.test(p));
+  return {
+    ...info,
+    installDir,
+    version: manifest?.version,
+    enginesNode: manifest?.engines?.node,
+    stateDir: stateFile ? dirname(dirname(stateFile)) : info.env?.OPENCLAW_STATE_DIR,
+    tokenOnCommandLine: info.argv.some((a) => a === "--token" || a.startsWith("--token=")),
+  };
+}
+
+/**
+ * The gateway's own argv is just its title, but its workers run
+ * `<install>/dist/…` and it maps native modules from `<install>/../@openclaw/…`.
+ */
+export function findInstallDir(paths: readonly string[]): string | undefined {
+  for (const path of paths) {
+    const direct = /^(.*\/node_modules\/openclaw)\/(dist\/|openclaw\.mjs)/.exec(path);
+    if (direct) return direct[1];
+  }
+  for (const path of paths) {
+    const sibling = /^(.*\/node_modules)\/@openclaw\//.exec(path);
+    if (sibling && existsSync(join(sibling[1]!, "openclaw", "package.json"))) return join(sibling[1]!, "openclaw");
+  }
+  return undefined;
+}
+
+export function readManifest(installDir: string): { version?: string; engines?: { node?: string } } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(installDir, "package.json"), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
