@@ -1,9 +1,13 @@
 // Session layer: does the gateway accept the token a client in this shell
-// would send? Proven with the real WebSocket handshake on loopback.
+// would send? Every other token source (service env, the live process) is
+// tried too, once per distinct value, so the report says which one the gateway
+// accepts, by fingerprint.
 import { passed, problem, skipped, type Finding } from "../../shared/finding.ts";
 import type { Code } from "../../shared/taxonomy.ts";
-import type { Check } from "./check.ts";
-import { loopbackHandshake, loopbackOpen } from "./observations.ts";
+import { allTokenSources, groupByValue } from "../discovery/token-sources.ts";
+import type { HandshakeResult } from "../probes/gateway-handshake.ts";
+import type { Check, CheckContext } from "./check.ts";
+import { gatewayServices, loopbackHandshake, loopbackOpen, portOwner } from "./observations.ts";
 
 /** The gateway's connect error detail codes (openclaw ConnectErrorDetailCodes) → ours. */
 const REJECTION_CODES: Record<string, Code> = {
@@ -18,13 +22,23 @@ const REJECTION_CODES: Record<string, Code> = {
   PAIRING_REQUIRED: "device_identity_required",
 };
 
-function codeForRejection(detailCode: string | undefined, message: string | undefined): Code {
-  if (detailCode && REJECTION_CODES[detailCode]) return REJECTION_CODES[detailCode];
+export function codeForRejection(result: HandshakeResult): Code {
+  const mapped = result.detailCode ? REJECTION_CODES[result.detailCode] : undefined;
+  if (mapped) return mapped;
   // Older gateways send only the close reason text.
-  if (message?.includes("too many failed authentication attempts")) return "rate_limited";
-  if (message?.includes("device identity required")) return "device_identity_required";
-  if (message?.includes("token missing")) return "token_missing";
+  const message = result.message ?? "";
+  if (message.includes("too many failed authentication attempts")) return "rate_limited";
+  if (message.includes("device identity required")) return "device_identity_required";
+  if (message.includes("token missing")) return "token_missing";
   return "token_mismatch";
+}
+
+/** Tries every distinct token value once; returns the outcome per value. */
+export async function probeAllTokens(ctx: CheckContext) {
+  const [services, owner] = await Promise.all([gatewayServices(ctx), portOwner(ctx)]);
+  const groups = groupByValue(allTokenSources(ctx.world, services, owner.gateway));
+  const outcomes = await Promise.all([...groups].map(async ([value, sources]) => ({ value, sources, result: await loopbackHandshake(ctx, value) })));
+  return outcomes;
 }
 
 export const sessionCheck: Check = {
@@ -39,18 +53,26 @@ export const sessionCheck: Check = {
     if (!(await loopbackOpen(ctx))) {
       return [skipped("session", "session", "Token not tested: the gateway does not answer on loopback.", base)];
     }
+    const outcomes = await probeAllTokens(ctx);
+    const evidence: Record<string, string> = { ...base, source: client?.source ?? "none" };
+    const accepted = outcomes.filter((o) => o.result.outcome === "accepted");
+    const rejected = outcomes.filter((o) => o.result.outcome === "rejected");
+    const describe = (list: typeof outcomes) => list.map((o) => `${ctx.fingerprint(o.value)} from ${o.sources.map((s) => s.source).join(" + ")}`).join("; ");
+    if (accepted.length > 0) evidence.acceptedTokens = describe(accepted);
+    if (rejected.length > 0) evidence.rejectedTokens = describe(rejected);
+
     if (client?.unresolved) {
-      return [problem("session", "token_missing", `The client token from ${client.source} does not resolve: ${client.unresolved}.`, { ...base, source: client.source })];
+      return [problem("session", "token_missing", `The client token from ${client.source} does not resolve: ${client.unresolved}.`, { ...evidence, source: client.source })];
     }
     if (client && client.value === "") {
-      return [problem("session", "token_empty", `${client.source} is set but empty.`, { ...base, source: client.source })];
+      return [problem("session", "token_empty", `${client.source} is set but empty.`, { ...evidence, source: client.source })];
     }
     const token = client?.value;
-    const evidence: Record<string, string> = { ...base, source: client?.source ?? "none" };
     if (token !== undefined) evidence.fingerprint = ctx.fingerprint(token);
-
-    const result = await loopbackHandshake(ctx, token);
+    const result = token === undefined ? await loopbackHandshake(ctx, undefined) : outcomes.find((o) => o.value === token)!.result;
     if (result.serverVersion) evidence.gatewayVersion = result.serverVersion;
+    if (result.remembered) evidence.remembered = "rejected by this gateway process earlier; not re-sent";
+
     if (result.outcome === "accepted") {
       const how = token === undefined ? "without a token (auth is off)" : `with the token from ${client!.source} (${evidence.fingerprint})`;
       return [passed("session", "session", `Gateway accepts a client ${how}.`, evidence)];
@@ -58,11 +80,13 @@ export const sessionCheck: Check = {
     if (result.outcome !== "rejected") {
       return [skipped("session", "session", `Token not tested: the handshake with 127.0.0.1:${world.port} did not complete (${result.outcome}).`, evidence)];
     }
-    const code = token === undefined && result.detailCode === "DEVICE_IDENTITY_REQUIRED" ? "token_missing" : codeForRejection(result.detailCode, result.message);
     if (result.detailCode) evidence.gatewayReason = result.detailCode;
-    const summary = token === undefined
-      ? `No client token is configured (config gateway.auth.token, OPENCLAW_GATEWAY_TOKEN, gateway.remote.token) and the gateway refuses clients without one.`
-      : `Gateway rejects the token from ${client!.source} (${evidence.fingerprint}): ${result.message ?? result.detailCode ?? "rejected"}.`;
-    return [problem("session", code, summary, evidence)];
+    if (token === undefined) {
+      const code = result.detailCode === "DEVICE_IDENTITY_REQUIRED" ? "token_missing" : codeForRejection(result);
+      const hint = accepted.length > 0 ? ` The gateway does accept ${describe(accepted)}.` : "";
+      return [problem("session", code, `No client token is configured (config gateway.auth.token, OPENCLAW_GATEWAY_TOKEN, gateway.remote.token) and the gateway refuses clients without one.${hint}`, evidence)];
+    }
+    const hint = accepted.length > 0 ? ` It accepts ${describe(accepted)} instead.` : "";
+    return [problem("session", codeForRejection(result), `Gateway rejects the token from ${client!.source} (${evidence.fingerprint}): ${result.message ?? result.detailCode ?? "rejected"}.${hint}`, evidence)];
   },
 };

@@ -111,3 +111,21 @@ export function readDotenv(path: string): Record<string, string> | undefined {
     return undefined;
   }
 }
+
+/** Every variable a config names: `${VAR}` in any string and env SecretRef ids. */
+export function referencedVariables(raw: unknown): string[] {
+  const found = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (typeof node === "string") {
+      for (const match of node.matchAll(VAR_PATTERN)) if (!match[1]) found.add(match[2]!);
+    } else if (Array.isArray(node)) {
+      node.forEach(walk);
+    } else if (node && typeof node === "object") {
+      const ref = node as { source?: unknown; id?: unknown };
+      if (ref.source === "env" && typeof ref.id === "string") found.add(ref.id);
+      Object.values(node).forEach(walk);
+    }
+  };
+  walk(raw);
+  return [...found].sort();
+}

@@ -1,6 +1,24 @@
 // The gateway's WebSocket handshake with a token and no device identity: it
 // proves the token without creating a pairing record (facts/openclaw.md).
 // Rejections arrive as an error response and a 1008 close carrying a reason.
+// On success it asks `config.get`, the exact "edited but not applied" signal.
+//
+// Client identity matters (verified on openclaw 2026.9.6): `openclaw-probe` /
+// mode `probe` connects but is granted no scopes, so config.get fails with
+// MISSING_SCOPE; `gateway-client` / mode `backend` with a token and no device
+// gets operator.read and still creates no pairing or device-token rows.
+
+/** What `config.get` says about the file on disk vs what the gateway runs. */
+export interface GatewayConfigState {
+  path?: string;
+  exists?: boolean;
+  valid?: boolean;
+  issues: { path: string; message: string }[];
+  /** Revision of the config on disk (null when it does not validate). */
+  configRevisionHash?: string | null;
+  /** Revision the running gateway accepted. */
+  appliedConfigHash?: string;
+}
 
 export interface HandshakeResult {
   outcome: "accepted" | "rejected" | "unreachable" | "timeout";
@@ -13,6 +31,10 @@ export interface HandshakeResult {
   bootId?: string;
   appliedConfigHash?: string;
   elapsedMs: number;
+  /** A rejection remembered from an earlier run against the same gateway process, not re-sent. */
+  remembered?: boolean;
+  /** From `config.get` after an accepted handshake. */
+  config?: GatewayConfigState;
 }
 
 const PROTOCOL = 4;
@@ -21,6 +43,7 @@ export function gatewayHandshake(url: string, token: string | undefined, signal:
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
+    let hello: Omit<HandshakeResult, "elapsedMs"> | undefined;
     const ws = new WebSocket(url);
     const finish = (result: Omit<HandshakeResult, "elapsedMs">) => {
       if (settled) return;
@@ -33,7 +56,7 @@ export function gatewayHandshake(url: string, token: string | undefined, signal:
         // Already closing.
       }
     };
-    const onAbort = () => finish({ outcome: "timeout" });
+    const onAbort = () => finish(hello ?? { outcome: "timeout" });
     signal.addEventListener("abort", onAbort, { once: true });
 
     ws.onmessage = (event) => {
@@ -51,7 +74,7 @@ export function gatewayHandshake(url: string, token: string | undefined, signal:
           params: {
             minProtocol: PROTOCOL,
             maxProtocol: PROTOCOL,
-            client: { id: "openclaw-probe", version: clientVersion, platform: process.platform, mode: "probe" },
+            client: { id: "gateway-client", version: clientVersion, platform: process.platform, mode: "backend" },
             role: "operator",
             scopes: ["operator.read"],
             caps: [],
@@ -63,21 +86,38 @@ export function gatewayHandshake(url: string, token: string | undefined, signal:
       if (frame.type === "res" && frame.id === "clawfleet-connect") {
         if (frame.ok) {
           const payload = frame.payload ?? {};
-          finish({
+          hello = {
             outcome: "accepted",
             serverVersion: payload.server?.version,
             bootId: payload.server?.bootId,
             appliedConfigHash: payload.snapshot?.appliedConfigHash,
-          });
+          };
+          ws.send(JSON.stringify({ type: "req", id: "clawfleet-config", method: "config.get", params: {} }));
         } else {
           finish({ outcome: "rejected", detailCode: frame.error?.details?.code ?? frame.error?.code, message: frame.error?.message });
         }
+        return;
+      }
+      if (frame.type === "res" && frame.id === "clawfleet-config" && hello) {
+        const p = frame.ok ? (frame.payload ?? {}) : undefined;
+        finish({
+          ...hello,
+          config: p && {
+            path: p.path,
+            exists: p.exists,
+            valid: p.valid,
+            issues: Array.isArray(p.issues) ? p.issues.map((i: any) => ({ path: String(i?.path ?? ""), message: String(i?.message ?? "") })) : [],
+            configRevisionHash: p.configRevisionHash,
+            appliedConfigHash: p.appliedConfigHash ?? hello.appliedConfigHash,
+          },
+        });
       }
     };
     ws.onclose = (event) => {
       // A close before any response: rejected at upgrade or by protocol mismatch.
+      if (hello) return finish(hello);
       finish(event.code === 1006 ? { outcome: "unreachable", closeCode: event.code } : { outcome: "rejected", closeCode: event.code, message: event.reason });
     };
-    ws.onerror = () => finish({ outcome: "unreachable" });
+    ws.onerror = () => finish(hello ?? { outcome: "unreachable" });
   });
 }

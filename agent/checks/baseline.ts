@@ -1,0 +1,98 @@
+// Baseline layer: the production posture to reach before go-live. Patched
+// OpenClaw, a supported Node, loopback bind, auth on, HTTPS for the Control UI
+// off loopback, and no live secret lying in a shell history.
+import { statSync } from "node:fs";
+import { passed, problem, type Finding } from "../../shared/finding.ts";
+import { affecting, loadAdvisories, satisfiesEngines } from "../discovery/advisories.ts";
+import { configValue } from "../discovery/openclaw-config.ts";
+import { historyFiles, secretsInHistory } from "../discovery/shell-history.ts";
+import { allTokenSources } from "../discovery/token-sources.ts";
+import type { Check, CheckContext } from "./check.ts";
+import { gatewayServices, loopbackHandshake, loopbackOpen, portOwner } from "./observations.ts";
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+/** Tailscale's CGNAT range 100.64.0.0/10 and its IPv6 ULA prefix. */
+const TAILNET = /^(100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|fd7a:115c:a1e0:)/i;
+
+export const baselineCheck: Check = {
+  name: "baseline",
+  layer: "baseline",
+  deadlineMs: 7500,
+  async run(ctx): Promise<Finding[]> {
+    const [owner, open, services] = await Promise.all([portOwner(ctx), loopbackOpen(ctx), gatewayServices(ctx)]);
+    const live = owner.gateway;
+    const findings: Finding[] = [];
+    const config = ctx.world.config;
+
+    const version = live?.version ?? (open && ctx.world.clientToken?.value ? (await loopbackHandshake(ctx, ctx.world.clientToken.value)).serverVersion : undefined);
+    if (version) {
+      const { advisories, error } = loadAdvisories(ctx.world.env.CLAWFLEET_ADVISORIES);
+      for (const advisory of affecting(advisories, version)) {
+        findings.push(problem("baseline", "openclaw_vulnerable", `OpenClaw ${version} is affected by ${advisory.id} (${advisory.title}); fixed in ${advisory.fixedIn}.`, {
+          version,
+          advisory: advisory.id,
+          fixedIn: advisory.fixedIn,
+          sources: advisory.sources.join(" "),
+        }));
+      }
+      if (error) findings.push(problem("baseline", "check_error", `Operator advisories could not be read: ${error}.`, { check: "baseline", error }, "error"));
+    }
+
+    const nodeVersion = await gatewayNodeVersion(ctx, live?.exe ?? services[0]?.programArguments[0]);
+    const required = live?.enginesNode ?? ">=24";
+    if (nodeVersion && !satisfiesEngines(nodeVersion, required)) {
+      findings.push(problem("baseline", "node_runtime_unsupported", `The gateway runs Node ${nodeVersion}, outside OpenClaw's supported range ${required}.`, { nodeVersion, required }));
+    }
+
+    const exposed = owner.listenAddresses.filter((a) => !LOOPBACK.test(a));
+    const bind = String(configValue(config.raw, "gateway.bind") ?? "loopback");
+    if (exposed.length > 0) {
+      const tailnetOnly = exposed.every((a) => TAILNET.test(a));
+      findings.push(problem("baseline", "gateway_exposed", `The gateway listens on ${exposed.join(", ")} (gateway.bind "${bind}"), beyond loopback${tailnetOnly ? " on the tailnet" : ""}.`, {
+        bind: exposed.join(","),
+        configBind: bind,
+      }, tailnetOnly ? "warn" : "fail"));
+      const tls = configValue(config.raw, "gateway.tls.enabled") === true;
+      const controlUi = configValue(config.raw, "gateway.controlUi.enabled") !== false;
+      if (!tls && controlUi) {
+        findings.push(problem("baseline", "insecure_transport", `The Control UI is served over plain HTTP on ${exposed.join(", ")}: browsers refuse WebCrypto there, and tokens cross the network in clear.`, { bind: exposed.join(",") }));
+      }
+    }
+
+    const authMode = configValue(config.raw, "gateway.auth.mode");
+    const noTokenAccepted = open && ctx.world.tokenSources.length === 0 ? (await loopbackHandshake(ctx, undefined)).outcome === "accepted" : false;
+    if (authMode === "none" || noTokenAccepted) {
+      findings.push(problem("baseline", "auth_disabled", authMode === "none" ? `gateway.auth.mode is "none" in ${config.path}.` : "The gateway accepts clients without any token.", { configPath: config.path }));
+    }
+
+    const secrets = allTokenSources(ctx.world, services, live).map((s) => s.value).filter((v): v is string => !!v);
+    for (const hit of secretsInHistory(historyFiles(ctx.world.home, ctx.world.env), secrets)) {
+      findings.push(problem("baseline", "secret_in_history", `${hit.path} contains ${hit.secrets.length === 1 ? "a live gateway token" : `${hit.secrets.length} live gateway tokens`} (${hit.secrets.map(ctx.fingerprint).join(", ")}).`, {
+        path: hit.path,
+        fingerprint: hit.secrets.map(ctx.fingerprint).join(","),
+      }));
+    }
+
+    if (findings.length > 0) return findings;
+    const parts = [version ? `OpenClaw ${version} has no known advisory` : undefined, nodeVersion ? `Node ${nodeVersion}` : undefined, "loopback only", "auth on", "no token in shell history"];
+    return [passed("baseline", "baseline", `${parts.filter(Boolean).join("; ")}.`, { ...(version ? { version } : {}), ...(nodeVersion ? { nodeVersion } : {}) })];
+  },
+};
+
+/** `node --version` of the gateway's executable, once per binary (keyed by path and mtime). */
+const nodeVersions = new Map<string, string | undefined>();
+
+async function gatewayNodeVersion(ctx: CheckContext, exe: string | undefined): Promise<string | undefined> {
+  if (!exe || !/(^|\/)node[\d.]*$/.test(exe)) return undefined;
+  let key: string;
+  try {
+    key = `${exe}@${statSync(exe).mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+  if (!nodeVersions.has(key)) {
+    const result = await ctx.runner.run(exe, ["--version"], { timeoutMs: 2000, signal: ctx.signal });
+    nodeVersions.set(key, result.exitCode === 0 ? result.stdout.trim().replace(/^v/, "") : undefined);
+  }
+  return nodeVersions.get(key);
+}

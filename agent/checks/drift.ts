@@ -1,0 +1,150 @@
+// Drift layer: the CLI in a shell and the gateway under its service manager
+// are different worlds. Compares the shell, the service definition and the
+// live process: binaries, versions, config file and whether it is applied,
+// variables, token sources, and who can read the secrets.
+import { join } from "node:path";
+import { passed, problem, type Finding } from "../../shared/finding.ts";
+import { configValue, readDotenv, referencedVariables } from "../discovery/openclaw-config.ts";
+import { installOfProgram, openclawOnPath } from "../discovery/openclaw-installs.ts";
+import { exposedSecrets, secretPaths } from "../discovery/secret-files.ts";
+import { allTokenSources, groupByValue } from "../discovery/token-sources.ts";
+import type { Check, CheckContext } from "./check.ts";
+import { gatewayServices, loopbackOpen, portOwner } from "./observations.ts";
+import { probeAllTokens } from "./session.ts";
+
+/** OpenClaw's install writes this instead of values in some versions (openclaw#13340). */
+const REDACTED_PLACEHOLDER = "__OPENCLAW_REDACTED__";
+
+export const driftCheck: Check = {
+  name: "drift",
+  layer: "drift",
+  // Waits for the session check's token probes (shared), which may take the gateway's auth delay.
+  deadlineMs: 7500,
+  async run(ctx): Promise<Finding[]> {
+    const [services, owner, open] = await Promise.all([gatewayServices(ctx), portOwner(ctx), loopbackOpen(ctx)]);
+    const probes = open ? await probeAllTokens(ctx) : [];
+    const findings = [
+      ...binaries(ctx, services.map((s) => s.servicePath), services.map((s) => ({ name: s.name, argv: s.programArguments })), owner.gateway?.version ?? probes.find((p) => p.result.serverVersion)?.result.serverVersion),
+      ...configState(ctx, probes.find((p) => p.result.config)?.result.config, owner.gateway),
+      ...environment(ctx, services, owner.gateway?.env),
+      ...tokens(ctx, allTokenSources(ctx.world, services, owner.gateway), probes),
+      ...permissions(ctx, services.flatMap((s) => s.envFiles.map((f) => f.path))),
+    ];
+    if (findings.length > 0) return findings;
+    return [passed("drift", "drift", "The CLI, the service definition and the running gateway agree (binaries, version, config, environment, tokens, file modes).")];
+  },
+};
+
+function binaries(ctx: CheckContext, servicePaths: string[], programs: { name: string; argv: string[] }[], gatewayVersion: string | undefined): Finding[] {
+  const findings: Finding[] = [];
+  const shell = openclawOnPath(ctx.world.env.PATH);
+  const all = [...shell, ...servicePaths.flatMap((p) => openclawOnPath(p))];
+  const installs = new Map(all.map((b) => [b.installDir ?? b.realPath, b]));
+  const list = [...installs.values()].map((b) => `${b.path}${b.version ? ` (${b.version})` : ""}`).join(", ");
+  const serviceRuns = programs.map((p) => ({ ...p, ...installOfProgram(p.argv) }));
+  if (installs.size > 1) {
+    findings.push(problem("drift", "multiple_binaries", `${installs.size} different openclaw installs are on the shell and service PATHs: ${list}.`, {
+      paths: list,
+      servicePath: serviceRuns.find((s) => s.installDir)?.installDir ?? "the service's own path",
+    }));
+  }
+  for (const service of serviceRuns) {
+    if (service.missing) {
+      findings.push(problem("drift", "version_mismatch", `Service ${service.name} runs ${service.missing}, which no longer exists (an update or a version manager moved it).`, {
+        serviceVersion: "missing",
+        cliVersion: shell[0]?.version ?? "unknown",
+        program: service.missing,
+      }));
+    }
+  }
+  const cliVersion = shell[0]?.version;
+  if (cliVersion && gatewayVersion && cliVersion !== gatewayVersion) {
+    findings.push(problem("drift", "version_mismatch", `The shell's openclaw (${shell[0]!.path}) is ${cliVersion} but the running gateway is ${gatewayVersion}.`, {
+      cliVersion,
+      serviceVersion: gatewayVersion,
+      cliPath: shell[0]!.path,
+    }));
+  }
+  return findings;
+}
+
+function configState(ctx: CheckContext, applied: import("../probes/gateway-handshake.ts").GatewayConfigState | undefined, live: import("../discovery/live-gateway.ts").LiveGateway | undefined): Finding[] {
+  const { config } = ctx.world;
+  const findings: Finding[] = [];
+  const evidence = { configPath: config.path };
+  if (config.error) {
+    findings.push(problem("drift", "config_invalid", `${config.error}.`, { ...evidence, error: config.error }));
+  } else if (applied?.valid === false) {
+    const issues = applied.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+    findings.push(problem("drift", "config_invalid", `The gateway rejects ${applied.path ?? config.path}: ${issues || "invalid"}; it keeps running its last good config.`, { ...evidence, error: issues || "invalid" }));
+  }
+  if (applied?.configRevisionHash && applied.appliedConfigHash && applied.configRevisionHash !== applied.appliedConfigHash) {
+    findings.push(problem("drift", "config_not_applied", `${applied.path ?? config.path} on disk differs from the config the running gateway applied (gateway.reload.mode ${String(configValue(config.raw, "gateway.reload.mode") ?? "hybrid")}).`, {
+      ...evidence,
+      onDisk: applied.configRevisionHash.slice(-12),
+      applied: applied.appliedConfigHash.slice(-12),
+    }));
+  } else if (!applied && live?.startedAtMs && config.mtimeMs && configValue(config.raw, "gateway.reload.mode") === "off" && config.mtimeMs > live.startedAtMs + 1000) {
+    // Without an accepted token only times are left; with hot reload on they say nothing.
+    findings.push(problem("drift", "config_not_applied", `${config.path} was modified after the gateway started (reload mode "off").`, {
+      ...evidence,
+      modifiedAt: new Date(config.mtimeMs).toISOString(),
+      gatewayStartedAt: new Date(live.startedAtMs).toISOString(),
+    }));
+  }
+  const gatewayConfig = applied?.path ?? live?.env?.OPENCLAW_CONFIG_PATH ?? (live?.stateDir ? join(live.stateDir, "openclaw.json") : undefined);
+  if (gatewayConfig && gatewayConfig !== config.path) {
+    findings.push(problem("drift", "config_path_mismatch", `The CLI reads ${config.path} but the running gateway reads ${gatewayConfig}.`, {
+      cliConfigPath: config.path,
+      serviceConfigPath: gatewayConfig,
+    }));
+  }
+  return findings;
+}
+
+function environment(ctx: CheckContext, services: import("../discovery/gateway-service.ts").ServiceDefinition[], processEnv: Record<string, string> | undefined): Finding[] {
+  const findings: Finding[] = [];
+  // The gateway loads the state dir's .env itself at startup, so those count as present.
+  const dotenv = readDotenv(join(ctx.world.stateDir, ".env")) ?? {};
+  const wanted = referencedVariables(ctx.world.config.raw);
+  for (const variable of wanted) {
+    if (ctx.world.env[variable] === undefined || variable in dotenv) continue;
+    const inProcess = processEnv ? variable in processEnv : undefined;
+    const inService = services.length > 0 ? services.some((s) => variable in s.environment) : undefined;
+    if (inProcess === false || (inProcess === undefined && inService === false)) {
+      const where = inProcess === false ? "the running gateway's environment" : "the service environment";
+      findings.push(problem("drift", "service_env_missing", `${variable} (referenced by ${ctx.world.config.path}) is set in this shell but missing from ${where}.`, {
+        variable,
+        serviceEnvPath: services[0]?.envFiles[0]?.path ?? services[0]?.definitionPath ?? join(ctx.world.stateDir, ".env"),
+      }));
+    }
+  }
+  for (const service of services) {
+    for (const [variable, value] of Object.entries(service.environment)) {
+      if (value !== REDACTED_PLACEHOLDER) continue;
+      findings.push(problem("drift", "service_env_missing", `${variable} in ${service.name} holds the placeholder ${REDACTED_PLACEHOLDER} instead of a value.`, {
+        variable,
+        serviceEnvPath: service.environmentSources[variable]?.path ?? service.definitionPath ?? service.name,
+      }));
+    }
+  }
+  return findings;
+}
+
+function tokens(ctx: CheckContext, sources: ReturnType<typeof allTokenSources>, probes: Awaited<ReturnType<typeof probeAllTokens>>): Finding[] {
+  const groups = groupByValue(sources);
+  if (groups.size < 2) return [];
+  const verdict = (value: string) => {
+    const outcome = probes.find((p) => p.value === value)?.result.outcome;
+    return outcome === "accepted" ? " (accepted)" : outcome === "rejected" ? " (rejected)" : "";
+  };
+  const described = [...groups].map(([value, list]) => `${ctx.fingerprint(value)}${verdict(value)}: ${list.map((s) => s.source).join(" + ")}`);
+  return [problem("drift", "token_drift", `${groups.size} different gateway tokens are configured: ${described.join("; ")}.`, { sources: described.join("; ") })];
+}
+
+function permissions(ctx: CheckContext, extraFiles: string[]): Finding[] {
+  const uid = process.getuid?.();
+  if (uid === undefined) return [];
+  const exposed = exposedSecrets(secretPaths(ctx.world.stateDir, [ctx.world.config.path, ...extraFiles]), uid);
+  return exposed.map((e) => problem("drift", "credentials_exposed", `${e.path} (mode ${e.mode}) is ${e.reason}.`, { path: e.path, mode: e.mode }));
+}
