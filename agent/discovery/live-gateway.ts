@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { CommandRunner } from "../platform/command-runner.ts";
-import { darwinListeners, darwinOpenPaths, darwinProcInfo, darwinProcessTable } from "../platform/darwin-process.ts";
+import { darwinListeners, darwinOpenFiles, darwinProcInfo, darwinProcessTable } from "../platform/darwin-process.ts";
 import { childrenOf, listeningSockets, openPaths, pidsForInodes, procInfo, type ProcInfo } from "../platform/linux-procfs.ts";
 
 export interface LiveGateway extends ProcInfo {
@@ -33,27 +33,27 @@ export async function findPortOwner(port: number, runner: CommandRunner, platfor
   return { listenAddresses: [] };
 }
 
-async function linuxPortOwner(port: number): Promise<PortOwner> {
-  const sockets = await listeningSockets(port);
+export async function linuxPortOwner(port: number, procRoot = "/proc"): Promise<PortOwner> {
+  const sockets = await listeningSockets(port, procRoot);
   const listenAddresses = [...new Set(sockets.map((s) => s.address))];
   if (sockets.length === 0) return { listenAddresses };
-  const [pid] = await pidsForInodes(new Set(sockets.map((s) => s.inode)));
+  const [pid] = await pidsForInodes(new Set(sockets.map((s) => s.inode)), undefined, procRoot);
   if (pid === undefined) return { listenAddresses };
-  const info = await procInfo(pid);
+  const info = await procInfo(pid, procRoot);
   if (!info) return { listenAddresses, pid };
-  const related = [...(await openPaths(pid)), ...(await childrenOf(pid)).flatMap((c) => c.argv)];
+  const related = [...(await openPaths(pid, procRoot)), ...(await childrenOf(pid, procRoot)).flatMap((c) => c.argv)];
   return { listenAddresses, pid, gateway: describe(info, related) };
 }
 
-async function darwinPortOwner(port: number, runner: CommandRunner, signal?: AbortSignal): Promise<PortOwner> {
+export async function darwinPortOwner(port: number, runner: CommandRunner, signal?: AbortSignal): Promise<PortOwner> {
   const listeners = await darwinListeners(runner, port, signal);
   const listenAddresses = [...new Set(listeners.map((l) => l.address))];
   const pid = listeners[0]?.pid;
   if (pid === undefined) return { listenAddresses };
-  const [info, paths, table] = await Promise.all([darwinProcInfo(runner, pid, signal), darwinOpenPaths(runner, pid, signal), darwinProcessTable(runner, signal)]);
+  const [info, files, table] = await Promise.all([darwinProcInfo(runner, pid, signal), darwinOpenFiles(runner, pid, signal), darwinProcessTable(runner, signal)]);
   if (!info) return { listenAddresses, pid };
   const childArgs = table.filter((p) => p.ppid === pid).flatMap((p) => p.command.split(/\s+/));
-  return { listenAddresses, pid, gateway: describe(info, [...paths, ...childArgs]) };
+  return { listenAddresses, pid, gateway: describe({ ...info, exe: files.exe }, [...files.paths, ...childArgs]) };
 }
 
 function describe(info: ProcInfo, related: readonly string[]): LiveGateway {

@@ -32,9 +32,22 @@ export function parseLsofListeners(stdout: string): LsofListener[] {
   return out;
 }
 
-/** Parses `lsof -nP -p <pid> -Fn`: every name that is an absolute path. */
-export function parseLsofNames(stdout: string): string[] {
-  return stdout.split("\n").filter((l) => l.startsWith("n/")).map((l) => l.slice(1));
+/**
+ * Parses `lsof -nP -p <pid> -Ffn`: every name that is an absolute path, and the
+ * executable (the first `txt` entry is the program's own image).
+ */
+export function parseLsofFiles(stdout: string): { paths: string[]; exe?: string } {
+  const paths: string[] = [];
+  let exe: string | undefined;
+  let fd = "";
+  for (const line of stdout.split("\n")) {
+    if (line.startsWith("f")) fd = line.slice(1);
+    else if (line.startsWith("n/")) {
+      paths.push(line.slice(1));
+      if (fd === "txt" && exe === undefined) exe = line.slice(1);
+    }
+  }
+  return { paths, exe };
 }
 
 /** Parses `ps -o lstart=,uid=,command= -p <pid>`. */
@@ -67,9 +80,9 @@ export async function darwinProcInfo(runner: CommandRunner, pid: number, signal?
   return { pid, argv: parsed.command.split(/\s+/), startedAtMs: parsed.startedAtMs, uid: parsed.uid };
 }
 
-export async function darwinOpenPaths(runner: CommandRunner, pid: number, signal?: AbortSignal): Promise<string[]> {
-  const result = await runner.run("lsof", ["-nP", "-p", String(pid), "-Fn"], { timeoutMs: 2000, signal, env: C_LOCALE });
-  return parseLsofNames(result.stdout);
+export async function darwinOpenFiles(runner: CommandRunner, pid: number, signal?: AbortSignal): Promise<{ paths: string[]; exe?: string }> {
+  const result = await runner.run("lsof", ["-nP", "-p", String(pid), "-Ffn"], { timeoutMs: 2000, signal, env: C_LOCALE });
+  return parseLsofFiles(result.stdout);
 }
 
 export async function darwinProcessTable(runner: CommandRunner, signal?: AbortSignal): Promise<{ pid: number; ppid: number; command: string }[]> {
