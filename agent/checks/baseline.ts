@@ -80,7 +80,7 @@ export const baselineCheck: Check = {
 };
 
 /** `node --version` of the gateway's executable, once per binary (keyed by path and mtime). */
-const nodeVersions = new Map<string, string | undefined>();
+const nodeVersions = new Map<string, string>();
 
 async function gatewayNodeVersion(ctx: CheckContext, exe: string | undefined): Promise<string | undefined> {
   if (!exe || !/(^|\/)node[\d.]*$/.test(exe)) return undefined;
@@ -92,7 +92,8 @@ async function gatewayNodeVersion(ctx: CheckContext, exe: string | undefined): P
   }
   if (!nodeVersions.has(key)) {
     const result = await ctx.runner.run(exe, ["--version"], { timeoutMs: 2000, signal: ctx.signal });
-    nodeVersions.set(key, result.exitCode === 0 ? result.stdout.trim().replace(/^v/, "") : undefined);
+    if (result.exitCode !== 0) return undefined; // not remembered: it may work next time
+    nodeVersions.set(key, result.stdout.trim().replace(/^v/, ""));
   }
   return nodeVersions.get(key);
 }
