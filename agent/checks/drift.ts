@@ -31,7 +31,10 @@ export const driftCheck: Check = {
       ...permissions(ctx, services.flatMap((s) => s.envFiles.map((f) => f.path))),
     ];
     if (findings.length > 0) return findings;
-    return [passed("drift", "drift", "The CLI, the service definition and the running gateway agree (binaries, version, config, environment, tokens, file modes).")];
+    const compared = ["the CLI", ...(services.length > 0 ? [`service ${services.map((s) => s.name).join(", ")}`] : []), ...(owner.gateway ? [`gateway pid ${owner.gateway.pid}`] : [])];
+    const applied = probes.some((p) => p.result.config);
+    const verified = ["at most one openclaw install on PATH", ...(applied ? ["config on disk is the applied one"] : []), "token sources agree", "secret files private"];
+    return [passed("drift", "drift", `No drift between ${compared.join(", ")}: ${verified.join(", ")}.`)];
   },
 };
 
