@@ -43,4 +43,10 @@ describe("protobuf codegen", () => {
   it("passes buf lint", () => {
     expect(() => execFileSync(BUF, ["lint"], { cwd: REPO_ROOT, env, stdio: "pipe" })).not.toThrow();
   });
+
+  // proto/released.binpb is the schema agents in the field speak; refresh it
+  // (`buf build -o proto/released.binpb`) only when releasing.
+  it("makes no breaking change against the released schema (buf breaking)", () => {
+    expect(() => execFileSync(BUF, ["breaking", "--against", "proto/released.binpb"], { cwd: REPO_ROOT, env, stdio: "pipe" })).not.toThrow();
+  });
 });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clawfleet/v1/report.proto.
  */
 export const file_clawfleet_v1_report: GenFile = /*@__PURE__*/
-  fileDesc("ChljbGF3ZmxlZXQvdjEvcmVwb3J0LnByb3RvEgxjbGF3ZmxlZXQudjEidAoMTm9kZUlkZW50aXR5Eg8KB25vZGVfaWQYASABKAkSEAoIaG9zdG5hbWUYAiABKAkSEAoIcGxhdGZvcm0YAyABKAkSFQoNYWdlbnRfdmVyc2lvbhgEIAEoCRIYChBvcGVuY2xhd192ZXJzaW9uGAUgASgJIuIBCgdGaW5kaW5nEg0KBWNoZWNrGAEgASgJEg0KBWxheWVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRIMCgRjb2RlGAQgASgJEg8KB3N1bW1hcnkYBSABKAkSDgoGYWN0aW9uGAYgASgJEjUKCGV2aWRlbmNlGAcgAygLMiMuY2xhd2ZsZWV0LnYxLkZpbmRpbmcuRXZpZGVuY2VFbnRyeRISCgpkZXBlbmRzX29uGAggASgJGi8KDUV2aWRlbmNlRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLGAQoGUmVwb3J0EgsKA3NlcRgBIAEoBBIbChNvYnNlcnZlZF9hdF91bml4X21zGAIgASgDEg8KB3ZlcmRpY3QYAyABKAkSFQoNcHJpbWFyeV9pbmRleBgEIAEoBRInCghmaW5kaW5ncxgFIAMoCzIVLmNsYXdmbGVldC52MS5GaW5kaW5nEhMKC2R1cmF0aW9uX21zGAYgASgNEhEKCW1heV9zbGVlcBgHIAEoCBIZChFsYXN0X3dha2VfdW5peF9tcxgIIAEoA2IGcHJvdG8z");
+  fileDesc("ChljbGF3ZmxlZXQvdjEvcmVwb3J0LnByb3RvEgxjbGF3ZmxlZXQudjEidAoMTm9kZUlkZW50aXR5Eg8KB25vZGVfaWQYASABKAkSEAoIaG9zdG5hbWUYAiABKAkSEAoIcGxhdGZvcm0YAyABKAkSFQoNYWdlbnRfdmVyc2lvbhgEIAEoCRIYChBvcGVuY2xhd192ZXJzaW9uGAUgASgJIuIBCgdGaW5kaW5nEg0KBWNoZWNrGAEgASgJEg0KBWxheWVyGAIgASgJEg4KBnN0YXR1cxgDIAEoCRIMCgRjb2RlGAQgASgJEg8KB3N1bW1hcnkYBSABKAkSDgoGYWN0aW9uGAYgASgJEjUKCGV2aWRlbmNlGAcgAygLMiMuY2xhd2ZsZWV0LnYxLkZpbmRpbmcuRXZpZGVuY2VFbnRyeRISCgpkZXBlbmRzX29uGAggASgJGi8KDUV2aWRlbmNlRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKrAgoGUmVwb3J0EgsKA3NlcRgBIAEoBBIbChNvYnNlcnZlZF9hdF91bml4X21zGAIgASgDEg8KB3ZlcmRpY3QYAyABKAkSFQoNcHJpbWFyeV9pbmRleBgEIAEoBRInCghmaW5kaW5ncxgFIAMoCzIVLmNsYXdmbGVldC52MS5GaW5kaW5nEhMKC2R1cmF0aW9uX21zGAYgASgNEhEKCW1heV9zbGVlcBgHIAEoCBIZChFsYXN0X3dha2VfdW5peF9tcxgIIAEoAxItCgtjcmVkZW50aWFscxgJIAMoCzIYLmNsYXdmbGVldC52MS5DcmVkZW50aWFsEhoKEmxhc3Rfc2xlZXBfdW5peF9tcxgKIAEoAxIYChBvcGVuY2xhd192ZXJzaW9uGAsgASgJIlAKCkNyZWRlbnRpYWwSDAoEa2luZBgBIAEoCRIOCgZzb3VyY2UYAiABKAkSEwoLZmluZ2VycHJpbnQYAyABKAkSDwoHc3ViamVjdBgEIAEoCWIGcHJvdG8z");
 
 /**
  * Who an agent is. The node id is the fleet-wide key; hostname and platform are
@@ -177,6 +177,28 @@ export type Report = Message<"clawfleet.v1.Report"> & {
    * @generated from field: int64 last_wake_unix_ms = 8;
    */
   lastWakeUnixMs: bigint;
+
+  /**
+   * Every credential the host uses, as keyed fingerprints: how the collector
+   * finds one secret on several nodes and records rotations.
+   *
+   * @generated from field: repeated clawfleet.v1.Credential credentials = 9;
+   */
+  credentials: Credential[];
+
+  /**
+   * Last time the host went to sleep, Unix milliseconds, 0 when unknown.
+   *
+   * @generated from field: int64 last_sleep_unix_ms = 10;
+   */
+  lastSleepUnixMs: bigint;
+
+  /**
+   * Versions on the host, for fleet-wide version skew.
+   *
+   * @generated from field: string openclaw_version = 11;
+   */
+  openclawVersion: string;
 };
 
 /**
@@ -185,4 +207,46 @@ export type Report = Message<"clawfleet.v1.Report"> & {
  */
 export const ReportSchema: GenMessage<Report> = /*@__PURE__*/
   messageDesc(file_clawfleet_v1_report, 2);
+
+/**
+ * A secret the host uses, never the secret itself.
+ *
+ * @generated from message clawfleet.v1.Credential
+ */
+export type Credential = Message<"clawfleet.v1.Credential"> & {
+  /**
+   * gateway_token | provider_key
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * Where it is configured, e.g. "config gateway.auth.token", "service env".
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * hmac:… keyed with the fleet key from Welcome.
+   *
+   * @generated from field: string fingerprint = 3;
+   */
+  fingerprint: string;
+
+  /**
+   * What it unlocks: the gateway port, or "agent/provider" for a model key.
+   *
+   * @generated from field: string subject = 4;
+   */
+  subject: string;
+};
+
+/**
+ * Describes the message clawfleet.v1.Credential.
+ * Use `create(CredentialSchema)` to create a new message.
+ */
+export const CredentialSchema: GenMessage<Credential> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_report, 3);
 
