@@ -19,6 +19,21 @@ export interface CheckContext {
    * is used by several): the first caller computes it, the rest await it.
    */
   once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  /**
+   * Records a secret the host uses, for the fleet's inventory (shared secrets,
+   * rotations). Only its fingerprint is kept; the value never leaves the call.
+   */
+  noteCredential(credential: { kind: CredentialKind; source: string; secret: string; subject: string }): void;
+}
+
+export type CredentialKind = "gateway_token" | "provider_key";
+
+/** A credential as reported: the fingerprint, never the value. */
+export interface CredentialRecord {
+  kind: CredentialKind;
+  source: string;
+  fingerprint: string;
+  subject: string;
 }
 
 export interface Check {

@@ -4,7 +4,7 @@ import { linkDependencies, primaryFinding, problem, verdictOf, type Finding, typ
 import type { Fingerprinter } from "../../shared/fingerprint.ts";
 import type { OpenClawWorld } from "../discovery/openclaw-world.ts";
 import type { CommandRunner } from "../platform/command-runner.ts";
-import type { Check, CheckContext } from "./check.ts";
+import type { Check, CheckContext, CredentialRecord } from "./check.ts";
 
 export interface CheckRun {
   startedAtMs: number;
@@ -12,6 +12,8 @@ export interface CheckRun {
   verdict: Verdict;
   primary: Finding | null;
   findings: Finding[];
+  /** Secrets seen during the run, as fingerprints, one entry per kind, source and value. */
+  credentials: CredentialRecord[];
 }
 
 class DeadlineExceeded extends Error {}
@@ -31,7 +33,13 @@ export async function runChecks(checks: readonly Check[], input: RunInput): Prom
     if (!shared.has(key)) shared.set(key, compute());
     return shared.get(key) as Promise<T>;
   };
-  const results = await Promise.all(checks.map((check) => runOne(check, { ...input, once })));
+  const credentials = new Map<string, CredentialRecord>();
+  const noteCredential: CheckContext["noteCredential"] = ({ kind, source, secret, subject }) => {
+    if (!secret) return;
+    const fingerprint = input.fingerprint(secret);
+    credentials.set(`${kind}\0${source}\0${fingerprint}`, { kind, source, fingerprint, subject });
+  };
+  const results = await Promise.all(checks.map((check) => runOne(check, { ...input, once, noteCredential })));
   const findings = linkDependencies(results.flat());
   return {
     startedAtMs,
@@ -39,6 +47,7 @@ export async function runChecks(checks: readonly Check[], input: RunInput): Prom
     verdict: verdictOf(findings),
     primary: primaryFinding(findings),
     findings,
+    credentials: [...credentials.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.source.localeCompare(b.source)),
   };
 }
 

@@ -36,7 +36,11 @@ export function codeForRejection(result: HandshakeResult): Code {
 /** Tries every distinct token value once; returns the outcome per value. */
 export async function probeAllTokens(ctx: CheckContext) {
   const [services, owner] = await Promise.all([gatewayServices(ctx), portOwner(ctx)]);
-  const groups = groupByValue(allTokenSources(ctx.world, services, owner.gateway));
+  const sources = allTokenSources(ctx.world, services, owner.gateway);
+  for (const source of sources) {
+    if (source.value) ctx.noteCredential({ kind: "gateway_token", source: source.source, secret: source.value, subject: `gateway:${ctx.world.port}` });
+  }
+  const groups = groupByValue(sources);
   const outcomes = await Promise.all([...groups].map(async ([value, sources]) => ({ value, sources, result: await loopbackHandshake(ctx, value) })));
   return outcomes;
 }

@@ -24,6 +24,7 @@ export function checkDocument(node: NodeInfo, run: CheckRun) {
       ? { layer: run.primary.layer, code: run.primary.code, summary: run.primary.summary, action: run.primary.action }
       : null,
     findings: run.findings.map(finding),
+    credentials: run.credentials,
     duration_ms: run.durationMs,
   };
 }

@@ -4,7 +4,14 @@ import { ReportSchema, type Report } from "../../shared/gen/clawfleet/v1/report_
 import { toWireFinding } from "../../shared/report-codec.ts";
 import type { CheckRun } from "../checks/run-checks.ts";
 
-export function wireReport(seq: bigint, run: CheckRun, host: { maySleep: boolean; lastWakeMs: number }): Report {
+export interface HostFacts {
+  maySleep: boolean;
+  lastWakeMs: number;
+  lastSleepMs: number;
+  openclawVersion: string;
+}
+
+export function wireReport(seq: bigint, run: CheckRun, host: HostFacts): Report {
   return create(ReportSchema, {
     seq,
     observedAtUnixMs: BigInt(run.startedAtMs),
@@ -14,5 +21,8 @@ export function wireReport(seq: bigint, run: CheckRun, host: { maySleep: boolean
     durationMs: run.durationMs,
     maySleep: host.maySleep,
     lastWakeUnixMs: BigInt(host.lastWakeMs),
+    lastSleepUnixMs: BigInt(host.lastSleepMs),
+    openclawVersion: host.openclawVersion,
+    credentials: run.credentials,
   });
 }

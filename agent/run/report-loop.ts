@@ -11,6 +11,7 @@ import { runChecks } from "../checks/run-checks.ts";
 import { discoverOpenClaw, type Env } from "../discovery/openclaw-world.ts";
 import type { NodeInfo } from "../discovery/node-identity.ts";
 import { wireReport } from "../report/wire-report.ts";
+import { hostFacts } from "../report/host-facts.ts";
 import { systemRunner } from "../platform/command-runner.ts";
 import { CollectorLink } from "./collector-link.ts";
 import type { SequenceFile } from "./sequence-file.ts";
@@ -76,7 +77,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
     lastWall = wall;
     lastMono = mono;
     const run = await runChecks(options.checks, { world: discoverOpenClaw(options.env), fingerprint, runner: systemRunner, platform: process.platform });
-    const report = wireReport(options.sequence.next(), run, { maySleep: false, lastWakeMs });
+    const report = wireReport(options.sequence.next(), run, hostFacts(run, lastWakeMs));
     link.send(report);
     log.info("report", { seq: report.seq, verdict: run.verdict, primary: run.primary?.code ?? "none", ms: run.durationMs, unacked: link.unacknowledged });
   };

@@ -14,6 +14,7 @@ export async function runCheckWith(check: Check, world: OpenClawWorld, observati
     fingerprint: localFingerprint,
     runner,
     platform,
+    noteCredential() {},
     once<T>(key: string, compute: () => Promise<T>): Promise<T> {
       if (!shared.has(key)) shared.set(key, compute());
       return shared.get(key) as Promise<T>;
