@@ -18,7 +18,7 @@ export function toWireFinding(f: Finding): WireFinding {
 }
 
 /** Limits on what one agent may send: a hostile or broken peer cannot bloat the store. */
-export const WIRE_LIMITS = { findings: 200, text: 2000, evidenceEntries: 40, evidenceValue: 1000, checkName: 64 } as const;
+export const WIRE_LIMITS = { findings: 200, text: 2000, evidenceEntries: 40, evidenceValue: 1000, checkName: 64, credentials: 100 } as const;
 
 export class InvalidFinding extends Error {}
 

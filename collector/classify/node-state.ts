@@ -7,8 +7,8 @@ import type { StoredReport } from "../state/store.ts";
 export const NODE_STATES = ["healthy", "degraded", "failing", "asleep", "unreachable"] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
-export function nodeState(connected: boolean, current: StoredReport | undefined): NodeState {
-  if (!connected) return current?.maySleep ? "asleep" : "unreachable";
+export function nodeState(connected: boolean, current: StoredReport | undefined, silence?: "asleep" | "unreachable"): NodeState {
+  if (!connected) return silence ?? (current?.maySleep ? "asleep" : "unreachable");
   if (!current) return "degraded";
   if (current.verdict === "fail") return "failing";
   if (current.verdict === "ok") return "healthy";

@@ -41,8 +41,11 @@ export class ProtocolViolation extends Error {
   }
 }
 
+let nextStreamId = 1;
+
 export function handleConnect(deps: IngestDeps) {
   return (stream: Stream): void => {
+    const streamId = nextStreamId++;
     let nodeId: string | undefined;
     let closed = false;
     const helloTimer = setTimeout(() => fail(new ProtocolViolation("no_hello", `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
@@ -54,7 +57,7 @@ export function handleConnect(deps: IngestDeps) {
       clearTimeout(helloTimer);
       deps.metrics.streams.dec();
       if (nodeId) {
-        deps.fleet.disconnect(nodeId);
+        deps.fleet.disconnect(nodeId, streamId, Date.now());
         deps.live.get(nodeId)?.delete(stream);
         deps.log.info("agent disconnected", { node: nodeId });
       }
@@ -73,7 +76,7 @@ export function handleConnect(deps: IngestDeps) {
         if (message.message.case === "hello") {
           if (nodeId) throw new ProtocolViolation("duplicate_hello", "hello sent twice on one stream");
           clearTimeout(helloTimer);
-          nodeId = acceptHello(message.message.value, stream, deps);
+          nodeId = acceptHello(message.message.value, stream, streamId, deps);
         } else if (message.message.case === "report") {
           if (!nodeId) throw new ProtocolViolation("report_before_hello", "report sent before hello");
           acceptReport(nodeId, message.message.value, stream, deps);
@@ -99,7 +102,7 @@ export function handleConnect(deps: IngestDeps) {
   };
 }
 
-function acceptHello(hello: Hello, stream: Stream, deps: IngestDeps): string {
+function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: IngestDeps): string {
   const node = hello.node;
   if (!node || !NODE_ID_PATTERN.test(node.nodeId)) {
     throw new ProtocolViolation("invalid_node_id", `hello.node.node_id must match ${NODE_ID_PATTERN} (got "${(node?.nodeId ?? "").slice(0, 70)}")`);
@@ -109,6 +112,9 @@ function acceptHello(hello: Hello, stream: Stream, deps: IngestDeps): string {
   }
   const lastSeq = deps.fleet.connect(
     { nodeId: node.nodeId, hostname: node.hostname, platform: node.platform, agentVersion: node.agentVersion, openclawVersion: node.openclawVersion },
+    streamId,
+    stream.getPeer(),
+    Number(hello.sentAtUnixMs),
     Date.now(),
   );
   let streams = deps.live.get(node.nodeId);
@@ -142,11 +148,25 @@ function acceptReport(nodeId: string, report: Report, stream: Stream, deps: Inge
     durationMs: report.durationMs,
     maySleep: report.maySleep,
     lastWakeMs: Number(report.lastWakeUnixMs),
+    lastSleepMs: Number(report.lastSleepUnixMs),
+    openclawVersion: report.openclawVersion.slice(0, 64),
+    credentials: report.credentials.slice(0, WIRE_LIMITS.credentials).map((c, i) => validCredential(c, i, report.seq)),
   };
   const started = performance.now();
   const outcome = deps.fleet.record(stored);
   deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
-  deps.metrics.reports.inc({ outcome });
+  deps.metrics.reports.inc({ outcome: outcome === "stored_old" ? "stored" : outcome });
   // Duplicates are acknowledged too: the agent must stop resending them.
   stream.write(create(ConnectResponseSchema, { message: { case: "ack", value: { seq: report.seq } } }));
+}
+
+const CREDENTIAL_KINDS = new Set(["gateway_token", "provider_key"]);
+
+function validCredential(c: Report["credentials"][number], index: number, seq: bigint) {
+  const where = `report ${seq}: credentials[${index}]`;
+  if (!CREDENTIAL_KINDS.has(c.kind)) throw new ProtocolViolation("invalid_report", `${where}.kind: unknown kind "${c.kind.slice(0, 40)}"`);
+  // Only fingerprints may cross the wire: anything else could be a secret.
+  if (!/^(hmac|sha256):[0-9a-f]{12,64}$/.test(c.fingerprint)) throw new ProtocolViolation("invalid_report", `${where}.fingerprint: not a fingerprint (expected hmac:<hex>)`);
+  if (c.source.length > 200 || c.subject.length > 200) throw new ProtocolViolation("invalid_report", `${where}: source or subject longer than 200 characters`);
+  return { kind: c.kind, source: c.source, fingerprint: c.fingerprint, subject: c.subject };
 }

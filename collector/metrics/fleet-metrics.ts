@@ -32,6 +32,12 @@ export function registerFleetMetrics(registry: Registry, fleet: Fleet): void {
     labelNames: ["node", "layer", "code"] as const,
     registers: [registry],
   });
+  const lastWake = new Gauge({
+    name: "clawfleet_node_last_wake_timestamp_seconds",
+    help: "When the node last woke from sleep, as it reported, Unix seconds. Absent when it never reported a wake.",
+    labelNames: ["node"] as const,
+    registers: [registry],
+  });
   const lastReport = new Gauge({
     name: "clawfleet_last_report_timestamp_seconds",
     help: "When the collector received the node's last report, Unix seconds.",
@@ -42,14 +48,17 @@ export function registerFleetMetrics(registry: Registry, fleet: Fleet): void {
   // One callback refreshes every family, so a scrape sees one consistent snapshot
   // (prom-client collects families in registration order: node_up is first).
   function refresh(): void {
-    for (const gauge of [up, state, layer, finding, lastReport]) gauge.reset();
+    for (const gauge of [up, state, layer, finding, lastReport, lastWake]) gauge.reset();
+    const fleetFindings = fleet.fleetFindings();
     for (const view of fleet.list()) {
       const node = view.identity.nodeId;
-      const connected = view.streams > 0;
+      const connected = view.streams.size > 0;
       up.set({ node }, connected ? 1 : 0);
-      const current = nodeState(connected, view.current);
+      const current = nodeState(connected, view.current, view.silence);
       for (const s of NODE_STATES) state.set({ node, state: s }, s === current ? 1 : 0);
+      for (const f of fleetFindings.get(node) ?? []) finding.set({ node, layer: f.layer, code: f.code }, 1);
       if (!view.current) continue;
+      if (view.current.lastWakeMs > 0) lastWake.set({ node }, view.current.lastWakeMs / 1000);
       lastReport.set({ node }, view.current.receivedAtMs / 1000);
       for (const [name, status] of layerStatuses(view.current.findings)) layer.set({ node, layer: name }, STATUS_RANK[status]);
       for (const f of activeProblems(view.current.findings)) finding.set({ node, layer: f.layer, code: f.code }, 1);

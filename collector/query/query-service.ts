@@ -14,8 +14,8 @@ export function nodeSummary(view: NodeView) {
   const primary = current && current.primaryIndex >= 0 ? current.findings[current.primaryIndex] : undefined;
   return create(NodeSummarySchema, {
     node: view.identity,
-    state: nodeState(view.streams > 0, current),
-    connected: view.streams > 0,
+    state: nodeState(view.streams.size > 0, current, view.silence),
+    connected: view.streams.size > 0,
     worstLayer: worst?.layer ?? "",
     worstStatus: worst?.status ?? "",
     primary: primary ? toWireFinding(primary) : undefined,

@@ -1,63 +1,153 @@
 // The collector's live view of the fleet: the store's rows plus which agents
-// are connected right now. Ingest writes through it; metrics and queries read it.
-import type { NodeIdentityRow, NodeRow, Store, StoredReport } from "./store.ts";
+// are connected right now. Ingest writes through it (store first, then memory);
+// metrics and queries read it. Fleet-wide findings are derived here, cached
+// until something changes.
+import type { Finding } from "../../shared/finding.ts";
+import { fleetFindings, ROTATION_LOOKBACK_MS } from "../classify/fleet-findings.ts";
+import { relabelFromReport, silenceLabel } from "../classify/silent-nodes.ts";
+import { reportTransitions } from "../classify/transitions.ts";
+import type { EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
 
 export interface NodeView {
   identity: NodeIdentityRow;
   firstSeenMs: number;
   lastSeq: bigint;
+  clockSkewMs: number;
   current?: StoredReport;
-  /** Open agent streams for this node id (more than one is an identity conflict). */
-  streams: number;
+  /** Open agent streams for this node id, by stream id, with when each opened. */
+  streams: Map<number, { peer: string; openedMs: number }>;
+  /** The open silence, while the node is not connected. */
+  silence?: SilenceRow["label"];
 }
 
-export class Fleet {
-  private readonly nodes = new Map<string, NodeView>();
-  private readonly store: Store;
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  reportsMaxAgeMs: 48 * 3_600_000,
+  eventsMaxAgeMs: 30 * 86_400_000,
+  eventsMaxRows: 1_000_000,
+};
 
-  constructor(store: Store) {
+export class Fleet {
+  readonly store: Store;
+  private readonly nodes = new Map<string, NodeView>();
+  private derived?: { atMs: number; findings: Map<string, Finding[]> };
+  /** Bumped on every change; metrics use it to reuse their last rendering. */
+  version = 0;
+
+  constructor(store: Store, nowMs = Date.now()) {
     this.store = store;
-    for (const row of store.listNodes()) this.nodes.set(row.nodeId, viewFromRow(row));
+    for (const row of store.listNodes()) {
+      const view = viewFromRow(row);
+      this.nodes.set(row.nodeId, view);
+      // Whatever was connected before a restart is silent until it reconnects.
+      view.silence = silenceLabel(view.current);
+      const open = store.silences(row.nodeId, 1)[0];
+      if (!open || open.endedMs !== undefined) store.openSilence(row.nodeId, nowMs, view.silence);
+      else view.silence = open.label;
+    }
   }
 
   /** An agent said hello: returns the highest seq already stored for it. */
-  connect(identity: NodeIdentityRow, nowMs: number): bigint {
-    const lastSeq = this.store.upsertNode(identity, nowMs);
-    const view = this.nodes.get(identity.nodeId);
-    if (view) {
-      view.identity = identity;
-      view.streams += 1;
-    } else {
-      this.nodes.set(identity.nodeId, { identity, firstSeenMs: nowMs, lastSeq, streams: 1 });
+  connect(identity: NodeIdentityRow, streamId: number, peer: string, sentAtMs: number, nowMs: number): bigint {
+    const clockSkewMs = sentAtMs > 0 ? sentAtMs - nowMs : 0;
+    const lastSeq = this.store.upsertNode(identity, nowMs, clockSkewMs);
+    let view = this.nodes.get(identity.nodeId);
+    if (!view) {
+      view = { identity, firstSeenMs: nowMs, lastSeq, clockSkewMs, streams: new Map() };
+      this.nodes.set(identity.nodeId, view);
     }
+    view.identity = { ...identity, openclawVersion: identity.openclawVersion || view.identity.openclawVersion };
+    view.clockSkewMs = clockSkewMs;
+    view.streams.set(streamId, { peer, openedMs: nowMs });
+    const events: EventRow[] = [{ nodeId: identity.nodeId, atMs: nowMs, kind: "connect", detail: { peer, agentVersion: identity.agentVersion } }];
+    if (view.silence) {
+      const closed = this.store.closeSilence(identity.nodeId, nowMs);
+      if (closed) events.push({ nodeId: identity.nodeId, atMs: nowMs, kind: "woke", detail: { label: closed.label, silentMs: nowMs - closed.startedMs } });
+      view.silence = undefined;
+    }
+    if (view.streams.size > 1) events.push({ nodeId: identity.nodeId, atMs: nowMs, kind: "identity_conflict", detail: { peers: [...view.streams.values()].map((s) => s.peer).join(",") } });
+    this.store.appendEvents(events);
+    this.changed();
     return lastSeq;
   }
 
-  disconnect(nodeId: string): void {
+  disconnect(nodeId: string, streamId: number, nowMs: number): void {
     const view = this.nodes.get(nodeId);
-    if (view && view.streams > 0) view.streams -= 1;
+    if (!view || !view.streams.delete(streamId)) return;
+    const events: EventRow[] = [{ nodeId, atMs: nowMs, kind: "disconnect", detail: {} }];
+    if (view.streams.size === 0) {
+      view.silence = silenceLabel(view.current);
+      this.store.openSilence(nodeId, nowMs, view.silence);
+      events.push({ nodeId, atMs: nowMs, kind: "silent", detail: { label: view.silence } });
+    }
+    this.store.appendEvents(events);
+    this.changed();
   }
 
-  record(report: StoredReport): "stored" | "duplicate" {
-    const outcome = this.store.recordReport(report);
+  record(report: StoredReport): "stored" | "stored_old" | "duplicate" {
     const view = this.nodes.get(report.nodeId);
-    if (outcome === "stored" && view && report.seq > view.lastSeq) {
-      view.lastSeq = report.seq;
+    const newest = !view?.current || report.seq > view.current.seq;
+    const events = newest ? reportTransitions(view?.current, report) : [];
+    const outcome = this.store.applyReport(report, events);
+    if (outcome === "stored" && view) {
+      if (report.seq > view.lastSeq) view.lastSeq = report.seq;
       view.current = report;
+      if (report.openclawVersion) view.identity = { ...view.identity, openclawVersion: report.openclawVersion };
+      this.relabelLastSilence(report);
+      this.changed();
     }
     return outcome;
+  }
+
+  /** The first report after a silence may prove the node slept through it. */
+  private relabelLastSilence(report: StoredReport): void {
+    const last = this.store.silences(report.nodeId, 1)[0];
+    if (!last || last.endedMs === undefined || report.receivedAtMs - last.endedMs > 10 * 60_000) return;
+    const label = relabelFromReport(last, report);
+    if (!label) return;
+    this.store.relabelSilence(last.id, label);
+    this.store.appendEvents([{ nodeId: report.nodeId, atMs: report.receivedAtMs, kind: "relabelled", detail: { from: last.label, to: label, silenceStartedMs: last.startedMs, silenceEndedMs: last.endedMs } }]);
   }
 
   list(): NodeView[] {
     return [...this.nodes.values()];
   }
 
+  get(nodeId: string): NodeView | undefined {
+    return this.nodes.get(nodeId);
+  }
+
   get size(): number {
     return this.nodes.size;
+  }
+
+  /** Fleet-wide findings per node, recomputed at most once a second. */
+  fleetFindings(nowMs = Date.now()): Map<string, Finding[]> {
+    if (this.derived && nowMs - this.derived.atMs < 1000) return this.derived.findings;
+    const findings = fleetFindings({
+      nodes: this.list().map((v) => ({
+        nodeId: v.identity.nodeId,
+        clockSkewMs: v.streams.size > 0 ? v.clockSkewMs : 0,
+        concurrentStreamsSinceMs: v.streams.size > 1 ? Math.max(...[...v.streams.values()].map((s) => s.openedMs)) : undefined,
+      })),
+      credentials: this.store.credentialUses(),
+      rotations: this.store.events({ sinceMs: nowMs - ROTATION_LOOKBACK_MS, limit: 10_000 }).filter((e) => e.kind === "credential_rotated"),
+      nowMs,
+    });
+    this.derived = { atMs: nowMs, findings };
+    return findings;
+  }
+
+  prune(policy: RetentionPolicy, nowMs = Date.now()) {
+    return this.store.prune(policy, nowMs);
+  }
+
+  private changed(): void {
+    this.version++;
+    this.derived = undefined;
   }
 }
 
 function viewFromRow(row: NodeRow): NodeView {
-  const { firstSeenMs, lastSeq, current, lastSeenMs: _seen, ...identity } = row;
-  return { identity, firstSeenMs, lastSeq, current, streams: 0 };
+  const { firstSeenMs, lastSeq, current, clockSkewMs, lastSeenMs: _seen, ...identity } = row;
+  return { identity, firstSeenMs, lastSeq, clockSkewMs, current, streams: new Map() };
 }

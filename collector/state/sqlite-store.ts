@@ -1,12 +1,14 @@
 // The embedded store: one SQLite file (node:sqlite), WAL, versioned migrations.
-import { randomBytes } from "node:crypto";
+// Report rows are small (identical finding sets share one body row) so the
+// table stays cheap at 10,000 nodes reporting every 30 s.
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Finding, Verdict } from "../../shared/finding.ts";
-import type { NodeIdentityRow, NodeRow, Store, StoredReport } from "./store.ts";
+import type { Verdict } from "../../shared/finding.ts";
+import type { CredentialRow, CredentialUse, EventKind, EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
 
-/** Each entry upgrades the schema by one version; never edit a released one. */
+/** Each entry upgrades the schema by one version; never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
    CREATE TABLE nodes (
@@ -17,8 +19,11 @@ const MIGRATIONS: readonly string[] = [
      openclaw_version TEXT NOT NULL,
      first_seen_ms INTEGER NOT NULL,
      last_seen_ms INTEGER NOT NULL,
-     last_seq INTEGER NOT NULL DEFAULT 0
+     last_seq INTEGER NOT NULL DEFAULT 0,
+     current_seq INTEGER NOT NULL DEFAULT 0,
+     clock_skew_ms INTEGER NOT NULL DEFAULT 0
    );
+   CREATE TABLE report_bodies (hash TEXT PRIMARY KEY, body_json TEXT NOT NULL) WITHOUT ROWID;
    CREATE TABLE reports (
      node_id TEXT NOT NULL,
      seq INTEGER NOT NULL,
@@ -26,12 +31,47 @@ const MIGRATIONS: readonly string[] = [
      received_at_ms INTEGER NOT NULL,
      verdict TEXT NOT NULL,
      primary_index INTEGER NOT NULL,
-     findings_json TEXT NOT NULL,
+     body_hash TEXT NOT NULL,
      duration_ms INTEGER NOT NULL,
      may_sleep INTEGER NOT NULL,
      last_wake_ms INTEGER NOT NULL,
+     last_sleep_ms INTEGER NOT NULL,
+     openclaw_version TEXT NOT NULL,
      PRIMARY KEY (node_id, seq)
-   ) WITHOUT ROWID;`,
+   ) WITHOUT ROWID;
+   CREATE INDEX reports_received ON reports (received_at_ms);
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY,
+     node_id TEXT NOT NULL,
+     at_ms INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     layer TEXT,
+     code TEXT,
+     detail_json TEXT NOT NULL
+   );
+   CREATE INDEX events_at ON events (at_ms);
+   CREATE INDEX events_node ON events (node_id, at_ms);
+   CREATE TABLE credentials (
+     node_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     source TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     first_seen_ms INTEGER NOT NULL,
+     last_seen_ms INTEGER NOT NULL,
+     retired_ms INTEGER,
+     PRIMARY KEY (node_id, kind, source, fingerprint)
+   ) WITHOUT ROWID;
+   CREATE INDEX credentials_fingerprint ON credentials (fingerprint);
+   CREATE TABLE silences (
+     id INTEGER PRIMARY KEY,
+     node_id TEXT NOT NULL,
+     started_ms INTEGER NOT NULL,
+     ended_ms INTEGER,
+     label TEXT NOT NULL,
+     relabelled INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX silences_node ON silences (node_id, started_ms);`,
 ];
 
 export class StoreError extends Error {}
@@ -39,58 +79,46 @@ export class StoreError extends Error {}
 interface ReportRecord {
   node_id: string;
   seq: bigint;
-  observed_at_ms: number;
-  received_at_ms: number;
+  observed_at_ms: bigint;
+  received_at_ms: bigint;
   verdict: string;
-  primary_index: number;
-  findings_json: string;
-  duration_ms: number;
-  may_sleep: number;
-  last_wake_ms: number;
+  primary_index: bigint;
+  body_json: string;
+  duration_ms: bigint;
+  may_sleep: bigint;
+  last_wake_ms: bigint;
+  last_sleep_ms: bigint;
+  openclaw_version: string;
 }
 
-export class SqliteStore implements Store {
-  private readonly db: DatabaseSync;
-  private readonly statements: {
-    upsertNode: StatementSync;
-    nodeSeq: StatementSync;
-    insertReport: StatementSync;
-    raiseSeq: StatementSync;
-    listNodes: StatementSync;
-    currentReport: StatementSync;
-  };
+type Row = Record<string, unknown>;
 
+export class SqliteStore implements Store {
   readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly sql: Record<string, StatementSync> = {};
 
   constructor(path: string) {
     this.path = path;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     try {
       this.db = new DatabaseSync(path);
-      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = OFF;");
       this.migrate();
     } catch (error) {
       throw new StoreError(`${path}: cannot open the collector database (${(error as Error).message}); move it aside to start with an empty one`);
     }
+  }
 
-    this.statements = {
-      upsertNode: this.db.prepare(
-        `INSERT INTO nodes (node_id, hostname, platform, agent_version, openclaw_version, first_seen_ms, last_seen_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (node_id) DO UPDATE SET hostname = excluded.hostname, platform = excluded.platform,
-           agent_version = excluded.agent_version, openclaw_version = excluded.openclaw_version, last_seen_ms = excluded.last_seen_ms`,
-      ),
-      nodeSeq: this.db.prepare("SELECT last_seq FROM nodes WHERE node_id = ?"),
-      insertReport: this.db.prepare(
-        `INSERT OR IGNORE INTO reports (node_id, seq, observed_at_ms, received_at_ms, verdict, primary_index, findings_json, duration_ms, may_sleep, last_wake_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      raiseSeq: this.db.prepare("UPDATE nodes SET last_seq = max(last_seq, ?), last_seen_ms = max(last_seen_ms, ?) WHERE node_id = ?"),
-      listNodes: this.db.prepare("SELECT * FROM nodes ORDER BY node_id"),
-      currentReport: this.db.prepare("SELECT * FROM reports WHERE node_id = ? AND seq = ?"),
-    };
-    // Integers come back as bigint so sequence numbers never lose precision.
-    for (const statement of [this.statements.nodeSeq, this.statements.listNodes, this.statements.currentReport]) statement.setReadBigInts(true);
+  /** Prepared once, reused: integers come back as bigint so sequence numbers never lose precision. */
+  private statement(name: string, text: string): StatementSync {
+    let statement = this.sql[name];
+    if (!statement) {
+      statement = this.db.prepare(text);
+      statement.setReadBigInts(true);
+      this.sql[name] = statement;
+    }
+    return statement;
   }
 
   private migrate(): void {
@@ -101,47 +129,112 @@ export class SqliteStore implements Store {
       throw new StoreError(`schema version ${current} is newer than this clawfleet (${MIGRATIONS.length}); upgrade clawfleet`);
     }
     for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
+      this.transaction(() => {
         this.db.exec(MIGRATIONS[version - 1]!);
         this.db.prepare("INSERT INTO schema_migrations (version, applied_at_ms) VALUES (?, ?)").run(version, Date.now());
-        this.db.exec("COMMIT");
-      } catch (error) {
-        this.db.exec("ROLLBACK");
-        throw error;
-      }
+      });
     }
   }
 
-  upsertNode(identity: NodeIdentityRow, seenAtMs: number): bigint {
-    this.statements.upsertNode.run(identity.nodeId, identity.hostname, identity.platform, identity.agentVersion, identity.openclawVersion, seenAtMs, seenAtMs);
-    return (this.statements.nodeSeq.get(identity.nodeId) as { last_seq: bigint }).last_seq;
-  }
-
-  recordReport(report: StoredReport): "stored" | "duplicate" {
+  private transaction<T>(work: () => T): T {
     this.db.exec("BEGIN IMMEDIATE");
     try {
-      const result = this.statements.insertReport.run(
-        report.nodeId, report.seq, report.observedAtMs, report.receivedAtMs, report.verdict, report.primaryIndex,
-        JSON.stringify(report.findings), report.durationMs, report.maySleep ? 1 : 0, report.lastWakeMs,
-      );
-      if (result.changes === 0) {
-        this.db.exec("COMMIT");
-        return "duplicate";
-      }
-      this.statements.raiseSeq.run(report.seq, report.receivedAtMs, report.nodeId);
+      const result = work();
       this.db.exec("COMMIT");
-      return "stored";
+      return result;
     } catch (error) {
       this.db.exec("ROLLBACK");
       throw error;
     }
   }
 
+  upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint {
+    this.statement(
+      "upsertNode",
+      `INSERT INTO nodes (node_id, hostname, platform, agent_version, openclaw_version, first_seen_ms, last_seen_ms, clock_skew_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (node_id) DO UPDATE SET hostname = excluded.hostname, platform = excluded.platform,
+         agent_version = excluded.agent_version, last_seen_ms = excluded.last_seen_ms, clock_skew_ms = excluded.clock_skew_ms,
+         openclaw_version = CASE WHEN excluded.openclaw_version = '' THEN nodes.openclaw_version ELSE excluded.openclaw_version END`,
+    ).run(identity.nodeId, identity.hostname, identity.platform, identity.agentVersion, identity.openclawVersion, seenAtMs, seenAtMs, Math.round(clockSkewMs));
+    return (this.statement("nodeSeq", "SELECT last_seq FROM nodes WHERE node_id = ?").get(identity.nodeId) as { last_seq: bigint }).last_seq;
+  }
+
+  applyReport(report: StoredReport, events: readonly EventRow[]): "stored" | "stored_old" | "duplicate" {
+    const body = JSON.stringify({ findings: report.findings, credentials: report.credentials });
+    const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
+    return this.transaction(() => {
+      const inserted = this.statement(
+        "insertReport",
+        `INSERT OR IGNORE INTO reports (node_id, seq, observed_at_ms, received_at_ms, verdict, primary_index, body_hash, duration_ms, may_sleep, last_wake_ms, last_sleep_ms, openclaw_version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(report.nodeId, report.seq, report.observedAtMs, report.receivedAtMs, report.verdict, report.primaryIndex, hash, report.durationMs, report.maySleep ? 1 : 0, report.lastWakeMs, report.lastSleepMs, report.openclawVersion);
+      if (Number(inserted.changes) === 0) return "duplicate";
+      this.statement("insertBody", "INSERT OR IGNORE INTO report_bodies (hash, body_json) VALUES (?, ?)").run(hash, body);
+      const node = this.statement("nodeCurrent", "SELECT current_seq FROM nodes WHERE node_id = ?").get(report.nodeId) as { current_seq: bigint } | undefined;
+      const newest = !node || report.seq > node.current_seq;
+      this.statement("raiseSeq", "UPDATE nodes SET last_seq = max(last_seq, ?), current_seq = max(current_seq, ?), last_seen_ms = max(last_seen_ms, ?) WHERE node_id = ?")
+        .run(report.seq, report.seq, report.receivedAtMs, report.nodeId);
+      if (!newest) return "stored_old";
+      if (report.openclawVersion) this.statement("setVersion", "UPDATE nodes SET openclaw_version = ? WHERE node_id = ?").run(report.openclawVersion, report.nodeId);
+      this.replaceCredentials(report.nodeId, report.credentials, report.receivedAtMs);
+      this.insertEvents(events);
+      return "stored";
+    });
+  }
+
+  /** Upserts the node's current credential set; fingerprints no longer seen at a source are retired. */
+  private replaceCredentials(nodeId: string, credentials: readonly CredentialRow[], nowMs: number): void {
+    const upsert = this.statement(
+      "upsertCredential",
+      `INSERT INTO credentials (node_id, kind, source, fingerprint, subject, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (node_id, kind, source, fingerprint) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, subject = excluded.subject, retired_ms = NULL`,
+    );
+    for (const c of credentials) upsert.run(nodeId, c.kind, c.source, c.fingerprint, c.subject, nowMs, nowMs);
+    const active = this.statement("activeCredentials", "SELECT kind, source, fingerprint FROM credentials WHERE node_id = ? AND retired_ms IS NULL").all(nodeId) as Row[];
+    const keep = new Set(credentials.map((c) => `${c.kind}\0${c.source}\0${c.fingerprint}`));
+    const retire = this.statement("retireCredential", "UPDATE credentials SET retired_ms = ? WHERE node_id = ? AND kind = ? AND source = ? AND fingerprint = ?");
+    for (const row of active) {
+      if (!keep.has(`${row.kind}\0${row.source}\0${row.fingerprint}`)) retire.run(nowMs, nodeId, row.kind as string, row.source as string, row.fingerprint as string);
+    }
+  }
+
+  private insertEvents(events: readonly EventRow[]): void {
+    const insert = this.statement("insertEvent", "INSERT INTO events (node_id, at_ms, kind, layer, code, detail_json) VALUES (?, ?, ?, ?, ?, ?)");
+    for (const e of events) insert.run(e.nodeId, e.atMs, e.kind, e.layer ?? null, e.code ?? null, JSON.stringify(e.detail));
+  }
+
+  appendEvents(events: readonly EventRow[]): void {
+    if (events.length > 0) this.transaction(() => this.insertEvents(events));
+  }
+
+  openSilence(nodeId: string, startedMs: number, label: SilenceRow["label"]): void {
+    this.statement("openSilence", "INSERT INTO silences (node_id, started_ms, label) VALUES (?, ?, ?)").run(nodeId, startedMs, label);
+  }
+
+  closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined {
+    const open = this.statement("openSilenceRow", "SELECT * FROM silences WHERE node_id = ? AND ended_ms IS NULL ORDER BY id DESC LIMIT 1").get(nodeId) as Row | undefined;
+    if (!open) return undefined;
+    this.statement("closeSilence", "UPDATE silences SET ended_ms = ? WHERE node_id = ? AND ended_ms IS NULL").run(endedMs, nodeId);
+    return { ...silenceFromRow(open), endedMs };
+  }
+
+  relabelSilence(id: number, label: SilenceRow["label"]): void {
+    this.statement("relabel", "UPDATE silences SET label = ?, relabelled = 1 WHERE id = ?").run(label, id);
+  }
+
+  silences(nodeId: string, limit: number): SilenceRow[] {
+    return (this.statement("silences", "SELECT * FROM silences WHERE node_id = ? ORDER BY started_ms DESC LIMIT ?").all(nodeId, limit) as Row[]).map(silenceFromRow);
+  }
+
   listNodes(): NodeRow[] {
-    return (this.statements.listNodes.all() as Record<string, unknown>[]).map((row) => {
-      const lastSeq = row.last_seq as bigint;
-      const current = lastSeq > 0n ? (this.statements.currentReport.get(row.node_id as string, lastSeq) as ReportRecord | undefined) : undefined;
+    const current = this.statement(
+      "currentReport",
+      "SELECT r.*, b.body_json FROM reports r JOIN report_bodies b ON b.hash = r.body_hash WHERE r.node_id = ? AND r.seq = ?",
+    );
+    return (this.statement("listNodes", "SELECT * FROM nodes ORDER BY node_id").all() as Row[]).map((row) => {
+      const currentSeq = row.current_seq as bigint;
+      const record = currentSeq > 0n ? (current.get(row.node_id as string, currentSeq) as unknown as ReportRecord | undefined) : undefined;
       return {
         nodeId: row.node_id as string,
         hostname: row.hostname as string,
@@ -150,10 +243,57 @@ export class SqliteStore implements Store {
         openclawVersion: row.openclaw_version as string,
         firstSeenMs: Number(row.first_seen_ms),
         lastSeenMs: Number(row.last_seen_ms),
-        lastSeq,
-        current: current ? reportFromRecord(current) : undefined,
+        lastSeq: row.last_seq as bigint,
+        clockSkewMs: Number(row.clock_skew_ms),
+        current: record ? reportFromRecord(record) : undefined,
       };
     });
+  }
+
+  events(filter: { sinceMs: number; nodeId?: string; limit: number }): EventRow[] {
+    const rows = filter.nodeId
+      ? this.statement("eventsNode", "SELECT * FROM events WHERE node_id = ? AND at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.nodeId, filter.sinceMs, filter.limit)
+      : this.statement("events", "SELECT * FROM events WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.sinceMs, filter.limit);
+    return (rows as Row[]).map((row) => ({
+      id: Number(row.id),
+      nodeId: row.node_id as string,
+      atMs: Number(row.at_ms),
+      kind: row.kind as EventKind,
+      layer: (row.layer as string | null) ?? undefined,
+      code: (row.code as string | null) ?? undefined,
+      detail: JSON.parse(row.detail_json as string),
+    }));
+  }
+
+  credentialUses(): CredentialUse[] {
+    return (this.statement("credentials", "SELECT * FROM credentials ORDER BY fingerprint, node_id, first_seen_ms").all() as Row[]).map((row) => ({
+      nodeId: row.node_id as string,
+      kind: row.kind as string,
+      source: row.source as string,
+      fingerprint: row.fingerprint as string,
+      subject: row.subject as string,
+      firstSeenMs: Number(row.first_seen_ms),
+      lastSeenMs: Number(row.last_seen_ms),
+      retiredMs: row.retired_ms === null ? undefined : Number(row.retired_ms),
+    }));
+  }
+
+  prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number } {
+    return this.transaction(() => {
+      // Never delete a node's current report: it is its state.
+      const reports = this.statement(
+        "pruneReports",
+        "DELETE FROM reports WHERE received_at_ms < ? AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = reports.node_id AND n.current_seq = reports.seq)",
+      ).run(nowMs - policy.reportsMaxAgeMs).changes;
+      this.statement("pruneBodies", "DELETE FROM report_bodies WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.body_hash = report_bodies.hash)").run();
+      const byAge = this.statement("pruneEventsAge", "DELETE FROM events WHERE at_ms < ?").run(nowMs - policy.eventsMaxAgeMs).changes;
+      const byCount = this.statement("pruneEventsRows", "DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?").run(policy.eventsMaxRows).changes;
+      return { reports: Number(reports), events: Number(byAge) + Number(byCount) };
+    });
+  }
+
+  eventCount(): number {
+    return Number((this.statement("eventCount", "SELECT count(*) AS n FROM events").get() as { n: bigint }).n);
   }
 
   fingerprintKey(): Uint8Array {
@@ -169,7 +309,19 @@ export class SqliteStore implements Store {
   }
 }
 
+function silenceFromRow(row: Row): SilenceRow {
+  return {
+    id: Number(row.id),
+    nodeId: row.node_id as string,
+    startedMs: Number(row.started_ms),
+    endedMs: row.ended_ms === null ? undefined : Number(row.ended_ms),
+    label: row.label as SilenceRow["label"],
+    relabelled: Number(row.relabelled) === 1,
+  };
+}
+
 function reportFromRecord(row: ReportRecord): StoredReport {
+  const body = JSON.parse(row.body_json) as Pick<StoredReport, "findings" | "credentials">;
   return {
     nodeId: row.node_id,
     seq: BigInt(row.seq),
@@ -177,9 +329,12 @@ function reportFromRecord(row: ReportRecord): StoredReport {
     receivedAtMs: Number(row.received_at_ms),
     verdict: row.verdict as Verdict,
     primaryIndex: Number(row.primary_index),
-    findings: JSON.parse(row.findings_json) as Finding[],
+    findings: body.findings,
+    credentials: body.credentials ?? [],
     durationMs: Number(row.duration_ms),
     maySleep: Number(row.may_sleep) === 1,
     lastWakeMs: Number(row.last_wake_ms),
+    lastSleepMs: Number(row.last_sleep_ms),
+    openclawVersion: row.openclaw_version,
   };
 }

@@ -10,6 +10,13 @@ export interface NodeIdentityRow {
   openclawVersion: string;
 }
 
+export interface CredentialRow {
+  kind: string;
+  source: string;
+  fingerprint: string;
+  subject: string;
+}
+
 export interface StoredReport {
   nodeId: string;
   seq: bigint;
@@ -21,6 +28,9 @@ export interface StoredReport {
   durationMs: number;
   maySleep: boolean;
   lastWakeMs: number;
+  lastSleepMs: number;
+  openclawVersion: string;
+  credentials: CredentialRow[];
 }
 
 export interface NodeRow extends NodeIdentityRow {
@@ -28,19 +38,87 @@ export interface NodeRow extends NodeIdentityRow {
   lastSeenMs: number;
   /** Highest sequence number stored for the node. */
   lastSeq: bigint;
+  /** Agent clock minus collector clock at the last hello, ms. */
+  clockSkewMs: number;
   /** The newest report (by seq), the node's current state. */
   current?: StoredReport;
 }
 
+/** Kinds of entries in the event log: every transition an operator may ask about later. */
+export const EVENT_KINDS = [
+  "connect",
+  "disconnect",
+  "layer_change",
+  "finding_raised",
+  "finding_cleared",
+  "credential_rotated",
+  "credential_added",
+  "credential_removed",
+  "version_change",
+  "silent",
+  "relabelled",
+  "woke",
+  "identity_conflict",
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export interface EventRow {
+  id?: number;
+  nodeId: string;
+  atMs: number;
+  kind: EventKind;
+  layer?: string;
+  code?: string;
+  /** Structured details: from/to states, fingerprints (never secrets), versions. */
+  detail: Record<string, string | number | boolean>;
+}
+
+export interface SilenceRow {
+  id: number;
+  nodeId: string;
+  startedMs: number;
+  endedMs?: number;
+  label: "asleep" | "unreachable";
+  /** The label was corrected from evidence the node sent after it came back. */
+  relabelled: boolean;
+}
+
+export interface CredentialUse extends CredentialRow {
+  nodeId: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** When this fingerprint stopped being used at this source (rotated or removed). */
+  retiredMs?: number;
+}
+
+export interface RetentionPolicy {
+  /** Report rows older than this are deleted (they only serve de-duplication and recent history). */
+  reportsMaxAgeMs: number;
+  eventsMaxAgeMs: number;
+  /** The event log never grows beyond this many rows; the oldest go first. */
+  eventsMaxRows: number;
+}
+
 export interface Store {
   /** Records who the node says it is (hello); returns its highest stored seq. */
-  upsertNode(identity: NodeIdentityRow, seenAtMs: number): bigint;
+  upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint;
   /**
-   * Stores a report. Duplicates (same node and seq) are ignored; an older
-   * report goes to history without replacing the newer current state.
+   * Stores a report with the events it causes and the node's credential set, in
+   * one transaction. A duplicate (same node and seq) changes nothing; an older
+   * report goes to history without replacing the newer current state (and its
+   * events and credentials are not applied).
    */
-  recordReport(report: StoredReport): "stored" | "duplicate";
+  applyReport(report: StoredReport, events: readonly EventRow[]): "stored" | "stored_old" | "duplicate";
+  appendEvents(events: readonly EventRow[]): void;
+  openSilence(nodeId: string, startedMs: number, label: SilenceRow["label"]): void;
+  closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined;
+  relabelSilence(id: number, label: SilenceRow["label"]): void;
+  silences(nodeId: string, limit: number): SilenceRow[];
   listNodes(): NodeRow[];
+  events(filter: { sinceMs: number; nodeId?: string; limit: number }): EventRow[];
+  credentialUses(): CredentialUse[];
+  prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number };
+  eventCount(): number;
   /** The fleet's fingerprint key, created on first use and kept forever. */
   fingerprintKey(): Uint8Array;
   close(): void;

@@ -1,19 +1,26 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { problem } from "../../shared/finding.ts";
 import { SqliteStore, StoreError } from "../../collector/state/sqlite-store.ts";
 import { Fleet } from "../../collector/state/fleet.ts";
-import type { StoredReport } from "../../collector/state/store.ts";
+import type { CredentialRow, StoredReport } from "../../collector/state/store.ts";
 
-const identity = { nodeId: "mini-01", hostname: "mini-01.local", platform: "darwin", agentVersion: "0.1.0", openclawVersion: "2026.9.6" };
-const report = (seq: bigint, verdict: StoredReport["verdict"] = "ok"): StoredReport => ({
-  nodeId: "mini-01", seq, observedAtMs: 1000 * Number(seq), receivedAtMs: 1000 * Number(seq), verdict, primaryIndex: verdict === "ok" ? -1 : 0,
-  findings: verdict === "ok" ? [] : [problem("session", "token_mismatch", "rejected", { fingerprint: "hmac:abcd" })], durationMs: 12, maySleep: false, lastWakeMs: 0,
-});
+const identity = (nodeId = "mini-01") => ({ nodeId, hostname: `${nodeId}.local`, platform: "darwin", agentVersion: "0.1.0", openclawVersion: "2026.9.6" });
+const gatewayToken = (fingerprint: string): CredentialRow => ({ kind: "gateway_token", source: "config gateway.auth.token", fingerprint, subject: "gateway:18789" });
+const providerKey = (fingerprint: string): CredentialRow => ({ kind: "provider_key", source: "auth store main/anthropic", fingerprint, subject: "main/anthropic" });
 
-describe("SQLite store", () => {
+function report(seq: bigint, options: Partial<StoredReport> = {}): StoredReport {
+  const failing = options.verdict === "fail";
+  return {
+    nodeId: "mini-01", seq, observedAtMs: 1000 * Number(seq), receivedAtMs: 1000 * Number(seq), verdict: "ok", primaryIndex: failing ? 0 : -1,
+    findings: failing ? [problem("session", "token_mismatch", "rejected", { fingerprint: "hmac:abcd" })] : [],
+    durationMs: 12, maySleep: false, lastWakeMs: 0, lastSleepMs: 0, openclawVersion: "2026.9.6", credentials: [], ...options,
+  };
+}
+
+describe("collector state (SQLite store + fleet)", () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "clawfleet-store-"))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,10 +28,10 @@ describe("SQLite store", () => {
   it("de-duplicates by (node, seq) and keeps the newest report as current when older ones replay", () => {
     const store = new SqliteStore(join(dir, "c.db"));
     const fleet = new Fleet(store);
-    expect(fleet.connect(identity, 1)).toBe(0n);
-    expect(fleet.record(report(5n, "fail"))).toBe("stored");
-    expect(fleet.record(report(5n, "fail"))).toBe("duplicate");
-    expect(fleet.record(report(3n, "ok"))).toBe("stored"); // a replayed older report: history only
+    expect(fleet.connect(identity(), 1, "ipv4:127.0.0.1:5000", 0, 1)).toBe(0n);
+    expect(fleet.record(report(5n, { verdict: "fail" }))).toBe("stored");
+    expect(fleet.record(report(5n, { verdict: "fail" }))).toBe("duplicate");
+    expect(fleet.record(report(3n))).toBe("stored_old"); // a replayed older report: history only
     const [view] = fleet.list();
     expect(view!.lastSeq).toBe(5n);
     expect(view!.current?.verdict).toBe("fail");
@@ -34,8 +41,71 @@ describe("SQLite store", () => {
     const [row] = reopened.listNodes();
     expect(row).toMatchObject({ nodeId: "mini-01", lastSeq: 5n, current: { seq: 5n, verdict: "fail" } });
     expect(row!.current!.findings[0]).toMatchObject({ code: "token_mismatch", evidence: { fingerprint: "hmac:abcd" } });
-    expect(reopened.upsertNode(identity, 2)).toBe(5n);
+    expect(reopened.upsertNode(identity(), 2, 0)).toBe(5n);
     reopened.close();
+  });
+
+  it("logs transitions: connect, findings raised and cleared, layer changes, rotations, version changes", () => {
+    const store = new SqliteStore(join(dir, "e.db"));
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 500);
+    fleet.record(report(1n, { credentials: [gatewayToken("hmac:aaaaaaaaaaaaaaaa")] }));
+    fleet.record(report(2n, { verdict: "fail", receivedAtMs: 2000, credentials: [gatewayToken("hmac:bbbbbbbbbbbbbbbb")] }));
+    fleet.record(report(3n, { receivedAtMs: 3000, openclawVersion: "2026.9.7", credentials: [gatewayToken("hmac:bbbbbbbbbbbbbbbb")] }));
+    const events = store.events({ sinceMs: 0, limit: 100 }).reverse();
+    expect(events.map((e) => e.kind)).toEqual(["connect", "credential_added", "layer_change", "finding_raised", "credential_rotated", "layer_change", "finding_cleared", "version_change"]);
+    expect(events.find((e) => e.kind === "credential_rotated")!.detail).toMatchObject({ kind: "gateway_token", from: "hmac:aaaaaaaaaaaaaaaa", to: "hmac:bbbbbbbbbbbbbbbb" });
+    expect(events.find((e) => e.kind === "layer_change")).toMatchObject({ layer: "session", detail: { from: "none", to: "fail" } });
+    const uses = store.credentialUses();
+    expect(uses.find((u) => u.fingerprint === "hmac:aaaaaaaaaaaaaaaa")!.retiredMs).toBe(2000);
+    expect(uses.find((u) => u.fingerprint === "hmac:bbbbbbbbbbbbbbbb")!.retiredMs).toBeUndefined();
+    store.close();
+  });
+
+  it("labels a silent node by its last report and relabels the silence when it proves it slept", () => {
+    const store = new SqliteStore(join(dir, "s.db"));
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 1000);
+    fleet.record(report(1n, { receivedAtMs: 1000, maySleep: false }));
+    fleet.disconnect("mini-01", 1, 10_000);
+    expect(fleet.get("mini-01")!.silence).toBe("unreachable");
+    fleet.connect(identity(), 2, "peer", 0, 600_000);
+    // It comes back and says it slept at 11 s and woke at 590 s.
+    fleet.record(report(2n, { receivedAtMs: 600_500, lastSleepMs: 11_000, lastWakeMs: 590_000 }));
+    const [silence] = store.silences("mini-01", 1);
+    expect(silence).toMatchObject({ startedMs: 10_000, endedMs: 600_000, label: "asleep", relabelled: true });
+    expect(store.events({ sinceMs: 0, limit: 100 }).map((e) => e.kind)).toContain("relabelled");
+    store.close();
+  });
+
+  it("finds one secret on several nodes (token_shared) and rotations of both kinds together", () => {
+    const store = new SqliteStore(join(dir, "f.db"));
+    const fleet = new Fleet(store);
+    for (const [n, id] of ["dev-laptop", "ci-runner-1"].entries()) {
+      fleet.connect(identity(id), n + 1, "peer", 0, 100);
+      fleet.record({ ...report(1n, { credentials: [providerKey("hmac:cccccccccccccccc")] }), nodeId: id });
+    }
+    const shared = fleet.fleetFindings(5000);
+    expect(shared.get("ci-runner-1")![0]).toMatchObject({ code: "token_shared", layer: "fleet", evidence: { fingerprint: "hmac:cccccccccccccccc", nodes: "ci-runner-1, dev-laptop" } });
+
+    fleet.record({ ...report(2n, { receivedAtMs: 10_000, credentials: [providerKey("hmac:dddddddddddddddd"), gatewayToken("hmac:1111111111111111")] }), nodeId: "dev-laptop" });
+    fleet.record({ ...report(3n, { receivedAtMs: 20_000, credentials: [providerKey("hmac:eeeeeeeeeeeeeeee"), gatewayToken("hmac:2222222222222222")] }), nodeId: "dev-laptop" });
+    const findings = fleet.fleetFindings(30_000);
+    expect(findings.get("dev-laptop")!.map((f) => f.code)).toContain("simultaneous_rotation");
+    expect(findings.get("ci-runner-1")?.map((f) => f.code) ?? []).not.toContain("token_shared"); // the laptop rotated away
+    store.close();
+  });
+
+  it("prunes old reports and events but never a node's current report", () => {
+    const store = new SqliteStore(join(dir, "p.db"));
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 0);
+    for (let seq = 1n; seq <= 5n; seq++) fleet.record(report(seq, { receivedAtMs: Number(seq) * 1000, verdict: seq % 2n ? "fail" : "ok" }));
+    const pruned = fleet.prune({ reportsMaxAgeMs: 1500, eventsMaxAgeMs: 1_000_000, eventsMaxRows: 3 }, 5000);
+    expect(pruned.reports).toBe(3); // seq 1..3 older than 3.5 s; seq 5 is current
+    expect(store.eventCount()).toBe(3);
+    expect(new SqliteStore(join(dir, "p.db")).listNodes()[0]!.current!.seq).toBe(5n);
+    store.close();
   });
 
   it("keeps one fingerprint key for the fleet across restarts", () => {
@@ -50,8 +120,10 @@ describe("SQLite store", () => {
 
   it("refuses a file that is not a database, naming it, without overwriting it", () => {
     const path = join(dir, "corrupt.db");
-    writeFileSync(path, "this is not sqlite ".repeat(300));
+    const junk = "this is not sqlite ".repeat(300);
+    writeFileSync(path, junk);
     expect(() => new SqliteStore(path)).toThrow(StoreError);
     expect(() => new SqliteStore(path)).toThrow(new RegExp(`${path}: cannot open the collector database`));
+    expect(readFileSync(path, "utf8")).toBe(junk);
   });
 });
