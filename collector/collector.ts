@@ -9,16 +9,18 @@ import { createLogger, type Logger } from "../shared/log.ts";
 import { formatAddress } from "../shared/cli.ts";
 import { handleConnect } from "./ingest/agent-service.ts";
 import { collectorMetrics } from "./metrics/collector-metrics.ts";
-import { registerFleetMetrics } from "./metrics/fleet-metrics.ts";
+import { cachedFleetMetrics } from "./metrics/fleet-exposition.ts";
 import { queryHandlers } from "./query/query-service.ts";
 import { createHttpServer } from "./http/http-server.ts";
-import { Fleet } from "./state/fleet.ts";
+import { DEFAULT_RETENTION, Fleet } from "./state/fleet.ts";
+import type { RetentionPolicy } from "./state/store.ts";
 import { SqliteStore } from "./state/sqlite-store.ts";
 
 export interface CollectorOptions {
   grpcListen: { host: string; port: number };
   httpListen: { host: string; port: number };
   dbPath: string;
+  retention?: RetentionPolicy;
   /** Keepalive ping interval and timeout: a dead agent is noticed after their sum. */
   keepaliveMs?: { time: number; timeout: number };
   log?: Logger;
@@ -30,6 +32,8 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+
 /** Largest message an agent may send: a report is a few KB; 1 MiB is generous. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -39,8 +43,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const fleet = new Fleet(store);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "clawfleet_collector_process_" });
-  const metrics = collectorMetrics(registry);
-  registerFleetMetrics(registry, fleet);
+  const metrics = collectorMetrics(registry, fleet);
 
   const keepalive = options.keepaliveMs ?? { time: 5000, timeout: 5000 };
   const server = new grpc.Server({
@@ -58,7 +61,20 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     );
   });
 
-  const http = createHttpServer(registry);
+  const retention = options.retention ?? DEFAULT_RETENTION;
+  const prune = () => {
+    try {
+      const removed = fleet.prune(retention);
+      if (removed.reports + removed.events > 0) log.info("pruned history", removed);
+    } catch (error) {
+      log.error("pruning history failed", { error: (error as Error).message });
+    }
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
+
+  const http = createHttpServer(registry, cachedFleetMetrics(fleet));
   await new Promise<void>((resolve, reject) => {
     http.once("error", (error) => reject(new Error(`cannot listen for HTTP on ${formatAddress(options.httpListen.host, options.httpListen.port)}: ${error.message}`)));
     http.listen(options.httpListen.port, options.httpListen.host, () => resolve());
@@ -69,6 +85,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     grpcAddress: formatAddress(options.grpcListen.host, grpcPort),
     httpAddress: formatAddress(options.httpListen.host, httpPort),
     async stop() {
+      clearInterval(pruneTimer);
       // Agent streams never end on their own: cut them, agents reconnect elsewhere or later.
       server.forceShutdown();
       await new Promise<void>((resolve) => http.close(() => resolve()));

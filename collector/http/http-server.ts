@@ -2,7 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 
-export function createHttpServer(registry: Registry): Server {
+export function createHttpServer(registry: Registry, fleetMetrics: () => string): Server {
   return createServer(async (request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -11,7 +11,7 @@ export function createHttpServer(registry: Registry): Server {
     }
     if (path === "/metrics") {
       try {
-        const body = await registry.metrics();
+        const body = fleetMetrics() + (await registry.metrics());
         response.writeHead(200, { "content-type": registry.contentType }).end(body);
       } catch (error) {
         response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${(error as Error).message}\n`);

@@ -1,7 +1,27 @@
 // The collector's own health: streams, ingest, rejections, store latency.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Fleet } from "../state/fleet.ts";
 
-export function collectorMetrics(registry: Registry) {
+export function collectorMetrics(registry: Registry, fleet: Fleet) {
+  let eventRows = { atMs: 0, rows: 0 };
+  new Gauge({
+    name: "clawfleet_collector_event_log_rows",
+    help: "Rows in the event log (bounded by the retention settings).",
+    registers: [registry],
+    collect() {
+      // count(*) walks the table: once every 30 s is plenty for a size gauge.
+      if (Date.now() - eventRows.atMs > 30_000) eventRows = { atMs: Date.now(), rows: fleet.store.eventCount() };
+      this.set(eventRows.rows);
+    },
+  });
+  new Gauge({
+    name: "clawfleet_collector_nodes",
+    help: "Nodes the collector knows, connected or not.",
+    registers: [registry],
+    collect() {
+      this.set(fleet.size);
+    },
+  });
   return {
     streams: new Gauge({ name: "clawfleet_collector_streams", help: "Agent streams open right now.", registers: [registry] }),
     reports: new Counter({

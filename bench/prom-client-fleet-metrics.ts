@@ -1,10 +1,13 @@
+// The same fleet families as collector/metrics/fleet-exposition.ts, built the
+// straightforward way with prom-client labelled gauges: the peer the
+// exposition benchmark compares against (and why the collector does not use it).
 // Per-node metrics of design.md, computed from the live fleet at scrape time.
 // Label values are bounded: node ids (validated), layers, codes and states from
 // the taxonomy; never free text.
 import { Gauge, type Registry } from "prom-client";
-import { STATUS_RANK } from "../../shared/taxonomy.ts";
-import { activeProblems, layerStatuses, nodeState, NODE_STATES } from "../classify/node-state.ts";
-import type { Fleet } from "../state/fleet.ts";
+import { STATUS_RANK } from "../shared/taxonomy.ts";
+import { activeProblems, layerStatuses, nodeState, NODE_STATES } from "../collector/classify/node-state.ts";
+import type { Fleet } from "../collector/state/fleet.ts";
 
 export function registerFleetMetrics(registry: Registry, fleet: Fleet): void {
   const up = new Gauge({
