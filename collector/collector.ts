@@ -1,7 +1,7 @@
 // Assembles the collector: store → fleet → gRPC ingest and query, HTTP metrics.
 import * as grpc from "@grpc/grpc-js";
 import type { AddressInfo } from "node:net";
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { Registry } from "prom-client";
 import { AgentService } from "../shared/gen/clawfleet/v1/agent_pb.ts";
 import { QueryService } from "../shared/gen/clawfleet/v1/query_pb.ts";
 import { addService } from "../shared/grpc-adapter.ts";
@@ -42,7 +42,6 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const store = new SqliteStore(options.dbPath);
   const fleet = new Fleet(store);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "clawfleet_collector_process_" });
   const metrics = collectorMetrics(registry, fleet);
 
   const keepalive = options.keepaliveMs ?? { time: 5000, timeout: 5000 };

@@ -1,8 +1,41 @@
 // The collector's own health: streams, ingest, rejections, store latency.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Fleet } from "../state/fleet.ts";
 
+/**
+ * The process figures an operator needs, named so `promtool check metrics` is
+ * clean (prom-client's default set names gauges `*_total`, which it flags).
+ */
+function processMetrics(registry: Registry): void {
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  const started = Date.now() / 1000 - process.uptime();
+  new Gauge({ name: "clawfleet_collector_resident_memory_bytes", help: "Resident set size of the collector process.", registers: [registry], collect() { this.set(process.memoryUsage.rss()); } });
+  new Counter({
+    name: "clawfleet_collector_cpu_seconds_total",
+    help: "CPU time the collector process used, user plus system.",
+    registers: [registry],
+    collect() {
+      const { user, system } = process.cpuUsage();
+      this.reset();
+      this.inc((user + system) / 1e6);
+    },
+  });
+  new Gauge({ name: "clawfleet_collector_start_time_seconds", help: "When the collector process started, Unix seconds.", registers: [registry], collect() { this.set(started); } });
+  new Gauge({
+    name: "clawfleet_collector_event_loop_delay_p99_seconds",
+    help: "99th percentile event-loop delay since the last scrape: how long ingest may wait behind other work.",
+    registers: [registry],
+    collect() {
+      this.set(loopDelay.percentile(99) / 1e9);
+      loopDelay.reset();
+    },
+  });
+}
+
 export function collectorMetrics(registry: Registry, fleet: Fleet) {
+  processMetrics(registry);
   let eventRows = { atMs: 0, rows: 0 };
   new Gauge({
     name: "clawfleet_collector_event_log_rows",
