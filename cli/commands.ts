@@ -14,5 +14,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { path: ["agent", "run"], summary: "Run the agent daemon: check every interval and report to the collector", load: async () => (await import("../agent/cli/run-command.ts")).runCommand },
   { path: ["collector", "serve"], summary: "Run the collector: gRPC ingest and query, /metrics, SQLite store", load: async () => (await import("../collector/cli/serve-command.ts")).serveCommand },
   { path: ["collector", "query", "nodes"], summary: "List every node with its state, worst layer and last report age", load: async () => (await import("../collector/query/nodes-command.ts")).nodesCommand },
+  { path: ["collector", "query", "node"], summary: "One node: findings with actions, recent events, sleep history, credential fingerprints", load: async () => (await import("../collector/query/node-command.ts")).nodeCommand },
+  { path: ["collector", "query", "events"], summary: "The event log: layer changes, findings, rotations, silences (--since 1h)", load: async () => (await import("../collector/query/events-command.ts")).eventsCommand },
+  { path: ["collector", "query", "tokens"], summary: "Every credential fingerprint, where it is used, and its rotation history", load: async () => (await import("../collector/query/tokens-command.ts")).tokensCommand },
   { path: ["start"], summary: "Collector plus an agent for this host, on embedded defaults (what `npm start` runs)", load: async () => (await import("./start-command.ts")).startCommand },
 ];

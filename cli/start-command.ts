@@ -11,7 +11,7 @@ import { nodeInfo } from "../agent/discovery/node-identity.ts";
 import { startReportLoop } from "../agent/run/report-loop.ts";
 import { SequenceFile } from "../agent/run/sequence-file.ts";
 import { startCollector } from "../collector/collector.ts";
-import { DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_LISTEN } from "../collector/cli/serve-command.ts";
+import { DEFAULT_GRPC_ADDRESS as DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_ADDRESS as DEFAULT_HTTP_LISTEN } from "../shared/defaults.ts";
 
 export const startCommand = defineCommand({
   path: ["start"],
@@ -45,6 +45,7 @@ Options:
     const node = nodeInfo();
     const loop = startReportLoop({
       collector: collector.grpcAddress,
+      fleetKeyPath: join(dir, "agent", `${node.id}.fleet-key`),
       node,
       intervalMs,
       checks: ALL_CHECKS,

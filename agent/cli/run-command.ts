@@ -10,7 +10,7 @@ import { startReportLoop } from "../run/report-loop.ts";
 import { SequenceFile } from "../run/sequence-file.ts";
 import { waitForSignal } from "../../shared/signals.ts";
 
-export const DEFAULT_COLLECTOR = "127.0.0.1:4317";
+import { DEFAULT_GRPC_ADDRESS as DEFAULT_COLLECTOR } from "../../shared/defaults.ts";
 
 export const runCommand = defineCommand({
   path: ["agent", "run"],
@@ -24,7 +24,7 @@ Options:
   --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR})
   --node-id ID            this node's fleet id (default: $CLAWFLEET_NODE_ID or short hostname)
   --interval DURATION     time between check runs, e.g. 30s, 1m (default 30s, minimum 1s)
-  --state-dir DIR         where the agent keeps its sequence number (default: <data dir>/agent)
+  --state-dir DIR         where the agent keeps its sequence number and fleet key (default: <data dir>/agent)
   -h, --help              show this help
 
 Examples:
@@ -52,7 +52,8 @@ Examples:
     const log = createLogger("agent");
     const sequence = new SequenceFile(join(stateDir, `${node.id}.seq`));
     log.info("agent starting", { node: node.id, collector, intervalMs });
-    const loop = startReportLoop({ collector, node, intervalMs, checks: ALL_CHECKS, sequence, env: process.env, log });
+    const fleetKeyPath = join(stateDir, `${node.id}.fleet-key`);
+    const loop = startReportLoop({ collector, fleetKeyPath, node, intervalMs, checks: ALL_CHECKS, sequence, env: process.env, log });
     await waitForSignal();
     loop.stop();
     log.info("agent stopped");

@@ -15,9 +15,12 @@ import { hostFacts } from "../report/host-facts.ts";
 import { systemRunner } from "../platform/command-runner.ts";
 import { CollectorLink } from "./collector-link.ts";
 import type { SequenceFile } from "./sequence-file.ts";
+import { readFleetKey, writeFleetKey } from "./fleet-key-file.ts";
 
 export interface LoopOptions {
   collector: string;
+  /** Where the fleet key is kept between runs. */
+  fleetKeyPath: string;
   node: NodeInfo;
   intervalMs: number;
   checks: readonly Check[];
@@ -31,7 +34,9 @@ const WAKE_JUMP_MS = 5000;
 
 export function startReportLoop(options: LoopOptions): { stop(): void } {
   const { log } = options;
-  let fingerprint: Fingerprinter = fingerprinter();
+  const storedKey = readFleetKey(options.fleetKeyPath);
+  let fingerprint: Fingerprinter | undefined = storedKey ? fingerprinter(storedKey) : undefined;
+  if (!fingerprint) log.info("waiting for the collector's welcome before the first check (it issues the fingerprint key)", { collector: options.collector });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -50,7 +55,12 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
     }),
     log,
     onWelcome(key, lastAckedSeq) {
-      fingerprint = fingerprinter(key);
+      const first = !fingerprint;
+      if (key.length > 0) {
+        fingerprint = fingerprinter(key);
+        writeFleetKey(options.fleetKeyPath, key);
+      }
+      if (first && fingerprint) tick();
       // A reinstalled agent lost its sequence file: continue above what is stored.
       options.sequence.atLeast(lastAckedSeq);
     },
@@ -76,14 +86,14 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
     }
     lastWall = wall;
     lastMono = mono;
-    const run = await runChecks(options.checks, { world: discoverOpenClaw(options.env), fingerprint, runner: systemRunner, platform: process.platform });
+    const run = await runChecks(options.checks, { world: discoverOpenClaw(options.env), fingerprint: fingerprint!, runner: systemRunner, platform: process.platform });
     const report = wireReport(options.sequence.next(), run, hostFacts(run, lastWakeMs));
     link.send(report);
     log.info("report", { seq: report.seq, verdict: run.verdict, primary: run.primary?.code ?? "none", ms: run.durationMs, unacked: link.unacknowledged });
   };
 
   function tick(): void {
-    if (stopped) return;
+    if (stopped || !fingerprint) return;
     if (running) {
       again = true;
       return;

@@ -5,8 +5,7 @@ import { dataDir } from "../../shared/paths.ts";
 import { waitForSignal } from "../../shared/signals.ts";
 import { startCollector } from "../collector.ts";
 
-export const DEFAULT_GRPC_LISTEN = "127.0.0.1:4317";
-export const DEFAULT_HTTP_LISTEN = "127.0.0.1:9464";
+import { DEFAULT_GRPC_ADDRESS as DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_ADDRESS as DEFAULT_HTTP_LISTEN } from "../../shared/defaults.ts";
 
 export const serveCommand = defineCommand({
   path: ["collector", "serve"],

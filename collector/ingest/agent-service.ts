@@ -166,7 +166,7 @@ function validCredential(c: Report["credentials"][number], index: number, seq: b
   const where = `report ${seq}: credentials[${index}]`;
   if (!CREDENTIAL_KINDS.has(c.kind)) throw new ProtocolViolation("invalid_report", `${where}.kind: unknown kind "${c.kind.slice(0, 40)}"`);
   // Only fingerprints may cross the wire: anything else could be a secret.
-  if (!/^(hmac|sha256):[0-9a-f]{12,64}$/.test(c.fingerprint)) throw new ProtocolViolation("invalid_report", `${where}.fingerprint: not a fingerprint (expected hmac:<hex>)`);
+  if (!/^hmac:[0-9a-f]{16,64}$/.test(c.fingerprint)) throw new ProtocolViolation("invalid_report", `${where}.fingerprint: not a keyed fingerprint (expected hmac:<hex>)`);
   if (c.source.length > 200 || c.subject.length > 200) throw new ProtocolViolation("invalid_report", `${where}: source or subject longer than 200 characters`);
   return { kind: c.kind, source: c.source, fingerprint: c.fingerprint, subject: c.subject };
 }

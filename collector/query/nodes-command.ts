@@ -1,96 +1,84 @@
-import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
-import { ListNodesRequestSchema, QueryService, type NodeSummary } from "../../shared/gen/clawfleet/v1/query_pb.ts";
-import { defineCommand, parseAddress } from "../../shared/cli.ts";
+import { ListNodesRequestSchema, type NodeSummary } from "../../shared/gen/clawfleet/v1/query_pb.ts";
+import { defineCommand, UsageError } from "../../shared/cli.ts";
 import { formatAge } from "../../shared/duration.ts";
-import { createClient } from "../../shared/grpc-adapter.ts";
-import { describeGrpcError } from "../../shared/grpc-errors.ts";
 import { painter, type Paint } from "../../shared/style.ts";
-import { DEFAULT_GRPC_LISTEN } from "../cli/serve-command.ts";
+import { table } from "../../shared/table.ts";
+import { isCode, isLayer, LAYERS } from "../../shared/taxonomy.ts";
+import { NODE_STATES } from "../classify/node-state.ts";
+import { callOptions, COLLECTOR_HELP, COLLECTOR_OPTION, EXIT_HELP, QUERY_EXIT, withQueryClient } from "./query-client.ts";
 
-/** Exit statuses of every query command. */
-export const QUERY_EXIT = { clean: 0, failing: 1, usage: 2, unreachable: 3 } as const;
-
-const FAILING_STATES = new Set(["failing", "unreachable", "degraded"]);
+/** States that make a query exit 1. */
+export const FAILING_STATES = new Set(["failing", "unreachable", "degraded"]);
 
 export const nodesCommand = defineCommand({
   path: ["collector", "query", "nodes"],
-  help: `Usage: clawfleet collector query nodes [--collector HOST:PORT] [--json]
+  help: `Usage: clawfleet collector query nodes [--layer L] [--state S] [--code C] [--node GLOB] [--collector HOST:PORT] [--json]
 
 Lists the fleet as the collector sees it: each node's state (healthy, degraded,
-failing, asleep, unreachable), the worst layer and reason code of its last
-report, and how long ago that report arrived.
+failing, asleep, unreachable), its worst layer and reason code, how long ago its
+last report arrived, and the action for its primary problem.
 
 Options:
-  --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_GRPC_LISTEN})
-  --json                  print JSON for scripts
-  -h, --help              show this help
+  --layer LAYER           only nodes with a problem in this layer (${LAYERS.join(", ")})
+  --state STATE           only nodes in this state (${NODE_STATES.join(", ")})
+  --code CODE             only nodes with this active reason code (e.g. token_mismatch)
+  --node GLOB             only node ids matching the glob (e.g. 'mini-*')
+${COLLECTOR_HELP}
 
-Exit status: 0 no node is failing, 1 some node is failing, degraded or
-unreachable, 2 usage error, 3 collector unreachable.
+${EXIT_HELP}
 
 Examples:
   clawfleet collector query nodes
+  clawfleet collector query nodes --layer tunnel
+  clawfleet collector query nodes --state unreachable --node 'mini-*'
   clawfleet collector query nodes --json | jq '.nodes[] | select(.state != "healthy")'`,
-  options: {
-    collector: { type: "string" },
-    json: { type: "boolean" },
-  },
+  options: { ...COLLECTOR_OPTION, layer: { type: "string" }, state: { type: "string" }, code: { type: "string" }, node: { type: "string" } },
   async run(values) {
-    const address = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_GRPC_LISTEN;
-    parseAddress("collector", address);
-    const client = createClient(QueryService, address, grpc.credentials.createInsecure());
-    try {
-      const response = await client.listNodes(create(ListNodesRequestSchema, {}), { deadline: Date.now() + 5000 });
+    if (values.layer !== undefined && !isLayer(values.layer)) throw new UsageError(`--layer must be one of ${LAYERS.join(", ")}, got "${values.layer}"`);
+    if (values.state !== undefined && !(NODE_STATES as readonly string[]).includes(values.state)) throw new UsageError(`--state must be one of ${NODE_STATES.join(", ")}, got "${values.state}"`);
+    if (values.code !== undefined && !isCode(values.code)) throw new UsageError(`--code "${values.code}" is not a clawfleet reason code (see shared/taxonomy.ts)`);
+    return withQueryClient(values.collector, async (client) => {
+      const request = create(ListNodesRequestSchema, { layer: values.layer ?? "", state: values.state ?? "", code: values.code ?? "", nodeGlob: values.node ?? "" });
+      const response = await client.listNodes(request, callOptions());
       const now = Number(response.nowUnixMs);
-      if (values.json) {
-        process.stdout.write(JSON.stringify({ nodes: response.nodes.map((n) => nodeJson(n, now)) }, null, 2) + "\n");
-      } else {
-        process.stdout.write(nodesTable(response.nodes, now, painter(process.stdout)));
-      }
+      process.stdout.write(values.json ? JSON.stringify({ nodes: response.nodes.map((n) => nodeJson(n, now)) }, null, 2) + "\n" : nodesTable(response.nodes, now, painter(process.stdout)));
       return response.nodes.some((n) => FAILING_STATES.has(n.state)) ? QUERY_EXIT.failing : QUERY_EXIT.clean;
-    } catch (error) {
-      const e = error as grpc.ServiceError;
-      process.stderr.write(`clawfleet: cannot query the collector at ${address}: ${describeGrpcError(e)}\n  Is the collector running there? Start it with \`clawfleet collector serve\`, or pass --collector HOST:PORT.\n`);
-      return QUERY_EXIT.unreachable;
-    } finally {
-      client.close();
-    }
+    });
   },
 });
 
-function nodeJson(n: NodeSummary, now: number) {
+export function nodeJson(n: NodeSummary, now: number) {
   const last = Number(n.lastReportUnixMs);
   return {
     id: n.node?.nodeId,
     hostname: n.node?.hostname,
     platform: n.node?.platform,
     agent_version: n.node?.agentVersion,
+    openclaw_version: n.node?.openclawVersion || null,
     state: n.state,
     connected: n.connected,
     worst_layer: n.worstLayer || null,
     worst_status: n.worstStatus || null,
     primary: n.primary ? { layer: n.primary.layer, code: n.primary.code, summary: n.primary.summary, action: n.primary.action } : null,
+    findings: n.findings.map((f) => ({ layer: f.layer, status: f.status, code: f.code, summary: f.summary, action: f.action })),
     last_report_unix_ms: last || null,
     last_report_age_seconds: last ? Math.max(0, Math.round((now - last) / 1000)) : null,
     last_seq: Number(n.lastSeq),
+    clock_skew_ms: Number(n.clockSkewMs),
   };
 }
 
-const STATE_COLOUR = { healthy: "green", degraded: "yellow", failing: "red", asleep: "blue", unreachable: "red" } as const;
+export const STATE_COLOUR = { healthy: "green", degraded: "yellow", failing: "red", asleep: "blue", unreachable: "red" } as const;
 
 export function nodesTable(nodes: readonly NodeSummary[], now: number, paint: Paint): string {
-  if (nodes.length === 0) return "No nodes have reported yet. Start an agent: clawfleet agent run --collector HOST:PORT\n";
-  const rows = nodes.map((n) => {
+  if (nodes.length === 0) return "No nodes match. (A new collector lists a node once its agent connects: clawfleet agent run --collector HOST:PORT)\n";
+  // Failing nodes first: the list is read top-down at 3 a.m.
+  const order = (n: NodeSummary) => ["failing", "unreachable", "degraded", "asleep", "healthy"].indexOf(n.state);
+  const sorted = [...nodes].sort((a, b) => order(a) - order(b) || a.node!.nodeId.localeCompare(b.node!.nodeId));
+  const rows = sorted.map((n) => {
     const last = Number(n.lastReportUnixMs);
-    return [n.node?.nodeId ?? "?", n.state, n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.summary ?? ""];
+    return [n.node?.nodeId ?? "?", n.state, n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.action || n.primary?.summary || ""];
   });
-  const header = ["NODE", "STATE", "LAYER", "CODE", "LAST REPORT", "SUMMARY"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[], colour?: (cell: string, i: number) => string) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).map((c, i) => (colour ? colour(c, i) : c)).join("  ").trimEnd();
-  return [
-    paint("bold", line(header)),
-    ...rows.map((r) => line(r, (cell, i) => (i === 1 ? paint(STATE_COLOUR[r[1] as keyof typeof STATE_COLOUR] ?? "white", cell) : cell))),
-  ].join("\n") + "\n";
+  return table(["NODE", "STATE", "LAYER", "CODE", "LAST REPORT", "NEXT ACTION"], rows, paint, (row, column) => (column === 1 ? STATE_COLOUR[row[1] as keyof typeof STATE_COLOUR] : undefined));
 }

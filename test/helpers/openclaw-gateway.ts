@@ -9,8 +9,16 @@ import { baseEnv, spawnProcess, type Spawned } from "./processes.ts";
 
 export const OPENCLAW_ENTRY = fileURLToPath(new URL("../openclaw/node_modules/openclaw/openclaw.mjs", import.meta.url));
 
+/** A fake OpenAI key (the default model's provider in 2026.9.6), so a healthy test gateway has a provider credential. */
+export const TEST_PROVIDER_KEY = "sk-test-clawfleet-not-a-real-key-4f8e2a";
+
 export interface GatewayOptions {
   token: string;
+  /**
+   * Put OPENAI_API_KEY in the state dir's .env, where OpenClaw's docs put provider
+   * keys and where both the gateway and the CLI read it (default true).
+   */
+  providerKey?: boolean;
   /** openclaw.json contents (JSON); omitted means no config file. */
   config?: Record<string, unknown>;
 }
@@ -33,6 +41,7 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
   const stateDir = join(home, ".openclaw");
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   if (options.config) writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(options.config, null, 2), { mode: 0o600 });
+  if (options.providerKey !== false) writeFileSync(join(stateDir, ".env"), `OPENAI_API_KEY=${TEST_PROVIDER_KEY}\n`, { mode: 0o600 });
   const port = await freePort();
 
   const gateway: TestGateway = {

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGateway, type TestGateway } from "../helpers/openclaw-gateway.ts";
+import { createGateway, TEST_PROVIDER_KEY, type TestGateway } from "../helpers/openclaw-gateway.ts";
 import { REPO_ROOT, runClawfleet, stopAll } from "../helpers/processes.ts";
 
 const TOKEN = "cf-triage-token-5e1b7d3a9c2f4e6b";
@@ -137,6 +137,6 @@ describe("agent check triage against a real gateway", () => {
   it("never printed a token", () => {
     const all = printed.join("\n");
     expect(all.length).toBeGreaterThan(1000);
-    for (const secret of [TOKEN, SHELL_TOKEN]) expect(all).not.toContain(secret);
+    for (const secret of [TOKEN, SHELL_TOKEN, TEST_PROVIDER_KEY]) expect(all).not.toContain(secret);
   });
 });

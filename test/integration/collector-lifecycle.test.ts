@@ -53,20 +53,30 @@ describe("collector lifecycle", () => {
     await agent.stop("SIGKILL");
   }, 45_000);
 
-  it("resends reports made while the collector was down, and the new collector stores them", async () => {
+  it("queues reports while the collector is down and delivers them, in order, to the restarted collector", async () => {
     const db = join(dir, "resend.db");
-    const agentEnv = await noGateway(dir);
     const address = `127.0.0.1:${await freePort()}`;
-    // The agent starts while nothing listens: it must queue and retry.
-    const agent = spawnClawfleet(["agent", "run", "--collector", address, "--node-id", "late", "--interval", "1s", "--state-dir", join(dir, "a3")], agentEnv);
-    await agent.waitFor(/report seq=3/, 15_000);
     const httpAddress = `127.0.0.1:${await freePort()}`;
-    const collector = spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", httpAddress, "--db", db]);
-    await collector.waitFor(/collector ready/);
-    await agent.waitFor(/connected to collector/, 40_000);
+    const serve = () => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", httpAddress, "--db", db]);
+    const first = serve();
+    await first.waitFor(/collector ready/);
+    const agent = spawnClawfleet(["agent", "run", "--collector", address, "--node-id", "late", "--interval", "1s", "--state-dir", join(dir, "a3")], await noGateway(dir));
+    await agent.waitFor(/connected to collector/);
+    await first.stop();
+    // Three reports made while nothing listens: they wait, unacknowledged.
+    const before = Number((await agent.waitFor(/report seq=(\d+) .*unacked=1\b/))[1]);
+    const queued = await agent.waitFor(new RegExp(`report seq=${before + 2} .*unacked=3\\b`), 15_000);
+    expect(queued).toBeTruthy();
+    const second = serve();
+    await second.waitFor(/collector ready/);
+    await agent.waitFor(/connected to collector.*\n(.*\n)*.*connected to collector/, 40_000);
     const { samples } = await waitForMetrics(httpAddress, (s) => (s.get(series("clawfleet_collector_reports_total", { outcome: "stored" })) ?? 0) >= 3);
     expect(samples.get(series("clawfleet_node_up", { node: "late" }))).toBe(1);
     const result = await runClawfleet(["collector", "query", "nodes", "--collector", address, "--json"]);
-    expect(JSON.parse(result.stdout).nodes[0].last_seq).toBeGreaterThanOrEqual(3);
+    expect(JSON.parse(result.stdout).nodes[0].last_seq).toBeGreaterThanOrEqual(before + 2);
+    const events = await runClawfleet(["collector", "query", "events", "--collector", address, "--node", "late", "--json"]);
+    const kinds = (JSON.parse(events.stdout).events as { kind: string }[]).map((e) => e.kind);
+    expect(kinds).toContain("silent");
+    expect(kinds).toContain("woke");
   }, 60_000);
 });

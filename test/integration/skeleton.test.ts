@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCollectorProcess, type TestCollector } from "../helpers/collector.ts";
 import { series, waitForMetrics } from "../helpers/metrics.ts";
-import { createGateway, type TestGateway } from "../helpers/openclaw-gateway.ts";
+import { createGateway, TEST_PROVIDER_KEY, type TestGateway } from "../helpers/openclaw-gateway.ts";
 import { runClawfleet, spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
+import { localFingerprint } from "../../shared/fingerprint.ts";
 
 const TOKEN = "cf-test-gateway-token-7f3a9c1e5b2d4f6a";
 const WRONG_TOKEN = "cf-test-wrong-token-0d8e2b4a6c1f3e5d";
@@ -50,15 +51,20 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
   it("lists both nodes with their worst layer through `collector query nodes`", async () => {
     const result = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress, "--json"]);
     expect(result.code).toBe(1); // something is failing
-    const nodes = JSON.parse(result.stdout).nodes as { id: string; state: string; worst_layer: string | null; primary: { code: string } | null; last_report_age_seconds: number }[];
+    const nodes = JSON.parse(result.stdout).nodes as { id: string; state: string; worst_layer: string | null; primary: { code: string } | null; findings: { code: string }[]; last_report_age_seconds: number }[];
     const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
-    expect(byId["good-node"]).toMatchObject({ state: "healthy", worst_layer: null, primary: null });
+    // Two agents watching one gateway send the same keyed fingerprints: the
+    // collector sees one gateway token and one provider key on two nodes.
+    expect(byId["good-node"]).toMatchObject({ state: "healthy", worst_layer: "fleet" });
+    expect(new Set(byId["good-node"]!.findings.map((f) => f.code))).toEqual(new Set(["token_shared"]));
     expect(byId["bad-token-node"]).toMatchObject({ state: "failing", worst_layer: "session", primary: { code: "token_mismatch" } });
     expect(byId["good-node"]!.last_report_age_seconds).toBeLessThan(30);
 
     const table = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress]);
-    expect(table.stdout).toMatch(/^NODE\s+STATE\s+LAYER\s+CODE\s+LAST REPORT\s+SUMMARY$/m);
-    expect(table.stdout).toMatch(/^bad-token-node\s+failing\s+session\s+token_mismatch\s+\d+s\s+Gateway rejects/m);
+    expect(table.stdout).toMatch(/^NODE\s+STATE\s+LAYER\s+CODE\s+LAST REPORT\s+NEXT ACTION$/m);
+    expect(table.stdout).toMatch(/^bad-token-node\s+failing\s+session\s+token_mismatch\s+\d+s\s+The token clients use/m);
+    // Failing nodes come first.
+    expect(table.stdout.indexOf("bad-token-node")).toBeLessThan(table.stdout.indexOf("good-node"));
   });
 
   it("`agent check --json` prints clawfleet.check.v1 and exits 0 on the healthy gateway, 2 on a wrong token", async () => {
@@ -87,7 +93,7 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
 
   it("never prints, logs, sends or stores a token, only fingerprints", async () => {
     await stopAll();
-    const secrets = [TOKEN, WRONG_TOKEN];
+    const secrets = [TOKEN, WRONG_TOKEN, TEST_PROVIDER_KEY];
     const outputs = agents.map((a) => a.stdout + a.stderr).join("\n") + collector.process.stdout + collector.process.stderr;
     expect(outputs).toMatch(/report seq=\d+/); // we are scanning real output
     for (const secret of secrets) expect(outputs).not.toContain(secret);
@@ -96,5 +102,7 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
     expect(stored.length).toBeGreaterThan(0);
     for (const bytes of stored) for (const secret of secrets) expect(bytes.includes(secret)).toBe(false);
     expect(Buffer.concat(stored).includes("hmac:")).toBe(true); // the keyed fingerprint did arrive
+    // Only keyed fingerprints cross the wire: no plain SHA-256 of a secret is stored.
+    for (const secret of secrets) expect(Buffer.concat(stored).includes(localFingerprint(secret))).toBe(false);
   });
 });

@@ -5,6 +5,13 @@ import { AgentService, ConnectRequestSchema, ConnectResponseSchema, type Connect
 import { ListNodesRequestSchema, ListNodesResponseSchema, QueryService } from "../../shared/gen/clawfleet/v1/query_pb.ts";
 import { addService, createClient, grpcServiceDefinition } from "../../shared/grpc-adapter.ts";
 
+/** The QueryService methods a test does not exercise answer UNIMPLEMENTED, as grpc-js would. */
+const unimplemented = {
+  getNode: (_c: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.UNIMPLEMENTED }),
+  listEvents: (_c: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.UNIMPLEMENTED }),
+  listCredentials: (_c: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.UNIMPLEMENTED }),
+};
+
 describe("grpc adapter", () => {
   const servers: grpc.Server[] = [];
   afterEach(() => servers.splice(0).forEach((s) => s.forceShutdown()));
@@ -38,6 +45,7 @@ describe("grpc adapter", () => {
   it("serves and calls a unary method over a real socket", async () => {
     const address = await serve((server) =>
       addService(server, QueryService, {
+        ...unimplemented,
         listNodes: (_call, callback) => callback(null, create(ListNodesResponseSchema, { nowUnixMs: 42n })),
       }),
     );
@@ -74,7 +82,7 @@ describe("grpc adapter", () => {
 
   it("rejects a unary call with the server's status", async () => {
     const address = await serve((server) =>
-      addService(server, QueryService, { listNodes: (_call, callback) => callback({ code: grpc.status.PERMISSION_DENIED, details: "nope" }) }),
+      addService(server, QueryService, { ...unimplemented, listNodes: (_call, callback) => callback({ code: grpc.status.PERMISSION_DENIED, details: "nope" }) }),
     );
     const client = createClient(QueryService, address, grpc.credentials.createInsecure());
     await expect(client.listNodes(create(ListNodesRequestSchema, {}))).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: "nope" });

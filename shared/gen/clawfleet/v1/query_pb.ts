@@ -12,12 +12,39 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clawfleet/v1/query.proto.
  */
 export const file_clawfleet_v1_query: GenFile = /*@__PURE__*/
-  fileDesc("ChhjbGF3ZmxlZXQvdjEvcXVlcnkucHJvdG8SDGNsYXdmbGVldC52MSISChBMaXN0Tm9kZXNSZXF1ZXN0IlIKEUxpc3ROb2Rlc1Jlc3BvbnNlEigKBW5vZGVzGAEgAygLMhkuY2xhd2ZsZWV0LnYxLk5vZGVTdW1tYXJ5EhMKC25vd191bml4X21zGAIgASgDItsBCgtOb2RlU3VtbWFyeRIoCgRub2RlGAEgASgLMhouY2xhd2ZsZWV0LnYxLk5vZGVJZGVudGl0eRINCgVzdGF0ZRgCIAEoCRIRCgljb25uZWN0ZWQYAyABKAgSEwoLd29yc3RfbGF5ZXIYBCABKAkSFAoMd29yc3Rfc3RhdHVzGAUgASgJEiYKB3ByaW1hcnkYBiABKAsyFS5jbGF3ZmxlZXQudjEuRmluZGluZxIbChNsYXN0X3JlcG9ydF91bml4X21zGAcgASgDEhAKCGxhc3Rfc2VxGAggASgEMlwKDFF1ZXJ5U2VydmljZRJMCglMaXN0Tm9kZXMSHi5jbGF3ZmxlZXQudjEuTGlzdE5vZGVzUmVxdWVzdBofLmNsYXdmbGVldC52MS5MaXN0Tm9kZXNSZXNwb25zZWIGcHJvdG8z", [file_clawfleet_v1_report]);
+  fileDesc("ChhjbGF3ZmxlZXQvdjEvcXVlcnkucHJvdG8SDGNsYXdmbGVldC52MSJRChBMaXN0Tm9kZXNSZXF1ZXN0Eg0KBWxheWVyGAEgASgJEg0KBXN0YXRlGAIgASgJEgwKBGNvZGUYAyABKAkSEQoJbm9kZV9nbG9iGAQgASgJIlIKEUxpc3ROb2Rlc1Jlc3BvbnNlEigKBW5vZGVzGAEgAygLMhkuY2xhd2ZsZWV0LnYxLk5vZGVTdW1tYXJ5EhMKC25vd191bml4X21zGAIgASgDIpsCCgtOb2RlU3VtbWFyeRIoCgRub2RlGAEgASgLMhouY2xhd2ZsZWV0LnYxLk5vZGVJZGVudGl0eRINCgVzdGF0ZRgCIAEoCRIRCgljb25uZWN0ZWQYAyABKAgSEwoLd29yc3RfbGF5ZXIYBCABKAkSFAoMd29yc3Rfc3RhdHVzGAUgASgJEiYKB3ByaW1hcnkYBiABKAsyFS5jbGF3ZmxlZXQudjEuRmluZGluZxIbChNsYXN0X3JlcG9ydF91bml4X21zGAcgASgDEhAKCGxhc3Rfc2VxGAggASgEEicKCGZpbmRpbmdzGAkgAygLMhUuY2xhd2ZsZWV0LnYxLkZpbmRpbmcSFQoNY2xvY2tfc2tld19tcxgKIAEoAyIwCg5HZXROb2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEg0KBWxpbWl0GAIgASgNIv8BCg9HZXROb2RlUmVzcG9uc2USKgoHc3VtbWFyeRgBIAEoCzIZLmNsYXdmbGVldC52MS5Ob2RlU3VtbWFyeRIrCgxhbGxfZmluZGluZ3MYAiADKAsyFS5jbGF3ZmxlZXQudjEuRmluZGluZxIjCgZldmVudHMYAyADKAsyEy5jbGF3ZmxlZXQudjEuRXZlbnQSJwoIc2lsZW5jZXMYBCADKAsyFS5jbGF3ZmxlZXQudjEuU2lsZW5jZRIwCgtjcmVkZW50aWFscxgFIAMoCzIbLmNsYXdmbGVldC52MS5DcmVkZW50aWFsVXNlEhMKC25vd191bml4X21zGAYgASgDIrcBCgVFdmVudBIPCgdub2RlX2lkGAEgASgJEhIKCmF0X3VuaXhfbXMYAiABKAMSDAoEa2luZBgDIAEoCRINCgVsYXllchgEIAEoCRIMCgRjb2RlGAUgASgJEi8KBmRldGFpbBgGIAMoCzIfLmNsYXdmbGVldC52MS5FdmVudC5EZXRhaWxFbnRyeRotCgtEZXRhaWxFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlwKB1NpbGVuY2USFwoPc3RhcnRlZF91bml4X21zGAEgASgDEhUKDWVuZGVkX3VuaXhfbXMYAiABKAMSDQoFbGFiZWwYAyABKAkSEgoKcmVsYWJlbGxlZBgEIAEoCCJKChFMaXN0RXZlbnRzUmVxdWVzdBIVCg1zaW5jZV91bml4X21zGAEgASgDEg8KB25vZGVfaWQYAiABKAkSDQoFbGltaXQYAyABKA0iTgoSTGlzdEV2ZW50c1Jlc3BvbnNlEiMKBmV2ZW50cxgBIAMoCzITLmNsYXdmbGVldC52MS5FdmVudBITCgtub3dfdW5peF9tcxgCIAEoAyK0AQoNQ3JlZGVudGlhbFVzZRIPCgdub2RlX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc291cmNlGAMgASgJEhMKC2ZpbmdlcnByaW50GAQgASgJEg8KB3N1YmplY3QYBSABKAkSGgoSZmlyc3Rfc2Vlbl91bml4X21zGAYgASgDEhkKEWxhc3Rfc2Vlbl91bml4X21zGAcgASgDEhcKD3JldGlyZWRfdW5peF9tcxgIIAEoAyIYChZMaXN0Q3JlZGVudGlhbHNSZXF1ZXN0IogBChdMaXN0Q3JlZGVudGlhbHNSZXNwb25zZRIwCgtjcmVkZW50aWFscxgBIAMoCzIbLmNsYXdmbGVldC52MS5DcmVkZW50aWFsVXNlEiYKCXJvdGF0aW9ucxgCIAMoCzITLmNsYXdmbGVldC52MS5FdmVudBITCgtub3dfdW5peF9tcxgDIAEoAzLVAgoMUXVlcnlTZXJ2aWNlEkwKCUxpc3ROb2RlcxIeLmNsYXdmbGVldC52MS5MaXN0Tm9kZXNSZXF1ZXN0Gh8uY2xhd2ZsZWV0LnYxLkxpc3ROb2Rlc1Jlc3BvbnNlEkYKB0dldE5vZGUSHC5jbGF3ZmxlZXQudjEuR2V0Tm9kZVJlcXVlc3QaHS5jbGF3ZmxlZXQudjEuR2V0Tm9kZVJlc3BvbnNlEk8KCkxpc3RFdmVudHMSHy5jbGF3ZmxlZXQudjEuTGlzdEV2ZW50c1JlcXVlc3QaIC5jbGF3ZmxlZXQudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEl4KD0xpc3RDcmVkZW50aWFscxIkLmNsYXdmbGVldC52MS5MaXN0Q3JlZGVudGlhbHNSZXF1ZXN0GiUuY2xhd2ZsZWV0LnYxLkxpc3RDcmVkZW50aWFsc1Jlc3BvbnNlYgZwcm90bzM", [file_clawfleet_v1_report]);
 
 /**
  * @generated from message clawfleet.v1.ListNodesRequest
  */
 export type ListNodesRequest = Message<"clawfleet.v1.ListNodesRequest"> & {
+  /**
+   * Only nodes whose worst layer, or any active finding, is in this layer.
+   *
+   * @generated from field: string layer = 1;
+   */
+  layer: string;
+
+  /**
+   * Only nodes in this state (healthy, degraded, failing, asleep, unreachable).
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * Only nodes with this active finding code.
+   *
+   * @generated from field: string code = 3;
+   */
+  code: string;
+
+  /**
+   * Only node ids matching this glob (* and ?).
+   *
+   * @generated from field: string node_glob = 4;
+   */
+  nodeGlob: string;
 };
 
 /**
@@ -100,6 +127,18 @@ export type NodeSummary = Message<"clawfleet.v1.NodeSummary"> & {
    * @generated from field: uint64 last_seq = 8;
    */
   lastSeq: bigint;
+
+  /**
+   * Active problems: the last report's and the collector's fleet-wide ones.
+   *
+   * @generated from field: repeated clawfleet.v1.Finding findings = 9;
+   */
+  findings: Finding[];
+
+  /**
+   * @generated from field: int64 clock_skew_ms = 10;
+   */
+  clockSkewMs: bigint;
 };
 
 /**
@@ -108,6 +147,299 @@ export type NodeSummary = Message<"clawfleet.v1.NodeSummary"> & {
  */
 export const NodeSummarySchema: GenMessage<NodeSummary> = /*@__PURE__*/
   messageDesc(file_clawfleet_v1_query, 2);
+
+/**
+ * @generated from message clawfleet.v1.GetNodeRequest
+ */
+export type GetNodeRequest = Message<"clawfleet.v1.GetNodeRequest"> & {
+  /**
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * How many recent events and silences to return (default 50).
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message clawfleet.v1.GetNodeRequest.
+ * Use `create(GetNodeRequestSchema)` to create a new message.
+ */
+export const GetNodeRequestSchema: GenMessage<GetNodeRequest> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 3);
+
+/**
+ * @generated from message clawfleet.v1.GetNodeResponse
+ */
+export type GetNodeResponse = Message<"clawfleet.v1.GetNodeResponse"> & {
+  /**
+   * @generated from field: clawfleet.v1.NodeSummary summary = 1;
+   */
+  summary?: NodeSummary | undefined;
+
+  /**
+   * Every finding of the last report, passed and skipped ones included.
+   *
+   * @generated from field: repeated clawfleet.v1.Finding all_findings = 2;
+   */
+  allFindings: Finding[];
+
+  /**
+   * @generated from field: repeated clawfleet.v1.Event events = 3;
+   */
+  events: Event[];
+
+  /**
+   * @generated from field: repeated clawfleet.v1.Silence silences = 4;
+   */
+  silences: Silence[];
+
+  /**
+   * @generated from field: repeated clawfleet.v1.CredentialUse credentials = 5;
+   */
+  credentials: CredentialUse[];
+
+  /**
+   * @generated from field: int64 now_unix_ms = 6;
+   */
+  nowUnixMs: bigint;
+};
+
+/**
+ * Describes the message clawfleet.v1.GetNodeResponse.
+ * Use `create(GetNodeResponseSchema)` to create a new message.
+ */
+export const GetNodeResponseSchema: GenMessage<GetNodeResponse> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 4);
+
+/**
+ * @generated from message clawfleet.v1.Event
+ */
+export type Event = Message<"clawfleet.v1.Event"> & {
+  /**
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * @generated from field: int64 at_unix_ms = 2;
+   */
+  atUnixMs: bigint;
+
+  /**
+   * @generated from field: string kind = 3;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string layer = 4;
+   */
+  layer: string;
+
+  /**
+   * @generated from field: string code = 5;
+   */
+  code: string;
+
+  /**
+   * @generated from field: map<string, string> detail = 6;
+   */
+  detail: { [key: string]: string };
+};
+
+/**
+ * Describes the message clawfleet.v1.Event.
+ * Use `create(EventSchema)` to create a new message.
+ */
+export const EventSchema: GenMessage<Event> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 5);
+
+/**
+ * @generated from message clawfleet.v1.Silence
+ */
+export type Silence = Message<"clawfleet.v1.Silence"> & {
+  /**
+   * @generated from field: int64 started_unix_ms = 1;
+   */
+  startedUnixMs: bigint;
+
+  /**
+   * 0 while the node is still silent.
+   *
+   * @generated from field: int64 ended_unix_ms = 2;
+   */
+  endedUnixMs: bigint;
+
+  /**
+   * asleep | unreachable
+   *
+   * @generated from field: string label = 3;
+   */
+  label: string;
+
+  /**
+   * The label was corrected from what the node reported when it came back.
+   *
+   * @generated from field: bool relabelled = 4;
+   */
+  relabelled: boolean;
+};
+
+/**
+ * Describes the message clawfleet.v1.Silence.
+ * Use `create(SilenceSchema)` to create a new message.
+ */
+export const SilenceSchema: GenMessage<Silence> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 6);
+
+/**
+ * @generated from message clawfleet.v1.ListEventsRequest
+ */
+export type ListEventsRequest = Message<"clawfleet.v1.ListEventsRequest"> & {
+  /**
+   * @generated from field: int64 since_unix_ms = 1;
+   */
+  sinceUnixMs: bigint;
+
+  /**
+   * @generated from field: string node_id = 2;
+   */
+  nodeId: string;
+
+  /**
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message clawfleet.v1.ListEventsRequest.
+ * Use `create(ListEventsRequestSchema)` to create a new message.
+ */
+export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 7);
+
+/**
+ * @generated from message clawfleet.v1.ListEventsResponse
+ */
+export type ListEventsResponse = Message<"clawfleet.v1.ListEventsResponse"> & {
+  /**
+   * @generated from field: repeated clawfleet.v1.Event events = 1;
+   */
+  events: Event[];
+
+  /**
+   * @generated from field: int64 now_unix_ms = 2;
+   */
+  nowUnixMs: bigint;
+};
+
+/**
+ * Describes the message clawfleet.v1.ListEventsResponse.
+ * Use `create(ListEventsResponseSchema)` to create a new message.
+ */
+export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 8);
+
+/**
+ * @generated from message clawfleet.v1.CredentialUse
+ */
+export type CredentialUse = Message<"clawfleet.v1.CredentialUse"> & {
+  /**
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * @generated from field: string kind = 2;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string source = 3;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string fingerprint = 4;
+   */
+  fingerprint: string;
+
+  /**
+   * @generated from field: string subject = 5;
+   */
+  subject: string;
+
+  /**
+   * @generated from field: int64 first_seen_unix_ms = 6;
+   */
+  firstSeenUnixMs: bigint;
+
+  /**
+   * @generated from field: int64 last_seen_unix_ms = 7;
+   */
+  lastSeenUnixMs: bigint;
+
+  /**
+   * 0 while in use; else when it stopped being used at this source.
+   *
+   * @generated from field: int64 retired_unix_ms = 8;
+   */
+  retiredUnixMs: bigint;
+};
+
+/**
+ * Describes the message clawfleet.v1.CredentialUse.
+ * Use `create(CredentialUseSchema)` to create a new message.
+ */
+export const CredentialUseSchema: GenMessage<CredentialUse> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 9);
+
+/**
+ * @generated from message clawfleet.v1.ListCredentialsRequest
+ */
+export type ListCredentialsRequest = Message<"clawfleet.v1.ListCredentialsRequest"> & {
+};
+
+/**
+ * Describes the message clawfleet.v1.ListCredentialsRequest.
+ * Use `create(ListCredentialsRequestSchema)` to create a new message.
+ */
+export const ListCredentialsRequestSchema: GenMessage<ListCredentialsRequest> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 10);
+
+/**
+ * @generated from message clawfleet.v1.ListCredentialsResponse
+ */
+export type ListCredentialsResponse = Message<"clawfleet.v1.ListCredentialsResponse"> & {
+  /**
+   * @generated from field: repeated clawfleet.v1.CredentialUse credentials = 1;
+   */
+  credentials: CredentialUse[];
+
+  /**
+   * credential_rotated events: the audit trail of rotation windows.
+   *
+   * @generated from field: repeated clawfleet.v1.Event rotations = 2;
+   */
+  rotations: Event[];
+
+  /**
+   * @generated from field: int64 now_unix_ms = 3;
+   */
+  nowUnixMs: bigint;
+};
+
+/**
+ * Describes the message clawfleet.v1.ListCredentialsResponse.
+ * Use `create(ListCredentialsResponseSchema)` to create a new message.
+ */
+export const ListCredentialsResponseSchema: GenMessage<ListCredentialsResponse> = /*@__PURE__*/
+  messageDesc(file_clawfleet_v1_query, 11);
 
 /**
  * Read side of the collector, for `clawfleet collector query`.
@@ -122,6 +454,30 @@ export const QueryService: GenService<{
     methodKind: "unary";
     input: typeof ListNodesRequestSchema;
     output: typeof ListNodesResponseSchema;
+  },
+  /**
+   * @generated from rpc clawfleet.v1.QueryService.GetNode
+   */
+  getNode: {
+    methodKind: "unary";
+    input: typeof GetNodeRequestSchema;
+    output: typeof GetNodeResponseSchema;
+  },
+  /**
+   * @generated from rpc clawfleet.v1.QueryService.ListEvents
+   */
+  listEvents: {
+    methodKind: "unary";
+    input: typeof ListEventsRequestSchema;
+    output: typeof ListEventsResponseSchema;
+  },
+  /**
+   * @generated from rpc clawfleet.v1.QueryService.ListCredentials
+   */
+  listCredentials: {
+    methodKind: "unary";
+    input: typeof ListCredentialsRequestSchema;
+    output: typeof ListCredentialsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_clawfleet_v1_query, 0);

@@ -1,0 +1,49 @@
+// What every `collector query` command shares: the address, the client, the
+// exit statuses and the message when the collector is not there.
+import * as grpc from "@grpc/grpc-js";
+import { QueryService } from "../../shared/gen/clawfleet/v1/query_pb.ts";
+import { parseAddress } from "../../shared/cli.ts";
+import { createClient, type MethodsOf, type ServiceClient } from "../../shared/grpc-adapter.ts";
+import { describeGrpcError } from "../../shared/grpc-errors.ts";
+
+import { DEFAULT_GRPC_ADDRESS as DEFAULT_COLLECTOR_ADDRESS } from "../../shared/defaults.ts";
+
+/** Exit statuses of every query command. */
+export const QUERY_EXIT = { clean: 0, failing: 1, usage: 2, unreachable: 3 } as const;
+
+export const COLLECTOR_OPTION = { collector: { type: "string" }, json: { type: "boolean" } } as const;
+
+export const COLLECTOR_HELP = `  --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR_ADDRESS})
+  --json                  print JSON for scripts
+  -h, --help              show this help`;
+
+export const EXIT_HELP = `Exit status: 0 nothing listed is failing, 1 something listed is failing,
+2 usage error, 3 collector unreachable.`;
+
+/** Calls the collector; an unreachable collector prints what to do and exits 3. */
+export async function withQueryClient(flagValue: string | undefined, work: (client: ServiceClient<MethodsOf<typeof QueryService>>) => Promise<number>): Promise<number> {
+  const address = flagValue ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_COLLECTOR_ADDRESS;
+  parseAddress("collector", address);
+  const client = createClient(QueryService, address, grpc.credentials.createInsecure());
+  try {
+    return await work(client);
+  } catch (error) {
+    const e = error as grpc.ServiceError;
+    if (e.code === grpc.status.NOT_FOUND || e.code === grpc.status.INVALID_ARGUMENT) {
+      process.stderr.write(`clawfleet: ${e.details}\n`);
+      return QUERY_EXIT.usage;
+    }
+    if (typeof e.code !== "number") throw error;
+    process.stderr.write(`clawfleet: cannot query the collector at ${address}: ${describeGrpcError(e)}\n  Is the collector running there? Start it with \`clawfleet collector serve\`, or pass --collector HOST:PORT (or set CLAWFLEET_COLLECTOR).\n`);
+    return QUERY_EXIT.unreachable;
+  } finally {
+    client.close();
+  }
+}
+
+export const callOptions = () => ({ deadline: Date.now() + 5000 });
+
+export function isoTime(ms: bigint | number): string {
+  const n = Number(ms);
+  return n > 0 ? new Date(n).toISOString().replace(/\.\d{3}Z$/, "Z") : "-";
+}
