@@ -1,0 +1,123 @@
+// Many agents at once, speaking the real protocol over real gRPC: for load
+// tests and benchmarks. Each node opens its own stream, waits for the welcome,
+// then sends reports as fast as acknowledgements allow (up to `inflight` unacked),
+// or one per interval. Tracks, per node, the highest seq the collector acked.
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import { AgentService, ConnectRequestSchema, type ConnectRequest, type ConnectResponse } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
+import { ReportSchema } from "../../shared/gen/clawfleet/v1/report_pb.ts";
+import { createClient } from "../../shared/grpc-adapter.ts";
+import { keyedFingerprint } from "../../shared/fingerprint.ts";
+import { passed, problem } from "../../shared/finding.ts";
+import { toWireFinding } from "../../shared/report-codec.ts";
+
+export interface LoadOptions {
+  collector: string;
+  nodes: number;
+  /** Reports per node per second; 0 means as fast as acks come back. */
+  ratePerNode: number;
+  /** Most unacknowledged reports per node. */
+  inflight?: number;
+  nodePrefix?: string;
+  /** Agents share a few gRPC channels, as real agents on separate hosts would not; it keeps the client cheap. */
+  channels?: number;
+}
+
+export interface LoadRun {
+  /** Highest acknowledged seq per node. */
+  acked: Map<string, bigint>;
+  /** Highest seq sent per node. */
+  sent: Map<string, bigint>;
+  readonly ackCount: number;
+  readonly errors: number;
+  welcomed: Promise<void>;
+  stop(): void;
+}
+
+function reportFor(seq: bigint, i: number, key: Uint8Array) {
+  const failing = (Number(seq) + i) % 17 === 0;
+  const findings = [
+    passed("gateway", "gateway", "ready"),
+    failing ? problem("session", "token_mismatch", "rejected", { fingerprint: "hmac:00" }) : passed("session", "session", "accepted"),
+    i % 5 === 0 ? problem("drift", "multiple_binaries", "two installs") : passed("drift", "drift", "ok"),
+  ];
+  return create(ReportSchema, {
+    seq,
+    observedAtUnixMs: BigInt(Date.now()),
+    verdict: failing ? "fail" : i % 5 === 0 ? "warn" : "ok",
+    primaryIndex: failing ? 1 : i % 5 === 0 ? 2 : -1,
+    findings: findings.map(toWireFinding),
+    durationMs: 120,
+    openclawVersion: "2026.9.6",
+    credentials: [{ kind: "gateway_token", source: "config gateway.auth.token", fingerprint: keyedFingerprint(`token-${i}`, key), subject: "gateway:18789" }],
+  });
+}
+
+export function startLoad(options: LoadOptions): LoadRun {
+  const inflight = options.inflight ?? 4;
+  const acked = new Map<string, bigint>();
+  const sent = new Map<string, bigint>();
+  let ackCount = 0;
+  let errors = 0;
+  let stopped = false;
+  const channels = Array.from({ length: options.channels ?? 4 }, () => createClient(AgentService, options.collector, grpc.credentials.createInsecure()));
+  const streams: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const welcomes: Promise<void>[] = [];
+
+  for (let i = 0; i < options.nodes; i++) {
+    const nodeId = `${options.nodePrefix ?? "load"}-${String(i).padStart(5, "0")}`;
+    const stream = channels[i % channels.length]!.connect();
+    streams.push(stream);
+    let key: Uint8Array | undefined;
+    let seq = 0n;
+    const pump = () => {
+      if (stopped || !key) return;
+      while (seq - (acked.get(nodeId) ?? 0n) < BigInt(inflight)) {
+        seq += 1n;
+        sent.set(nodeId, seq);
+        stream.write(create(ConnectRequestSchema, { message: { case: "report", value: reportFor(seq, i, key) } }));
+        if (options.ratePerNode > 0) break;
+      }
+    };
+    welcomes.push(
+      new Promise((resolve) => {
+        stream.on("data", (message: ConnectResponse) => {
+          if (message.message.case === "welcome") {
+            key = message.message.value.fingerprintKey;
+            seq = message.message.value.lastAckedSeq;
+            acked.set(nodeId, seq);
+            resolve();
+            if (options.ratePerNode > 0) timers.push(setInterval(pump, 1000 / options.ratePerNode));
+            else pump();
+          } else if (message.message.case === "ack") {
+            ackCount++;
+            const ack = message.message.value.seq;
+            if (ack > (acked.get(nodeId) ?? 0n)) acked.set(nodeId, ack);
+            if (options.ratePerNode === 0) pump();
+          }
+        });
+      }),
+    );
+    stream.on("error", () => errors++);
+    stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: { nodeId, hostname: nodeId, platform: "darwin", agentVersion: "load" }, sentAtUnixMs: BigInt(Date.now()) } } }));
+  }
+
+  return {
+    acked,
+    sent,
+    get ackCount() {
+      return ackCount;
+    },
+    get errors() {
+      return errors;
+    },
+    welcomed: Promise.all(welcomes).then(() => undefined),
+    stop() {
+      stopped = true;
+      timers.forEach(clearInterval);
+      streams.forEach((s) => s.cancel());
+      channels.forEach((c) => c.close());
+    },
+  };
+}
