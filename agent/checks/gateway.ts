@@ -5,7 +5,24 @@ import { findGatewayProcesses } from "../discovery/gateway-processes.ts";
 import { openclawStateDir } from "../discovery/openclaw-world.ts";
 import { probeReady } from "../probes/gateway-ready.ts";
 import type { Check } from "./check.ts";
-import { loopbackOpen, portOwner } from "./observations.ts";
+import { loopbackOpen, portOwner, serviceDiscovery } from "./observations.ts";
+import type { ServiceDefinition } from "../discovery/gateway-service.ts";
+
+/** The manager says it does not have the service (an unknown answer is not a no). */
+function notLoaded(service: ServiceDefinition): boolean {
+  return !service.loaded && !(service.state ?? "").startsWith("unknown");
+}
+
+function serviceEvidence(services: readonly ServiceDefinition[]): Record<string, string> {
+  const main = services[0];
+  if (!main) return {};
+  const evidence: Record<string, string> = { service: `${main.manager} ${main.name}`, serviceState: main.state ?? (main.loaded ? "loaded" : "not loaded") };
+  if (main.definitionPath) evidence[main.manager === "launchd" ? "plistPath" : "unitPath"] = main.definitionPath;
+  if (main.manager === "systemd") evidence.unit = main.name;
+  if (main.runs !== undefined) evidence.runs = String(main.runs);
+  if (main.lastExitStatus !== undefined) evidence.lastExitStatus = String(main.lastExitStatus);
+  return evidence;
+}
 
 export const gatewayCheck: Check = {
   name: "gateway",
@@ -14,7 +31,9 @@ export const gatewayCheck: Check = {
   async run(ctx): Promise<Finding[]> {
     const { port, portSource, stateDir } = ctx.world;
     const evidence: Record<string, string> = { port: String(port), portSource };
-    const [open, owner] = await Promise.all([loopbackOpen(ctx), portOwner(ctx)]);
+    const [open, owner, discovery] = await Promise.all([loopbackOpen(ctx), portOwner(ctx), serviceDiscovery(ctx)]);
+    Object.assign(evidence, serviceEvidence(discovery.services));
+    if (discovery.errors.length > 0) evidence.serviceProblems = discovery.errors.map((e) => `${e.name}: ${e.message}`).join("; ").slice(0, 900);
     if (owner.pid !== undefined) evidence.pid = String(owner.pid);
     if (owner.listenAddresses.length > 0) evidence.listenAddresses = owner.listenAddresses.join(",");
     if (!open) {
@@ -25,7 +44,13 @@ export const gatewayCheck: Check = {
       if (ours.length === 0) {
         const others = all.map((p) => `${p.pid} (${openclawStateDir(p.env!)})`).join(", ");
         const note = others ? ` Other gateways run for other state dirs: ${others}.` : "";
-        return [problem("gateway", "not_running", `No OpenClaw gateway is running for ${stateDir} and nothing listens on 127.0.0.1:${port} (port from ${portSource}).${note}`, { ...evidence, stateDir })];
+        const unloaded = discovery.services.find(notLoaded);
+        if (unloaded) {
+          return [problem("gateway", "service_not_loaded", `${unloaded.manager} has not loaded ${unloaded.name}${unloaded.definitionPath ? ` (${unloaded.definitionPath})` : ""}, and nothing listens on 127.0.0.1:${port}.${note}`, { ...evidence, stateDir })];
+        }
+        const service = discovery.services[0];
+        const why = service ? ` Service ${service.name} is ${service.state ?? "loaded"}${service.lastExitStatus !== undefined ? `, last exit status ${service.lastExitStatus}` : ""}${service.runs !== undefined ? `, ${service.runs} runs` : ""}.` : "";
+        return [problem("gateway", "not_running", `No OpenClaw gateway is running for ${stateDir} and nothing listens on 127.0.0.1:${port} (port from ${portSource}).${why}${note}`, { ...evidence, stateDir })];
       }
       const pids = ours.map((p) => p.pid).join(",");
       return [problem("gateway", "not_listening", `Gateway process ${pids} is running but 127.0.0.1:${port} refuses connections (port from ${portSource}).`, { ...evidence, pid: pids })];

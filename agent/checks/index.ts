@@ -6,5 +6,6 @@ import { sessionCheck } from "./session.ts";
 import { tunnelCheck } from "./tunnel.ts";
 import { driftCheck } from "./drift.ts";
 import { baselineCheck } from "./baseline.ts";
+import { powerCheck } from "./power.ts";
 
-export const ALL_CHECKS: readonly Check[] = [gatewayCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, baselineCheck];
+export const ALL_CHECKS: readonly Check[] = [gatewayCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, powerCheck, baselineCheck];

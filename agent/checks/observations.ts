@@ -1,6 +1,7 @@
 // Observations several checks need, made once per run (ctx.once) and shared:
 // the loopback port, the process that owns it, and token handshakes.
 import { AGENT_VERSION } from "../../shared/version.ts";
+import { discoverGatewayServices, type ServiceDiscovery } from "../discovery/find-gateway-service.ts";
 import type { ServiceDefinition } from "../discovery/gateway-service.ts";
 import { findPortOwner, type PortOwner } from "../discovery/live-gateway.ts";
 import { gatewayHandshake, type HandshakeResult } from "../probes/gateway-handshake.ts";
@@ -42,7 +43,16 @@ export function loopbackHandshake(ctx: CheckContext, token: string | undefined):
   });
 }
 
-/** The gateway's service definitions (launchd/systemd), found once per run. */
-export function gatewayServices(_ctx: CheckContext): Promise<ServiceDefinition[]> {
-  return Promise.resolve([]);
+/** The gateway's service definitions (launchd/systemd) and the problems met reading them, once per run. */
+export function serviceDiscovery(ctx: CheckContext): Promise<ServiceDiscovery> {
+  return ctx.once("services", () =>
+    discoverGatewayServices(
+      { runner: ctx.runner, env: ctx.world.env, home: ctx.world.home, stateDir: ctx.world.stateDir, uid: process.getuid?.() ?? 0, signal: ctx.signal },
+      ctx.platform,
+    ),
+  );
+}
+
+export async function gatewayServices(ctx: CheckContext): Promise<ServiceDefinition[]> {
+  return (await serviceDiscovery(ctx)).services;
 }

@@ -99,7 +99,9 @@ export function startLoad(options: LoadOptions): LoadRun {
         });
       }),
     );
-    stream.on("error", () => errors++);
+    stream.on("error", () => {
+      if (!stopped) errors++;
+    });
     stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: { nodeId, hostname: nodeId, platform: "darwin", agentVersion: "load" }, sentAtUnixMs: BigInt(Date.now()) } } }));
   }
 

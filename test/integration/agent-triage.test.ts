@@ -1,7 +1,7 @@
 // `clawfleet agent check` against a real OpenClaw gateway in realistic broken
 // setups: each scenario changes the world the way an operator would, runs the
 // real CLI, and asserts the layer, code, exit status and that no secret leaks.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { REPO_ROOT, runClawfleet, stopAll } from "../helpers/processes.ts";
 
 const TOKEN = "cf-triage-token-5e1b7d3a9c2f4e6b";
 const SHELL_TOKEN = "cf-triage-shell-token-8a2c4e6f0b1d3f5a";
+const OLD_SERVICE_TOKEN = "cf-triage-old-service-token-2b4d6f8a1c3e";
 
 interface CheckDoc {
   verdict: string;
@@ -58,6 +59,39 @@ describe("agent check triage against a real gateway", () => {
     // The running gateway's own environment holds the accepted token (read from /proc).
     expect(session.evidence.acceptedTokens).toMatch(/^sha256:[0-9a-f]{12} from gateway pid \d+ env OPENCLAW_GATEWAY_TOKEN$/);
     expect(codes(doc)).toContain("token_drift");
+  });
+
+  it("reports token_drift when the service definition holds another token than the shell and the gateway", async () => {
+    // The systemd user unit OpenClaw 2026.9.6 writes (test/fixtures/systemd), with a token from before a rotation.
+    const template = readFileSync(new URL("../fixtures/systemd/openclaw-gateway.service.template", import.meta.url), "utf8");
+    const unit = template.replaceAll("{{HOME}}", gateway.home).replaceAll("{{STATE_DIR}}", gateway.stateDir).replace("OPENCLAW_GATEWAY_PORT=18789", `OPENCLAW_GATEWAY_PORT=${gateway.port}`).replace("[Install]", `Environment=OPENCLAW_GATEWAY_TOKEN=${OLD_SERVICE_TOKEN}\n\n[Install]`);
+    const unitDir = join(gateway.home, ".config", "systemd", "user");
+    mkdirSync(unitDir, { recursive: true });
+    writeFileSync(join(unitDir, "openclaw-gateway.service"), unit, { mode: 0o600 });
+    try {
+      const { code, doc } = await check();
+      expect(code).toBe(1);
+      expect(doc.findings.find((f) => f.check === "session")!.status).toBe("ok");
+      const drift = doc.findings.find((f) => f.code === "token_drift")!;
+      expect(drift.summary).toMatch(/\(rejected\): service openclaw-gateway\.service env/);
+      expect(drift.summary).toMatch(/\(accepted\): env OPENCLAW_GATEWAY_TOKEN \+ gateway pid \d+ env OPENCLAW_GATEWAY_TOKEN/);
+      expect(doc.findings.find((f) => f.check === "gateway")!.evidence).toMatchObject({ service: "systemd openclaw-gateway.service" });
+    } finally {
+      rmSync(join(gateway.home, ".config"), { recursive: true, force: true });
+    }
+  });
+
+  it("reports service_env_missing for a variable the config references that only the shell has", async () => {
+    const configPath = join(gateway.stateDir, "openclaw.json");
+    const original = readFileSync(configPath, "utf8");
+    writeFileSync(configPath, JSON.stringify({ gateway: { mode: "local", reload: { mode: "off" }, controlUi: { enabled: true, environment: { label: "${CF_ENV_LABEL}", color: "amber" } } } }, null, 2), { mode: 0o600 });
+    try {
+      const { doc } = await check({ CF_ENV_LABEL: "edge" });
+      expect(doc.findings.find((f) => f.code === "service_env_missing")).toMatchObject({ layer: "drift", evidence: { variable: "CF_ENV_LABEL" } });
+      expect(doc.findings.find((f) => f.code === "service_env_missing")!.summary).toContain("the running gateway's environment");
+    } finally {
+      writeFileSync(configPath, original, { mode: 0o600 });
+    }
   });
 
   it("finds a live token in a shell history file (secret_in_history)", async () => {
@@ -137,6 +171,6 @@ describe("agent check triage against a real gateway", () => {
   it("never printed a token", () => {
     const all = printed.join("\n");
     expect(all.length).toBeGreaterThan(1000);
-    for (const secret of [TOKEN, SHELL_TOKEN, TEST_PROVIDER_KEY]) expect(all).not.toContain(secret);
+    for (const secret of [TOKEN, SHELL_TOKEN, OLD_SERVICE_TOKEN, TEST_PROVIDER_KEY]) expect(all).not.toContain(secret);
   });
 });
