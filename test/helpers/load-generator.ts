@@ -64,6 +64,10 @@ export function startLoad(options: LoadOptions): LoadRun {
   const streams: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>[] = [];
   const timers: NodeJS.Timeout[] = [];
   const welcomes: Promise<void>[] = [];
+  // Reports start only once every node is welcomed: a fleet connecting while
+  // others flood the collector would starve on hello timeouts, which is a
+  // property of the generator, not of the collector under test.
+  const starters: (() => void)[] = [];
 
   for (let i = 0; i < options.nodes; i++) {
     const nodeId = `${options.nodePrefix ?? "load"}-${String(i).padStart(5, "0")}`;
@@ -88,8 +92,7 @@ export function startLoad(options: LoadOptions): LoadRun {
             seq = message.message.value.lastAckedSeq;
             acked.set(nodeId, seq);
             resolve();
-            if (options.ratePerNode > 0) timers.push(setInterval(pump, 1000 / options.ratePerNode));
-            else pump();
+            starters.push(() => (options.ratePerNode > 0 ? timers.push(setInterval(pump, 1000 / options.ratePerNode)) : pump()));
           } else if (message.message.case === "ack") {
             ackCount++;
             const ack = message.message.value.seq;
@@ -114,7 +117,9 @@ export function startLoad(options: LoadOptions): LoadRun {
     get errors() {
       return errors;
     },
-    welcomed: Promise.all(welcomes).then(() => undefined),
+    welcomed: Promise.all(welcomes).then(() => {
+      for (const start of starters) start();
+    }),
     stop() {
       stopped = true;
       timers.forEach(clearInterval);
