@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, TEST_PROVIDER_KEY, type TestGateway } from "../helpers/openclaw-gateway.ts";
 import { REPO_ROOT, runClawfleet, stopAll } from "../helpers/processes.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const TOKEN = "cf-triage-token-5e1b7d3a9c2f4e6b";
 const SHELL_TOKEN = "cf-triage-shell-token-8a2c4e6f0b1d3f5a";
@@ -92,6 +93,33 @@ describe("agent check triage against a real gateway", () => {
     } finally {
       writeFileSync(configPath, original, { mode: 0o600 });
     }
+  });
+
+  it("reports token_missing when no source holds a client token, and token_empty for an empty one", async () => {
+    const missing = await check({ OPENCLAW_GATEWAY_TOKEN: undefined });
+    expect(missing.code).toBe(2);
+    expect(missing.doc.primary).toMatchObject({ layer: "session", code: "token_missing" });
+    // The gateway's own token is in its process environment: the summary says where a working one is.
+    expect(missing.doc.findings.find((f) => f.check === "session")!.summary).toMatch(/does accept sha256:[0-9a-f]{12} from gateway pid/);
+    const empty = await check({ OPENCLAW_GATEWAY_TOKEN: "" });
+    expect(empty.doc.primary).toMatchObject({ layer: "session", code: "token_empty" });
+  });
+
+  it("reports not_listening when the gateway for this state dir runs on another port than the CLI uses", async () => {
+    const { code, doc } = await check({ OPENCLAW_GATEWAY_PORT: String(await freePort()) });
+    expect(code).toBe(2);
+    expect(doc.primary).toMatchObject({ layer: "gateway", code: "not_listening" });
+    expect(doc.findings.find((f) => f.code === "not_listening")!.evidence.pid).toBe(String(gateway.process!.child.pid));
+  });
+
+  it("reports config_path_mismatch when the CLI reads another config file than the running gateway", async () => {
+    const other = join(scratch, "other-openclaw.json");
+    writeFileSync(other, JSON.stringify({ gateway: { mode: "local" } }), { mode: 0o600 });
+    const { doc } = await check({ OPENCLAW_CONFIG_PATH: other });
+    expect(doc.findings.find((f) => f.code === "config_path_mismatch")).toMatchObject({
+      layer: "drift",
+      evidence: { cliConfigPath: other, serviceConfigPath: join(gateway.stateDir, "openclaw.json") },
+    });
   });
 
   it("finds a live token in a shell history file (secret_in_history)", async () => {
