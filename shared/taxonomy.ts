@@ -80,11 +80,11 @@ export const CODES = {
   // provider
   api_key_missing: {
     layer: "provider", severity: "fail", title: "No credential for a model provider",
-    action: "Agent {agent} uses provider {provider} but neither its auth store nor the service environment holds a credential: add one scoped to that agent (`openclaw models auth add --agent {agent}`) or put {envVar} in the service environment, then restart the gateway.",
+    action: "Agent {agent} uses provider {provider} but neither its auth store nor the gateway's environment holds a credential: add one scoped to that agent (`openclaw models auth paste-api-key --provider {provider} --agent {agent}`, key on stdin) or put {envVar} in the service environment, then restart the gateway.",
   },
   credential_expired: {
     layer: "provider", severity: "fail", title: "Provider credential expired",
-    action: "The {provider} credential of agent {agent} expired at {expiresAt}: re-authenticate (`openclaw models auth login --agent {agent} --provider {provider}`).",
+    action: "The {provider} credential of agent {agent} expired at {expiresAt}: re-authenticate (`openclaw models auth login --agent {agent} --provider {provider}` for OAuth, `openclaw models auth paste-token --provider {provider} --agent {agent}` for a token).",
   },
   auth_store_unreadable: {
     layer: "provider", severity: "fail", title: "Credential store cannot be read",
