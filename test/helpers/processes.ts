@@ -113,3 +113,24 @@ export function baseEnv(): NodeJS.ProcessEnv {
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop("SIGKILL")));
 }
+
+/** The clawfleet.check.v1 document as `agent check --json` prints it. */
+export interface CheckDocument {
+  schema: string;
+  node: { id: string; hostname: string; platform: string };
+  verdict: string;
+  primary: { layer: string; code: string; summary: string; action: string } | null;
+  findings: { check: string; layer: string; status: string; code: string | null; summary: string; action: string | null; evidence: Record<string, string>; depends_on?: string }[];
+  credentials: { kind: string; source: string; fingerprint: string; subject: string }[];
+  duration_ms: number;
+}
+
+/** Runs `clawfleet agent check --json`; a run that prints no JSON fails with what it printed. */
+export async function agentCheckJson(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number | null; doc: CheckDocument; stdout: string; stderr: string }> {
+  const result = await runClawfleet(["agent", "check", "--json", ...args], env);
+  try {
+    return { ...result, doc: JSON.parse(result.stdout) as CheckDocument };
+  } catch {
+    throw new Error(`agent check printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+}

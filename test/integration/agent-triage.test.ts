@@ -6,30 +6,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, TEST_PROVIDER_KEY, type TestGateway } from "../helpers/openclaw-gateway.ts";
-import { REPO_ROOT, runClawfleet, stopAll } from "../helpers/processes.ts";
+import { agentCheckJson, REPO_ROOT, stopAll, type CheckDocument } from "../helpers/processes.ts";
 import { freePort } from "../helpers/ports.ts";
 
 const TOKEN = "cf-triage-token-5e1b7d3a9c2f4e6b";
 const SHELL_TOKEN = "cf-triage-shell-token-8a2c4e6f0b1d3f5a";
 const OLD_SERVICE_TOKEN = "cf-triage-old-service-token-2b4d6f8a1c3e";
 
-interface CheckDoc {
-  verdict: string;
-  primary: { layer: string; code: string; action: string } | null;
-  findings: { check: string; layer: string; status: string; code: string | null; summary: string; evidence: Record<string, string>; depends_on?: string }[];
-}
-
 describe("agent check triage against a real gateway", () => {
   let gateway: TestGateway;
   let scratch: string;
   const printed: string[] = [];
 
-  async function check(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<{ code: number | null; doc: CheckDoc }> {
-    const result = await runClawfleet(["agent", "check", "--json", ...args], { ...gateway.clientEnv(), PATH: `${REPO_ROOT}node_modules/.bin:/usr/bin:/bin`, ...env });
+  async function check(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<{ code: number | null; doc: CheckDocument }> {
+    const result = await agentCheckJson({ ...gateway.clientEnv(), PATH: `${REPO_ROOT}node_modules/.bin:/usr/bin:/bin`, ...env }, args);
     printed.push(result.stdout, result.stderr);
-    return { code: result.code, doc: JSON.parse(result.stdout) as CheckDoc };
+    return result;
   }
-  const codes = (doc: CheckDoc) => doc.findings.filter((f) => f.code).map((f) => f.code);
+  const codes = (doc: CheckDocument) => doc.findings.filter((f) => f.code).map((f) => f.code);
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), "clawfleet-triage-"));

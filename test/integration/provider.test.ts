@@ -18,7 +18,7 @@ import { systemRunner } from "../../agent/platform/command-runner.ts";
 import { localFingerprint } from "../../shared/fingerprint.ts";
 import { OPENCLAW_ENTRY } from "../helpers/openclaw-gateway.ts";
 import { freePort } from "../helpers/ports.ts";
-import { CLAWFLEET_BIN, baseEnv, runClawfleet, spawnProcess, stopAll } from "../helpers/processes.ts";
+import { agentCheckJson, CLAWFLEET_BIN, baseEnv, spawnProcess, stopAll, type CheckDocument } from "../helpers/processes.ts";
 
 // Obvious fakes. The Anthropic setup token must look like one (prefix, >= 80 chars) or paste-token refuses it.
 const XAI_KEY = "xai-clawfleet-FAKE-work-5f1c9a7e3b";
@@ -27,15 +27,7 @@ const OPENAI_ENV_KEY = "sk-clawfleet-FAKE-env-main-8d2e4b6a";
 const OPENROUTER_DOTENV_KEY = "sk-or-clawfleet-FAKE-dotenv-3c7a";
 const SECRETS = [XAI_KEY, NIGHT_TOKEN, OPENAI_ENV_KEY, OPENROUTER_DOTENV_KEY];
 
-interface Finding {
-  check: string;
-  layer: string;
-  status: string;
-  code: string | null;
-  summary: string;
-  action: string | null;
-  evidence: Record<string, string>;
-}
+type Finding = CheckDocument["findings"][number];
 
 describe("provider check against state written by the real OpenClaw CLI", () => {
   let home: string;
@@ -61,10 +53,10 @@ describe("provider check against state written by the real OpenClaw CLI", () => 
   }
 
   async function check(extraEnv: NodeJS.ProcessEnv = {}): Promise<Finding[]> {
-    const result = await runClawfleet(["agent", "check", "--json"], { ...env(), ...extraEnv });
+    const result = await agentCheckJson({ ...env(), ...extraEnv });
     outputs.push(result.stdout, result.stderr);
     expect(result.stdout, result.stderr).toMatch(/^\{/);
-    return (JSON.parse(result.stdout) as { findings: Finding[] }).findings.filter((f) => f.layer === "provider");
+    return result.doc.findings.filter((f) => f.layer === "provider");
   }
 
   const forAgent = (findings: Finding[], agent: string, provider?: string) => findings.filter((f) => f.evidence.agent?.split(",").includes(agent) && (!provider || f.evidence.provider === provider));

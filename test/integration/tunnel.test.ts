@@ -18,23 +18,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startServeProxy, type ServeProxy } from "../fakes/serve-proxy.ts";
 import { startFakeLocalApi, type FakeLocalApi } from "../fakes/tailscale-localapi.ts";
 import { createGateway, type TestGateway } from "../helpers/openclaw-gateway.ts";
-import { runClawfleet, stopAll } from "../helpers/processes.ts";
+import { agentCheckJson, stopAll, type CheckDocument } from "../helpers/processes.ts";
 import { createTestPki, type TestPki } from "../helpers/tls.ts";
 
 const TOKEN = "cf-tunnel-token-5e1b9d3a7c2f4e6b8a0d";
 /** The fake node's tailnet address, which Serve puts in X-Forwarded-For. */
 const NODE_IP = "100.101.102.103";
 
-interface Finding {
-  check: string;
-  layer: string;
-  status: string;
-  code: string | null;
-  summary: string;
-  action: string | null;
-  evidence: Record<string, string>;
-  depends_on?: string;
-}
+type Finding = CheckDocument["findings"][number];
 
 interface CheckRun {
   exitCode: number | null;
@@ -83,7 +74,7 @@ describe("tunnel check: `agent check --json` through a Serve-shaped proxy to a r
   });
 
   async function agentCheck(env: Record<string, string | undefined> = {}): Promise<CheckRun> {
-    const result = await runClawfleet(["agent", "check", "--json"], {
+    const result = await agentCheckJson({
       ...gateway.clientEnv(),
       CLAWFLEET_TAILSCALE_SOCKET: localApi.socketPath,
       CLAWFLEET_TAILNET_URL: proxy.url,
@@ -92,12 +83,7 @@ describe("tunnel check: `agent check --json` through a Serve-shaped proxy to a r
     });
     outputs.push(result.stdout + result.stderr);
     expect(result.stdout + result.stderr).not.toContain(TOKEN);
-    let doc: { verdict: string; primary: CheckRun["primary"]; findings: Finding[] };
-    try {
-      doc = JSON.parse(result.stdout);
-    } catch {
-      throw new Error(`agent check printed no JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-    }
+    const doc = result.doc;
     const tunnel = doc.findings.filter((f) => f.layer === "tunnel");
     const problems = tunnel.filter((f) => f.code);
     return {
