@@ -18,7 +18,7 @@ import { loopbackHandshake, loopbackOpen } from "./observations.ts";
 const CHECK = "tunnel";
 const LOCALAPI_TIMEOUT_MS = 1500;
 const DNS_TIMEOUT_MS = 1500;
-const LOOPBACK_TOKEN_TIMEOUT_MS = 1500;
+const LOOPBACK_TOKEN_TIMEOUT_MS = 4000;
 const PATH_TIMEOUT_MS = 2500;
 
 type Evidence = Record<string, string>;

@@ -38,6 +38,8 @@ export interface HandshakeResult {
 }
 
 const PROTOCOL = 4;
+/** How long an accepted handshake waits for `config.get` before reporting without it. */
+const CONFIG_GET_WAIT_MS = 1000;
 
 export function gatewayHandshake(url: string, token: string | undefined, signal: AbortSignal, clientVersion: string): Promise<HandshakeResult> {
   const started = performance.now();
@@ -93,6 +95,8 @@ export function gatewayHandshake(url: string, token: string | undefined, signal:
             appliedConfigHash: payload.snapshot?.appliedConfigHash,
           };
           ws.send(JSON.stringify({ type: "req", id: "clawfleet-config", method: "config.get", params: {} }));
+          // The token verdict must not wait on a slow config read (a gateway still warming up).
+          setTimeout(() => finish(hello!), CONFIG_GET_WAIT_MS).unref();
         } else {
           finish({ outcome: "rejected", detailCode: frame.error?.details?.code ?? frame.error?.code, message: frame.error?.message });
         }
