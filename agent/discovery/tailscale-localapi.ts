@@ -4,7 +4,9 @@
 // ipnstate.Status and ipn.ServeConfig. Nothing here writes to tailscaled.
 import { accessSync, constants, existsSync, readFileSync, readlinkSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { Agent, request } from "undici";
+// undici is loaded only when Tailscale is present: it costs ~0.1 s of start-up
+// that every `agent check` on a host without Tailscale would pay for nothing.
+import type { Agent } from "undici";
 import type { Env } from "./openclaw-config.ts";
 import type { CommandRunner } from "../platform/command-runner.ts";
 
@@ -124,7 +126,8 @@ export async function readTailscale(options: ReadOptions): Promise<TailscaleRead
     : ((options.platform === "darwin" ? await macLocalApi(options) : undefined) ?? { kind: "unix" as const, socketPath, via: "default socket" });
   if (installSigns.length === 0 && endpoint.kind === "unix") return { installSigns };
 
-  const dispatcher = endpoint.kind === "unix" ? new Agent({ connect: { socketPath: endpoint.socketPath } }) : new Agent();
+  const undici = await import("undici");
+  const dispatcher = endpoint.kind === "unix" ? new undici.Agent({ connect: { socketPath: endpoint.socketPath } }) : new undici.Agent();
   try {
     // Peers are not needed and are the bulk of the answer on a large tailnet.
     const [status, serve] = await Promise.all([
@@ -151,6 +154,7 @@ async function localApiGet<T>(endpoint: LocalApiEndpoint, dispatcher: Agent, pat
   const url = endpoint.kind === "unix" ? `http://${LOCALAPI_HOST}${path}` : `http://127.0.0.1:${endpoint.port}${path}`;
   const headers: Record<string, string> = endpoint.kind === "tcp" ? { authorization: `Basic ${Buffer.from(`:${endpoint.password}`).toString("base64")}` } : {};
   try {
+    const { request } = await import("undici");
     const response = await request(url, {
       dispatcher,
       headers,
