@@ -1,7 +1,8 @@
 // Baseline layer: the production posture to reach before go-live. Patched
 // OpenClaw, a supported Node, loopback bind, auth on, HTTPS for the Control UI
 // off loopback, and no live secret lying in a shell history.
-import { statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import { affecting, loadAdvisories, satisfiesEngines } from "../discovery/advisories.ts";
 import { configValue } from "../discovery/openclaw-config.ts";
@@ -91,9 +92,29 @@ async function gatewayNodeVersion(ctx: CheckContext, exe: string | undefined): P
     return undefined;
   }
   if (!nodeVersions.has(key)) {
-    const result = await ctx.runner.run(exe, ["--version"], { timeoutMs: 2000, signal: ctx.signal });
-    if (result.exitCode !== 0) return undefined; // not remembered: it may work next time
-    nodeVersions.set(key, result.stdout.trim().replace(/^v/, ""));
+    const fromHeader = versionFromHeader(exe);
+    if (fromHeader) {
+      nodeVersions.set(key, fromHeader);
+    } else {
+      const result = await ctx.runner.run(exe, ["--version"], { timeoutMs: 2000, signal: ctx.signal });
+      if (result.exitCode !== 0) return undefined; // not remembered: it may work next time
+      nodeVersions.set(key, result.stdout.trim().replace(/^v/, ""));
+    }
   }
   return nodeVersions.get(key);
+}
+
+/**
+ * Official Node builds and Homebrew ship `include/node/node_version.h` beside
+ * `bin/node`: reading it costs a file read instead of starting a process.
+ */
+export function versionFromHeader(exe: string): string | undefined {
+  try {
+    const header = readFileSync(join(dirname(realpathSync(exe)), "..", "include", "node", "node_version.h"), "utf8");
+    const part = (name: string) => new RegExp(`#define NODE_${name}_VERSION (\\d+)`).exec(header)?.[1];
+    const [major, minor, patch] = [part("MAJOR"), part("MINOR"), part("PATCH")];
+    return major && minor && patch ? `${major}.${minor}.${patch}` : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { baselineCheck } from "../../agent/checks/baseline.ts";
+import { baselineCheck, versionFromHeader } from "../../agent/checks/baseline.ts";
 import { affecting, compareVersions, loadAdvisories, satisfiesEngines } from "../../agent/discovery/advisories.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { secretsInHistory } from "../../agent/discovery/shell-history.ts";
@@ -40,6 +40,19 @@ describe("versions and advisories", () => {
     expect(satisfiesEngines("22.12.0", range)).toBe(false);
     expect(satisfiesEngines("25.2.0", range)).toBe(false);
     expect(satisfiesEngines("26.1.0", range)).toBe(true);
+  });
+});
+
+describe("the gateway's Node version", () => {
+  it("is read from include/node/node_version.h beside the binary, as official builds and Homebrew ship it", () => {
+    const prefix = mkdtempSync(join(tmpdir(), "clawfleet-nodeprefix-"));
+    mkdirSync(join(prefix, "bin"));
+    mkdirSync(join(prefix, "include", "node"), { recursive: true });
+    writeFileSync(join(prefix, "bin", "node"), "", { mode: 0o755 });
+    writeFileSync(join(prefix, "include", "node", "node_version.h"), "#define NODE_MAJOR_VERSION 22\n#define NODE_MINOR_VERSION 12\n#define NODE_PATCH_VERSION 0\n");
+    expect(versionFromHeader(join(prefix, "bin", "node"))).toBe("22.12.0");
+    expect(versionFromHeader("/nonexistent/bin/node")).toBeUndefined();
+    rmSync(prefix, { recursive: true });
   });
 });
 
