@@ -14,6 +14,7 @@ import { queryHandlers } from "./query/query-service.ts";
 import { createHttpServer } from "./http/http-server.ts";
 import { DEFAULT_RETENTION, Fleet } from "./state/fleet.ts";
 import type { RetentionPolicy } from "./state/store.ts";
+import { startTailnetProber, type ProberOptions } from "./classify/tailnet-prober.ts";
 import { SqliteStore } from "./state/sqlite-store.ts";
 
 export interface CollectorOptions {
@@ -21,6 +22,8 @@ export interface CollectorOptions {
   httpListen: { host: string; port: number };
   dbPath: string;
   retention?: RetentionPolicy;
+  /** Probe each node's tailnet URL from here (TLS + /healthz, no tokens). */
+  probeTailnet?: ProberOptions;
   /** Keepalive ping interval and timeout: a dead agent is noticed after their sum. */
   keepaliveMs?: { time: number; timeout: number };
   log?: Logger;
@@ -73,6 +76,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
   pruneTimer.unref();
 
+  const prober = options.probeTailnet ? startTailnetProber(fleet, options.probeTailnet) : undefined;
+
   const http = createHttpServer(registry, cachedFleetMetrics(fleet));
   await new Promise<void>((resolve, reject) => {
     http.once("error", (error) => reject(new Error(`cannot listen for HTTP on ${formatAddress(options.httpListen.host, options.httpListen.port)}: ${error.message}`)));
@@ -85,6 +90,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     httpAddress: formatAddress(options.httpListen.host, httpPort),
     async stop() {
       clearInterval(pruneTimer);
+      prober?.stop();
       // Agent streams never end on their own: cut them, agents reconnect elsewhere or later.
       server.forceShutdown();
       await new Promise<void>((resolve) => http.close(() => resolve()));

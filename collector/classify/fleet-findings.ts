@@ -3,9 +3,10 @@
 // a node clock that is off.
 import { problem, type Finding } from "../../shared/finding.ts";
 import type { CredentialUse, EventRow } from "../state/store.ts";
+import type { PeerProbe } from "./tailnet-prober.ts";
 
 export interface FleetInput {
-  nodes: { nodeId: string; clockSkewMs: number; concurrentStreamsSinceMs?: number }[];
+  nodes: { nodeId: string; clockSkewMs: number; concurrentStreamsSinceMs?: number; peerProbe?: PeerProbe; loopbackHealthy?: boolean }[];
   credentials: readonly CredentialUse[];
   /** credential_rotated events of the recent past. */
   rotations: readonly EventRow[];
@@ -67,6 +68,17 @@ export function fleetFindings(input: FleetInput): Map<string, Finding[]> {
   for (const node of input.nodes) {
     if (node.concurrentStreamsSinceMs !== undefined && input.nowMs - node.concurrentStreamsSinceMs >= IDENTITY_CONFLICT_AFTER_MS) {
       add(node.nodeId, problem("fleet", "identity_conflict", `Two agents are connected as ${node.nodeId} at the same time.`, { node: node.nodeId }));
+    }
+    // Loopback good (the agent says so) and the collector cannot reach the tailnet URL: tunnel, never session.
+    const probe = node.peerProbe;
+    if (probe && !probe.ok && node.loopbackHealthy) {
+      const code = probe.failure === "tls" ? "tls_failed" : "tailnet_unreachable";
+      add(node.nodeId, problem("collector-probe", code, `The collector cannot reach ${probe.url}/healthz (${probe.detail ?? "no answer"}) while the node's gateway answers on loopback.`, {
+        url: probe.url,
+        tlsError: probe.detail ?? "",
+        probedFrom: "collector",
+        dnsName: new URL(probe.url).hostname,
+      }));
     }
     if (Math.abs(node.clockSkewMs) > CLOCK_SKEW_LIMIT_MS) {
       const skew = `${Math.round(node.clockSkewMs / 1000)} s`;

@@ -15,7 +15,7 @@ const FAMILIES = {
   finding: ["clawfleet_finding", "1 for each problem (layer and reason code) active on the node, from its last report or found by the collector across the fleet."],
   lastReport: ["clawfleet_last_report_timestamp_seconds", "When the collector received the node's last report, Unix seconds."],
   lastWake: ["clawfleet_node_last_wake_timestamp_seconds", "When the node last woke from sleep, as it reported, Unix seconds. Absent when it never reported a wake."],
-  probe: ["clawfleet_probe_duration_seconds", "How long the node's last full check run took (path=\"check\"), seconds."],
+  probe: ["clawfleet_probe_duration_seconds", "How long probing the node took, seconds: path=\"check\" its last full check run, path=\"tailnet\" the collector's GET of its tailnet /healthz (--probe-tailnet)."],
 } as const;
 
 type Family = keyof typeof FAMILIES;
@@ -34,11 +34,18 @@ export function renderFleetMetrics(fleet: Fleet, nowMs = Date.now()): string {
     lines.up.push(`clawfleet_node_up{node="${node}"} ${connected ? 1 : 0}`);
     const current = nodeState(connected, view.current, view.silence);
     for (const s of NODE_STATES) lines.state.push(`clawfleet_node_state{node="${node}",state="${s}"} ${s === current ? 1 : 0}`);
-    for (const f of fleetFindings.get(view.identity.nodeId) ?? []) lines.finding.push(`clawfleet_finding{node="${node}",layer="${f.layer}",code="${f.code}"} 1`);
+    // One series per (layer, code): the agent and the collector may both find the same problem.
+    const collectorFindings = fleetFindings.get(view.identity.nodeId) ?? [];
+    const active = new Set(collectorFindings.map((f) => `${f.layer}\0${f.code}`));
+    if (view.peerProbe && connected) lines.probe.push(`clawfleet_probe_duration_seconds{node="${node}",path="tailnet"} ${view.peerProbe.durationMs / 1000}`);
     const report = view.current;
+    for (const f of report ? activeProblems(report.findings) : []) active.add(`${f.layer}\0${f.code}`);
+    for (const key of active) {
+      const [layer, code] = key.split("\0");
+      lines.finding.push(`clawfleet_finding{node="${node}",layer="${layer}",code="${code}"} 1`);
+    }
     if (!report) continue;
-    for (const [layer, status] of layerStatuses(report.findings)) lines.layer.push(`clawfleet_layer_status{node="${node}",layer="${layer}"} ${STATUS_RANK[status]}`);
-    for (const f of activeProblems(report.findings)) lines.finding.push(`clawfleet_finding{node="${node}",layer="${f.layer}",code="${f.code}"} 1`);
+    for (const [layer, status] of layerStatuses([...report.findings, ...collectorFindings])) lines.layer.push(`clawfleet_layer_status{node="${node}",layer="${layer}"} ${STATUS_RANK[status]}`);
     lines.lastReport.push(`clawfleet_last_report_timestamp_seconds{node="${node}"} ${report.receivedAtMs / 1000}`);
     if (report.lastWakeMs > 0) lines.lastWake.push(`clawfleet_node_last_wake_timestamp_seconds{node="${node}"} ${report.lastWakeMs / 1000}`);
     lines.probe.push(`clawfleet_probe_duration_seconds{node="${node}",path="check"} ${report.durationMs / 1000}`);

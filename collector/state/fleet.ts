@@ -6,6 +6,7 @@ import type { Finding } from "../../shared/finding.ts";
 import { fleetFindings, ROTATION_LOOKBACK_MS } from "../classify/fleet-findings.ts";
 import { relabelFromReport, silenceLabel } from "../classify/silent-nodes.ts";
 import { reportTransitions } from "../classify/transitions.ts";
+import type { PeerProbe } from "../classify/tailnet-prober.ts";
 import type { EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
 
 export interface NodeView {
@@ -18,6 +19,8 @@ export interface NodeView {
   streams: Map<number, { peer: string; openedMs: number }>;
   /** The open silence, while the node is not connected. */
   silence?: SilenceRow["label"];
+  /** The collector's own probe of the node's tailnet URL (--probe-tailnet). */
+  peerProbe?: PeerProbe;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
@@ -108,6 +111,14 @@ export class Fleet {
     this.store.appendEvents([{ nodeId: report.nodeId, atMs: report.receivedAtMs, kind: "relabelled", detail: { from: last.label, to: label, silenceStartedMs: last.startedMs, silenceEndedMs: last.endedMs } }]);
   }
 
+  setPeerProbe(nodeId: string, probe: PeerProbe): void {
+    const view = this.nodes.get(nodeId);
+    if (!view) return;
+    const changed = view.peerProbe?.ok !== probe.ok || view.peerProbe?.failure !== probe.failure;
+    view.peerProbe = probe;
+    if (changed) this.changed();
+  }
+
   list(): NodeView[] {
     return [...this.nodes.values()];
   }
@@ -128,6 +139,8 @@ export class Fleet {
         nodeId: v.identity.nodeId,
         clockSkewMs: v.streams.size > 0 ? v.clockSkewMs : 0,
         concurrentStreamsSinceMs: v.streams.size > 1 ? Math.max(...[...v.streams.values()].map((s) => s.openedMs)) : undefined,
+        peerProbe: v.streams.size > 0 ? v.peerProbe : undefined,
+        loopbackHealthy: v.current?.findings.some((f) => f.layer === "gateway" && f.status === "ok") ?? false,
       })),
       credentials: this.store.credentialUses(),
       rotations: this.store.events({ sinceMs: nowMs - ROTATION_LOOKBACK_MS, limit: 10_000 }).filter((e) => e.kind === "credential_rotated"),
