@@ -7,6 +7,14 @@ import { probeReady } from "../probes/gateway-ready.ts";
 import type { Check } from "./check.ts";
 import { loopbackOpen, portOwner, serviceDiscovery } from "./observations.ts";
 import type { ServiceDefinition } from "../discovery/gateway-service.ts";
+import type { ServiceDiscovery } from "../discovery/find-gateway-service.ts";
+
+const ENRICHMENT_MS = 2000;
+
+/** The promise's value, or the fallback if it takes longer than `ms`. */
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return Promise.race([promise, new Promise<T>((resolve) => setTimeout(resolve, ms, fallback).unref())]);
+}
 
 /** The manager says it does not have the service (an unknown answer is not a no). */
 function notLoaded(service: ServiceDefinition): boolean {
@@ -27,11 +35,18 @@ function serviceEvidence(services: readonly ServiceDefinition[]): Record<string,
 export const gatewayCheck: Check = {
   name: "gateway",
   layer: "gateway",
-  deadlineMs: 3000,
+  deadlineMs: 5000,
   async run(ctx): Promise<Finding[]> {
     const { port, portSource, stateDir } = ctx.world;
     const evidence: Record<string, string> = { port: String(port), portSource };
-    const [open, owner, discovery] = await Promise.all([loopbackOpen(ctx), portOwner(ctx), serviceDiscovery(ctx)]);
+    // The verdict rests on loopback and /readyz; who owns the port and what the
+    // service manager says only enrich it, so a slow /proc scan or systemctl on a
+    // loaded host must not cost the verdict its deadline.
+    const [open, owner, discovery] = await Promise.all([
+      loopbackOpen(ctx),
+      within(portOwner(ctx), ENRICHMENT_MS, { listenAddresses: [] }),
+      within(serviceDiscovery(ctx), ENRICHMENT_MS, { services: [], errors: [{ manager: ctx.platform === "darwin" ? "launchd" : "systemd", name: "service discovery", message: `no answer within ${ENRICHMENT_MS} ms` }] } as ServiceDiscovery),
+    ]);
     Object.assign(evidence, serviceEvidence(discovery.services));
     if (discovery.errors.length > 0) evidence.serviceProblems = discovery.errors.map((e) => `${e.name}: ${e.message}`).join("; ").slice(0, 900);
     if (owner.pid !== undefined) evidence.pid = String(owner.pid);

@@ -34,7 +34,10 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
   });
 
   it("shows the session layer ok for an agent whose client token the gateway accepts", async () => {
-    const { samples } = await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_layer_status", { node: "good-node", layer: "session" })) === 0);
+    const { samples } = await waitForMetrics(
+      collector.httpAddress,
+      (s) => s.get(series("clawfleet_layer_status", { node: "good-node", layer: "session" })) === 0 && s.get(series("clawfleet_layer_status", { node: "good-node", layer: "gateway" })) === 0,
+    );
     expect(samples.get(series("clawfleet_node_up", { node: "good-node" }))).toBe(1);
     expect(samples.get(series("clawfleet_layer_status", { node: "good-node", layer: "gateway" }))).toBe(0);
     expect(samples.get(series("clawfleet_node_state", { node: "good-node", state: "healthy" }))).toBe(1);
@@ -42,7 +45,10 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
   });
 
   it("shows session failing with token_mismatch for an agent whose client token is wrong", async () => {
-    const { samples } = await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_finding", { node: "bad-token-node", layer: "session", code: "token_mismatch" })) === 1);
+    const { samples } = await waitForMetrics(
+      collector.httpAddress,
+      (s) => s.get(series("clawfleet_finding", { node: "bad-token-node", layer: "session", code: "token_mismatch" })) === 1 && s.get(series("clawfleet_layer_status", { node: "bad-token-node", layer: "gateway" })) === 0,
+    );
     expect(samples.get(series("clawfleet_layer_status", { node: "bad-token-node", layer: "session" }))).toBe(2);
     expect(samples.get(series("clawfleet_layer_status", { node: "bad-token-node", layer: "gateway" }))).toBe(0);
     expect(samples.get(series("clawfleet_node_state", { node: "bad-token-node", state: "failing" }))).toBe(1);
