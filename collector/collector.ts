@@ -78,7 +78,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   const prober = options.probeTailnet ? startTailnetProber(fleet, options.probeTailnet) : undefined;
 
-  const http = createHttpServer(registry, cachedFleetMetrics(fleet));
+  const http = createHttpServer(registry, cachedFleetMetrics(fleet), fleet);
   await new Promise<void>((resolve, reject) => {
     http.once("error", (error) => reject(new Error(`cannot listen for HTTP on ${formatAddress(options.httpListen.host, options.httpListen.port)}: ${error.message}`)));
     http.listen(options.httpListen.port, options.httpListen.host, () => resolve());
@@ -93,8 +93,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       prober?.stop();
       // Agent streams never end on their own: cut them, agents reconnect elsewhere or later.
       server.forceShutdown();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      // An open browser tab keeps a keep-alive connection: close it, or close() never returns.
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
+      await closed;
       store.close();
     },
   };

@@ -61,10 +61,12 @@ function nextStep(detail: NodeDetailView): SafeHtml {
   const h = headline(detail.summary);
   if (!h.action) return detail.summary.state === "healthy" ? html`<p>${stateBadge("healthy")} Nothing to do: every check passed.</p>` : html``;
   const s = detail.summary;
+  const silent = s.state === "asleep" || s.state === "unreachable";
   const tone = s.state === "unreachable" ? "error" : s.state === "asleep" ? "warn" : (s.primary?.status ?? "warn");
+  // A reporting node's summary is its first finding, right below; a silent node's is the silence.
   return html`<ul class="findings next" aria-label="Next step"><li class="ss-${tone}">
 <span class="title">Do this first:</span> <code>${h.layer}</code> / <code>${h.code}</code>
-${h.summary ? html`<div>${h.summary}</div>` : ""}
+${silent ? html`<div>${h.summary}</div>` : ""}
 <div class="action"><span class="do">${withCode(h.action)}</span></div>
 </li></ul>`;
 }

@@ -98,6 +98,8 @@ table { border-collapse: collapse; width: 100%; }
 .nodes td.age::before { content: "report "; color: var(--muted); }
 .nodes td.action { flex: 1 1 100%; }
 .action .what { display: block; color: var(--muted); font-size: 0.9rem; }
+/* In the list, a long summary must not push the action off a phone screen: 3 lines, the node page has the rest. */
+.nodes .action .what { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 3; line-clamp: 3; overflow: hidden; }
 .action .do { display: block; }
 .action .do::before { content: "→ "; font-weight: 700; }
 .action .last { display: block; font-size: 0.85rem; color: var(--muted); }

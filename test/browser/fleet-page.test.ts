@@ -1,0 +1,270 @@
+// The collector's fleet page in a real headless Chromium, against a real
+// collector fed by a real `clawfleet agent run` and simulated agents (one of
+// them hostile). Screenshots land in test-artifacts/screenshots/ for CI.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, type Browser, type Page, type Viewport } from "../helpers/browser.ts";
+import { REPO_ROOT } from "../helpers/processes.ts";
+import { problem } from "../../shared/finding.ts";
+import { healthyFindings } from "../helpers/agent-simulator.ts";
+import {
+  CREDENTIAL_NODE,
+  CREDENTIAL_SECRET,
+  HEALTHY_NODES,
+  HOSTILE,
+  HOSTILE_NODE,
+  IMG_PAYLOAD,
+  REAL_NODE,
+  SCRIPT_PAYLOAD,
+  SLEEPY_NODE,
+  startFleetWorld,
+  TUNNEL_NODE,
+  type FleetWorld,
+} from "./fleet-world.ts";
+
+const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots");
+
+const ALL_NODES = [REAL_NODE, HOSTILE_NODE, TUNNEL_NODE, SLEEPY_NODE, CREDENTIAL_NODE, ...HEALTHY_NODES];
+const DESKTOP: Viewport = { width: 1280, height: 900, colorScheme: "dark" };
+const PHONE: Viewport = { width: 375, height: 812, mobile: true, colorScheme: "dark" };
+
+interface Row {
+  node: string;
+  state: string;
+  layer: string;
+  code: string;
+  age: string;
+  action: string;
+}
+
+// Page-side code is written as strings: the tree type-checks without the DOM lib.
+
+/** The node table as the browser rendered it, top to bottom. */
+const rowsOf = (page: Page) =>
+  page.evaluate<Row[]>(`[...document.querySelectorAll("table.nodes tbody tr")].map((tr) => {
+    const cell = (name) => tr.querySelector("td." + name)?.innerText.trim() ?? "";
+    return { node: tr.querySelector("td.node a")?.textContent ?? "", state: cell("state").toLowerCase(), layer: cell("layer"), code: cell("code"), age: cell("age"), action: cell("action") };
+  })`);
+
+const innerText = (page: Page, selector: string) => page.evaluate<string>(`document.querySelector(${JSON.stringify(selector)})?.innerText ?? ""`);
+
+/** Errors the browser logged: a CSP violation (blocked inline script or style) would show here. */
+const problemsIn = (page: Page) => page.log.filter((e) => e.level === "error" || e.source === "exception" || /Content Security Policy/i.test(e.text));
+
+describe("the fleet page at / in a real browser", () => {
+  let world: FleetWorld;
+  let browser: Browser;
+  const pages: Page[] = [];
+  const open = async (path: string, viewport: Viewport) => {
+    const page = await browser.newPage(viewport);
+    pages.push(page);
+    await page.goto(new URL(path, world.pageUrl).href);
+    return page;
+  };
+
+  beforeAll(async () => {
+    [world, browser] = await Promise.all([startFleetWorld(), launchChromium()]);
+    const type = (await fetch(world.pageUrl)).headers.get("content-type");
+    if (!type?.startsWith("text/html")) throw new Error(`/ answered ${type}, not the fleet page: collector/collector.ts must pass its Fleet to createHttpServer(registry, metrics, fleet)`);
+  });
+  afterAll(async () => {
+    await Promise.all(pages.map((p) => p.close()));
+    await browser?.close();
+    await world?.stop();
+  });
+
+  it("answers with a CSP that allows only its own script and style, nosniff and no referrer", async () => {
+    const response = await fetch(world.pageUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+    const body = await response.text();
+    expect(body).not.toMatch(/<script(?![^>]*\bsrc="\/app\.js\?v=[0-9a-f]+")/); // no inline script at all
+    expect((await fetch(new URL("/app.js", world.pageUrl))).headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect((await fetch(new URL("/node/no-such-node", world.pageUrl))).status).toBe(404);
+  });
+
+  it("lists failing nodes first, each with its layer, code, report age and the action to take (1280x900)", async () => {
+    const page = await open("/", DESKTOP);
+    // Screenshots first, so a failing run still leaves them for whoever reads the CI artifacts.
+    await page.screenshot(join(SCREENSHOT_DIR, "fleet-1280x900.png"));
+    await page.setViewport({ ...DESKTOP, colorScheme: "light" });
+    await page.screenshot(join(SCREENSHOT_DIR, "fleet-1280x900-light.png"));
+    const rows = await rowsOf(page);
+    expect(rows.map((r) => r.node).sort()).toEqual([...ALL_NODES].sort());
+    // Failing first: no failing row after a row that is not failing.
+    const states = rows.map((r) => r.state);
+    expect(states[0]).toMatch(/failing/);
+    expect(states.findIndex((s) => !s.includes("failing"))).toBe(states.filter((s) => s.includes("failing")).length);
+    // The real agent on a host without a gateway.
+    const real = rows.find((r) => r.node === REAL_NODE)!;
+    expect(real).toMatchObject({ layer: "gateway", code: "not_running" });
+    expect(real.state).toContain("failing");
+    expect(real.action).toContain("Start the gateway (openclaw gateway start for the service");
+    expect(real.age).toMatch(/^\d+s ago$/);
+    expect(rows.find((r) => r.node === TUNNEL_NODE)).toMatchObject({ layer: "tunnel", code: "tailscale_needs_login", action: expect.stringContaining("tailscale up") });
+    // The laptop that went silent says so, and what to do, instead of its stale last report.
+    expect(rows.find((r) => r.node === SLEEPY_NODE)).toMatchObject({ state: expect.stringContaining("asleep"), code: "silent_asleep", action: expect.stringContaining("disable sleep") });
+    expect(rows.find((r) => r.node === "mini-01")).toMatchObject({ state: expect.stringContaining("healthy"), action: expect.stringContaining("Nothing to do") });
+    // Counts by state and by layer, each a link that filters.
+    const tiles = await page.evaluate<Record<string, string>>(`Object.fromEntries([...document.querySelectorAll(".tiles a")].map((a) => [a.getAttribute("href"), a.innerText.replace(/\\s+/g, " ").trim()]))`);
+    expect(tiles["/?state=failing"]).toBe("2 ✖ failing");
+    expect(tiles["/?state=asleep"]).toBe("1 ☾ asleep");
+    expect(tiles["/?layer=tunnel"]).toBe("1 tunnel fail");
+    expect(await page.evaluate("document.title")).toBe("2 failing · clawfleet");
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(1280);
+    expect(problemsIn(page)).toEqual([]);
+  });
+
+  it("shows a hostile agent's <script> and <img onerror> as text and runs none of it", async () => {
+    let node: Page | undefined;
+    for (const path of ["/", `/node/${HOSTILE_NODE}`, `/?code=multiple_binaries`]) {
+      const page = await open(path, DESKTOP);
+      if (path.startsWith("/node/")) node = page;
+      const seen = await page.evaluate<{ pwned: unknown; scripts: string[]; imgs: number; handlers: number; autofocus: number; text: string }>(`({
+        pwned: window.__clawfleetPwned ?? null,
+        scripts: [...document.scripts].map((s) => s.getAttribute("src") ?? "inline"),
+        imgs: document.images.length,
+        handlers: [...document.querySelectorAll("*")].filter((el) => [...el.attributes].some((a) => a.name.startsWith("on"))).length,
+        autofocus: document.querySelectorAll("[autofocus]").length,
+        text: document.body.innerText,
+      })`);
+      expect(seen.pwned, path).toBeNull();
+      expect(seen.scripts, path).toEqual([expect.stringMatching(/^\/app\.js\?v=[0-9a-f]+$/)]);
+      expect(seen.imgs, path).toBe(0);
+      expect(seen.handlers, path).toBe(0);
+      expect(seen.autofocus, path).toBe(0);
+      // The payload is there, character for character, as text.
+      expect(seen.text, path).toContain(SCRIPT_PAYLOAD);
+      expect(seen.text, path).toContain(IMG_PAYLOAD);
+      expect(problemsIn(page), path).toEqual([]);
+    }
+    // In the hello (platform), in the finding's summary, action and evidence.
+    const texts = await node!.evaluate<string[]>(`[...document.querySelectorAll(".facts dd, .findings li div, .evidence dd")].map((el) => el.textContent ?? "")`);
+    expect(texts.filter((t) => t.includes(HOSTILE)).length).toBeGreaterThanOrEqual(4);
+    // Evidence under a secret-sounding key that is not a fingerprint is withheld.
+    const body = await node!.evaluate<string>("document.body.innerText");
+    expect(body).not.toContain("plain-secret-value-123");
+    expect(body).toMatch(/gatewayToken\s+\(withheld: not a fingerprint\)/);
+  });
+
+  it("fits a 375 px phone without horizontal scrolling, on the fleet and the node pages (375x812)", async () => {
+    const opened = new Map<string, Page>();
+    for (const path of ["/", `/node/${REAL_NODE}`, `/node/${HOSTILE_NODE}`, `/node/${CREDENTIAL_NODE}`, `/node/${SLEEPY_NODE}`]) {
+      const page = await open(path, PHONE);
+      opened.set(path, page);
+      if (path === "/") await page.screenshot(join(SCREENSHOT_DIR, "fleet-375x812.png"));
+      if (path === `/node/${REAL_NODE}`) await page.screenshot(join(SCREENSHOT_DIR, "node-375x812.png"));
+      const width = await page.evaluate<{ scroll: number; inner: number }>("({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })");
+      expect(width.inner, path).toBe(375);
+      expect(width.scroll, path).toBeLessThanOrEqual(375);
+      expect(problemsIn(page), path).toEqual([]);
+    }
+    const fleet = opened.get("/")!;
+    // The first phone screen shows the failing node and the start of its action, not just counts and filters.
+    const first = await fleet.evaluate<{ node: string; actionTop: number }>(`(() => {
+      const row = document.querySelector("table.nodes tbody tr");
+      return { node: row.querySelector("td.node a").textContent, actionTop: row.querySelector("td.action .do").getBoundingClientRect().top };
+    })()`);
+    expect(first.node).toBe(REAL_NODE);
+    expect(first.actionTop).toBeLessThan(812);
+    await fleet.setViewport({ ...PHONE, colorScheme: "light" });
+    await fleet.screenshot(join(SCREENSHOT_DIR, "fleet-375x812-light.png"));
+  });
+
+  it("shows a node's findings, events, sleep history and credential fingerprints, never the secret", async () => {
+    const real = await open(`/node/${REAL_NODE}`, DESKTOP);
+    await real.screenshot(join(SCREENSHOT_DIR, "node-1280x900.png"));
+    const sections = await real.evaluate<{ h2: string[]; findings: string[] }>(`({
+      h2: [...document.querySelectorAll("main section > h2")].map((h) => h.innerText),
+      findings: [...document.querySelectorAll("#findings > ul.findings > li")].map((li) => li.innerText),
+    })`);
+    expect(sections.h2.map((h) => h.replace(/\s*\(.*\)$/, ""))).toEqual(["Active findings", "Recent events", "Sleep and wake", "Credentials"]);
+    expect(await innerText(real, ".findings.next")).toMatch(/Do this first: gateway \/ not_running[\s\S]*Start the gateway/);
+    expect(sections.findings.some((f) => f.includes("not_running") && f.includes("No gateway process is running"))).toBe(true);
+    expect(await innerText(real, "#events table")).toMatch(/finding raised\s+gateway \/ not_running/);
+
+    const runner = await open(`/node/${CREDENTIAL_NODE}`, DESKTOP);
+    const credentials = await runner.evaluate<string[][]>(`[...document.querySelectorAll("#credentials tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent))`);
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]![0]).toMatch(/^hmac:[0-9a-f]{16}$/);
+    expect(credentials[0]!.slice(1, 3)).toEqual(["gateway token", "config gateway.auth.token"]);
+    expect(await runner.evaluate<string>("document.documentElement.outerHTML")).not.toContain(CREDENTIAL_SECRET);
+
+    const sleepy = await open(`/node/${SLEEPY_NODE}`, DESKTOP);
+    const sleep = await innerText(sleepy, "#sleep");
+    expect(sleep).toMatch(/May sleep\s+yes/);
+    expect(sleep).toMatch(/still silent\s+\S+\s+asleep/);
+  });
+
+  it("takes its filters from the query string, so a link reproduces the view", async () => {
+    const page = await open("/?layer=tunnel&state=failing", DESKTOP);
+    expect((await rowsOf(page)).map((r) => r.node)).toEqual([TUNNEL_NODE]);
+    const form = await page.evaluate<Record<string, string>>(`Object.fromEntries(new FormData(document.querySelector("form.filters")))`);
+    expect(form).toMatchObject({ state: "failing", layer: "tunnel", code: "", node: "" });
+    expect(await innerText(page, ".showing")).toBe(`Showing 1 of ${ALL_NODES.length}: state failing, layer tunnel. Show all`);
+
+    const glob = await open("/?node=mini-0*", DESKTOP);
+    expect((await rowsOf(glob)).map((r) => r.node)).toEqual(HEALTHY_NODES.filter((n) => n.startsWith("mini-0")));
+
+    const bogus = await open("/?layer=%3Cscript%3E", DESKTOP);
+    expect(await innerText(bogus, ".notice")).toBe('Ignored unknown filter layer "<script>": showing results without it.');
+    expect((await rowsOf(bogus)).length).toBe(ALL_NODES.length);
+  });
+
+  it("works without JavaScript: the whole list is in the HTML", async () => {
+    const page = await open("/", { ...PHONE, javaScript: false });
+    expect((await rowsOf(page))[0]).toMatchObject({ node: REAL_NODE, code: "not_running" });
+    expect(await innerText(page, "#refresh-status")).toContain("reload to update");
+  });
+
+  it("refreshes in place: new state appears, scroll position and filters stay", async () => {
+    const page = await open("/?node=mini-*&refresh=2", PHONE);
+    await page.evaluate("window.__sameDocument = true");
+    const before = await rowsOf(page);
+    expect(before.map((r) => r.node)).toContain("mini-07");
+    expect(before.find((r) => r.node === "mini-07")!.state).toContain("healthy");
+    const scrolled = await page.evaluate<number>("window.scrollTo(0, 700), window.scrollY");
+    expect(scrolled).toBe(700);
+
+    // mini-07's gateway starts rejecting its token: the page must show it without a reload.
+    world.agents.get("mini-07")!.report([...healthyFindings().filter((f) => f.layer !== "session"), problem("session", "token_mismatch", "Gateway rejects the client's token.", { fingerprint: "sha256:0123456789ab", source: "env OPENCLAW_GATEWAY_TOKEN" })]);
+    await page.waitFor("[...document.querySelectorAll('tr[data-node=\"mini-07\"]')].some((tr) => tr.dataset.state === 'failing')", 15_000);
+
+    const after = await page.evaluate<{ same: boolean; scrollY: number; search: string; node: string; navigations: number }>(`({
+      same: window.__sameDocument === true,
+      scrollY: window.scrollY,
+      search: location.search,
+      node: document.querySelector("form.filters input[name=node]").value,
+      navigations: performance.getEntriesByType("navigation").length,
+    })`);
+    expect(after).toEqual({ same: true, scrollY: 700, search: "?node=mini-*&refresh=2", node: "mini-*", navigations: 1 });
+    const rows = await rowsOf(page);
+    // Failing first, then by layer in dependency order: gateway, session, tunnel.
+    expect(rows.slice(0, 3).map((r) => r.node)).toEqual([REAL_NODE, "mini-07", TUNNEL_NODE]);
+    expect(rows[1]).toMatchObject({ layer: "session", code: "token_mismatch", action: expect.stringContaining("is not the one the gateway loaded") });
+    expect(rows.every((r) => r.node.startsWith("mini-"))).toBe(true);
+    expect(await innerText(page, "#refresh-status")).toMatch(/^live · updated \d/);
+    expect(problemsIn(page)).toEqual([]);
+    world.agents.get("mini-07")!.report(healthyFindings());
+  }, 30_000);
+
+  it("says so, in the header and the title, when the collector stops answering (last: it stops the collector)", async () => {
+    const page = await open("/?refresh=2", DESKTOP);
+    await page.waitFor("document.getElementById('refresh-status').textContent.startsWith('live')");
+    // An open tab that refreshes holds keep-alive connections: the collector must still stop at once.
+    const stopping = Date.now();
+    expect(await world.collector.process.stop()).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(5000);
+    await page.waitFor("document.getElementById('refresh-status').className === 'stale'", 10_000);
+    expect(await innerText(page, "#refresh-status")).toMatch(/^NOT UPDATING: data from \d/);
+    expect(await page.evaluate<string>("document.title")).toMatch(/^\(stale\) /);
+    // The last good data stays on screen.
+    expect((await rowsOf(page)).length).toBe(ALL_NODES.length);
+  }, 20_000);
+});
