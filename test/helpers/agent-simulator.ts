@@ -9,6 +9,7 @@ import { ReportSchema } from "../../shared/gen/clawfleet/v1/report_pb.ts";
 import { createClient } from "../../shared/grpc-adapter.ts";
 import { linkDependencies, passed, primaryFinding, verdictOf, type Finding } from "../../shared/finding.ts";
 import { toWireFinding } from "../../shared/report-codec.ts";
+import { keyedFingerprint } from "../../shared/fingerprint.ts";
 
 export interface SimulatorOptions {
   collector: string;
@@ -20,6 +21,11 @@ export interface SimulatorOptions {
   platform?: string;
   /** Last wake the host reports, Unix ms (0: never slept). */
   lastWakeMs?: number;
+  /** Last sleep the host reports, Unix ms (0: never slept). */
+  lastSleepMs?: number;
+  hostname?: string;
+  /** Secrets the host uses: sent as fingerprints keyed with the collector's fleet key, as a real agent does. */
+  credentials?: { kind: "gateway_token" | "provider_key"; source: string; secret: string; subject: string }[];
 }
 
 export interface SimulatedAgent {
@@ -29,7 +35,7 @@ export interface SimulatedAgent {
   /** Highest seq the collector acknowledged. */
   readonly ackedSeq: bigint;
   /** Changes what the next reports say and reports at once, as a real agent does after a change. */
-  report(findings: Finding[], maySleep?: boolean): void;
+  report(findings: Finding[], maySleep?: boolean, host?: Pick<SimulatorOptions, "lastSleepMs" | "lastWakeMs" | "credentials">): void;
   /**
    * Cuts the stream: the node falls silent. The collector notices at once; a
    * host that really sleeps sends nothing and is noticed by keepalive (~10 s).
@@ -47,6 +53,8 @@ export function startSimulatedAgent(options: SimulatorOptions): SimulatedAgent {
   const stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse> = client.connect();
   let findings = options.findings;
   let maySleep = options.maySleep;
+  let host: Pick<SimulatorOptions, "lastSleepMs" | "lastWakeMs" | "credentials"> = options;
+  let fleetKey: Uint8Array = new Uint8Array();
   let seq = 0n;
   let ackedSeq = 0n;
   let welcomed = false;
@@ -70,7 +78,9 @@ export function startSimulatedAgent(options: SimulatorOptions): SimulatedAgent {
             findings: linked.map(toWireFinding),
             durationMs: 12,
             maySleep,
-            lastWakeUnixMs: BigInt(options.lastWakeMs ?? 0),
+            lastWakeUnixMs: BigInt(host.lastWakeMs ?? 0),
+            lastSleepUnixMs: BigInt(host.lastSleepMs ?? 0),
+            credentials: (host.credentials ?? []).map((c) => ({ kind: c.kind, source: c.source, subject: c.subject, fingerprint: keyedFingerprint(c.secret, fleetKey) })),
           }),
         },
       }),
@@ -86,6 +96,7 @@ export function startSimulatedAgent(options: SimulatorOptions): SimulatedAgent {
       if (message.message.case === "welcome") {
         // Continue above what the collector holds, as a real agent's sequence file does.
         seq = message.message.value.lastAckedSeq;
+        fleetKey = message.message.value.fingerprintKey;
         welcomed = true;
         resolve();
         send();
@@ -100,7 +111,7 @@ export function startSimulatedAgent(options: SimulatorOptions): SimulatedAgent {
   });
   stream.write(
     create(ConnectRequestSchema, {
-      message: { case: "hello", value: { node: { nodeId: options.nodeId, hostname: `${options.nodeId}.local`, platform: options.platform ?? "darwin", agentVersion: "simulator" }, sentAtUnixMs: BigInt(Date.now()) } },
+      message: { case: "hello", value: { node: { nodeId: options.nodeId, hostname: options.hostname ?? `${options.nodeId}.local`, platform: options.platform ?? "darwin", agentVersion: "simulator" }, sentAtUnixMs: BigInt(Date.now()) } },
     }),
   );
 
@@ -110,9 +121,10 @@ export function startSimulatedAgent(options: SimulatorOptions): SimulatedAgent {
     get ackedSeq() {
       return ackedSeq;
     },
-    report(next, nextMaySleep) {
+    report(next, nextMaySleep, nextHost) {
       findings = next;
       if (nextMaySleep !== undefined) maySleep = nextMaySleep;
+      if (nextHost) host = { ...host, ...nextHost };
       send();
       schedule();
     },
