@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Launcher: plain JavaScript so that an old Node gets a clear message instead of
-// a syntax error. Runs the compiled package (dist/) when installed from npm,
-// the TypeScript sources directly in a checkout (Node 24 strips types).
+// a syntax error. Runs the TypeScript sources directly in a checkout (Node 24
+// strips types), the compiled package (dist/) when installed from a tarball,
+// which ships no sources: a stale dist/ in a checkout is never run.
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 24 || (major === 24 && minor < 16)) {
   process.stderr.write(
@@ -11,7 +12,7 @@ if (major < 24 || (major === 24 && minor < 16)) {
   process.exit(3);
 }
 const { existsSync } = await import("node:fs");
-const compiled = new URL("../dist/cli/main.js", import.meta.url);
-const entry = existsSync(compiled) ? compiled : new URL("../cli/main.ts", import.meta.url);
+const sources = new URL("../cli/main.ts", import.meta.url);
+const entry = existsSync(sources) ? sources : new URL("../dist/cli/main.js", import.meta.url);
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -18,4 +18,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { path: ["collector", "query", "events"], summary: "The event log: layer changes, findings, rotations, silences (--since 1h)", load: async () => (await import("../collector/query/events-command.ts")).eventsCommand },
   { path: ["collector", "query", "tokens"], summary: "Every credential fingerprint, where it is used, and its rotation history", load: async () => (await import("../collector/query/tokens-command.ts")).tokensCommand },
   { path: ["start"], summary: "Collector plus an agent for this host, on embedded defaults (what `npm start` runs)", load: async () => (await import("./start-command.ts")).startCommand },
+  { path: ["agent", "install-service"], summary: "Write (and with --apply load) the agent's launchd/systemd user service, with the gateway's PATH and environment", load: async () => (await import("../agent/cli/install-service-command.ts")).installServiceCommand },
+  { path: ["agent", "uninstall-service"], summary: "Unload and remove the agent's service (dry run unless --apply)", load: async () => (await import("../agent/cli/uninstall-service-command.ts")).uninstallServiceCommand },
 ];
