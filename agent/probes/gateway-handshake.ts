@@ -98,7 +98,11 @@ export function gatewayHandshake(url: string, token: string | undefined, signal:
           // The token verdict must not wait on a slow config read (a gateway still warming up).
           setTimeout(() => finish(hello!), CONFIG_GET_WAIT_MS).unref();
         } else {
-          finish({ outcome: "rejected", detailCode: frame.error?.details?.code ?? frame.error?.code, message: frame.error?.message });
+          // "gateway starting; retry shortly" (UNAVAILABLE, retryable) says nothing
+          // about the token: calling it a rejection would report a mismatch, and the
+          // daemon would remember it, for a gateway that is merely restarting.
+          if (frame.error?.retryable === true) finish({ outcome: "unreachable", detailCode: frame.error?.code, message: frame.error?.message });
+          else finish({ outcome: "rejected", detailCode: frame.error?.details?.code ?? frame.error?.code, message: frame.error?.message });
         }
         return;
       }
@@ -120,7 +124,8 @@ export function gatewayHandshake(url: string, token: string | undefined, signal:
     ws.onclose = (event) => {
       // A close before any response: rejected at upgrade or by protocol mismatch.
       if (hello) return finish(hello);
-      finish(event.code === 1006 ? { outcome: "unreachable", closeCode: event.code } : { outcome: "rejected", closeCode: event.code, message: event.reason });
+      // 1006: no close frame (connection lost); 1013: "try again later", the gateway is starting.
+      finish(event.code === 1006 || event.code === 1013 ? { outcome: "unreachable", closeCode: event.code, message: event.reason } : { outcome: "rejected", closeCode: event.code, message: event.reason });
     };
     ws.onerror = () => finish(hello ?? { outcome: "unreachable" });
   });

@@ -15,6 +15,7 @@ const FAMILIES = {
   finding: ["clawfleet_finding", "1 for each problem (layer and reason code) active on the node, from its last report or found by the collector across the fleet."],
   lastReport: ["clawfleet_last_report_timestamp_seconds", "When the collector received the node's last report, Unix seconds."],
   lastWake: ["clawfleet_node_last_wake_timestamp_seconds", "When the node last woke from sleep, as it reported, Unix seconds. Absent when it never reported a wake."],
+  rotations: ["clawfleet_credential_rotations_total", "Credential rotations seen on the node (a source's fingerprint changed), by kind: gateway_token or provider_key."],
   probe: ["clawfleet_probe_duration_seconds", "How long probing the node took, seconds: path=\"check\" its last full check run, path=\"tailnet\" the collector's GET of its tailnet /healthz (--probe-tailnet)."],
 } as const;
 
@@ -26,7 +27,7 @@ export function escapeLabel(value: string): string {
 }
 
 export function renderFleetMetrics(fleet: Fleet, nowMs = Date.now()): string {
-  const lines: Record<Family, string[]> = { up: [], state: [], layer: [], finding: [], lastReport: [], lastWake: [], probe: [] };
+  const lines: Record<Family, string[]> = { up: [], state: [], layer: [], finding: [], lastReport: [], lastWake: [], rotations: [], probe: [] };
   const fleetFindings = fleet.fleetFindings(nowMs);
   for (const view of fleet.list()) {
     const node = escapeLabel(view.identity.nodeId);
@@ -37,6 +38,7 @@ export function renderFleetMetrics(fleet: Fleet, nowMs = Date.now()): string {
     // One series per (layer, code): the agent and the collector may both find the same problem.
     const collectorFindings = fleetFindings.get(view.identity.nodeId) ?? [];
     const active = new Set(collectorFindings.map((f) => `${f.layer}\0${f.code}`));
+    for (const [kind, count] of fleet.rotations.get(view.identity.nodeId) ?? []) lines.rotations.push(`clawfleet_credential_rotations_total{node="${node}",kind="${escapeLabel(kind)}"} ${count}`);
     if (view.peerProbe && connected) lines.probe.push(`clawfleet_probe_duration_seconds{node="${node}",path="tailnet"} ${view.peerProbe.durationMs / 1000}`);
     const report = view.current;
     for (const f of report ? activeProblems(report.findings) : []) active.add(`${f.layer}\0${f.code}`);
@@ -53,7 +55,7 @@ export function renderFleetMetrics(fleet: Fleet, nowMs = Date.now()): string {
   let out = "";
   for (const family of Object.keys(FAMILIES) as Family[]) {
     const [name, help] = FAMILIES[family];
-    out += `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+    out += `# HELP ${name} ${help}\n# TYPE ${name} ${family === "rotations" ? "counter" : "gauge"}\n`;
     if (lines[family].length > 0) out += lines[family].join("\n") + "\n";
   }
   return out;

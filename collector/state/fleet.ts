@@ -35,6 +35,8 @@ export class Fleet {
   private derived?: { atMs: number; findings: Map<string, Finding[]> };
   /** Bumped on every change; metrics use it to reuse their last rendering. */
   version = 0;
+  /** Credential rotations per node and kind: starts from the event log, counts up while running. */
+  readonly rotations = new Map<string, Map<string, number>>();
 
   constructor(store: Store, nowMs = Date.now()) {
     this.store = store;
@@ -47,6 +49,14 @@ export class Fleet {
       if (!open || open.endedMs !== undefined) store.openSilence(row.nodeId, nowMs, view.silence);
       else view.silence = open.label;
     }
+    for (const event of store.events({ sinceMs: 0, limit: 1_000_000 })) if (event.kind === "credential_rotated") this.countRotation(event);
+  }
+
+  private countRotation(event: EventRow): void {
+    const byKind = this.rotations.get(event.nodeId) ?? new Map<string, number>();
+    const kind = String(event.detail.kind ?? "unknown");
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    this.rotations.set(event.nodeId, byKind);
   }
 
   /** An agent said hello: returns the highest seq already stored for it. */
@@ -91,6 +101,7 @@ export class Fleet {
     const newest = !view?.current || report.seq > view.current.seq;
     const events = newest ? reportTransitions(view?.current, report) : [];
     const outcome = this.store.applyReport(report, events);
+    if (outcome === "stored") for (const event of events) if (event.kind === "credential_rotated") this.countRotation(event);
     if (outcome === "stored" && view) {
       if (report.seq > view.lastSeq) view.lastSeq = report.seq;
       view.current = report;

@@ -54,6 +54,19 @@ describe("collector fleet judgement and the query CLI", () => {
     for (const secret of [SHARED_KEY, LAPTOP_TOKEN, CI_TOKEN]) expect(stored.includes(secret)).toBe(false);
   });
 
+  it("records a rotation: the audit trail has both fingerprints, and the rotations counter counts it", async () => {
+    agents["ci-runner-1"]!.report(healthyFindings(), false, {
+      credentials: [{ kind: "provider_key", source: "env ANTHROPIC_API_KEY", secret: SHARED_KEY, subject: "main/anthropic" }, { kind: "gateway_token", source: "config gateway.auth.token", secret: `${CI_TOKEN}-rotated`, subject: "gateway:18789" }],
+    });
+    await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_credential_rotations_total", { node: "ci-runner-1", kind: "gateway_token" })) === 1);
+    const tokens = JSON.parse((await query("tokens", "--json")).stdout) as { rotations: { node: string; detail: Record<string, string> }[] };
+    const rotation = tokens.rotations.find((r) => r.node === "ci-runner-1")!;
+    expect(rotation.detail).toMatchObject({ kind: "gateway_token", source: "config gateway.auth.token" });
+    expect(rotation.detail.from).toMatch(/^hmac:[0-9a-f]{16}$/);
+    expect(rotation.detail.to).toMatch(/^hmac:[0-9a-f]{16}$/);
+    expect(rotation.detail.from).not.toBe(rotation.detail.to);
+  });
+
   it("lists nodes failing first, filters by layer, code, state and glob, and exits 1 only when a listed node fails", async () => {
     const table = await query("nodes");
     expect(table.code).toBe(1);
