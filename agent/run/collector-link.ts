@@ -10,6 +10,8 @@ import type { Logger } from "../../shared/log.ts";
 import { describeGrpcError } from "../../shared/grpc-errors.ts";
 
 
+const WARN_EVERY_MS = 60_000;
+
 export interface LinkOptions {
   address: string;
   identity: NodeIdentity;
@@ -29,6 +31,7 @@ export class CollectorLink {
   private attempt = 0;
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
+  private lastWarnMs = 0;
   private readonly options: LinkOptions;
 
   constructor(options: LinkOptions) {
@@ -80,13 +83,31 @@ export class CollectorLink {
     stream.on("data", (message: ConnectResponse) => this.receive(message));
     stream.on("error", (error: grpc.ServiceError) => {
       if (this.stream !== stream) return;
-      if (error.code !== grpc.status.CANCELLED || !this.stopped) {
-        this.options.log.warn("collector stream failed", { collector: this.options.address, error: describeGrpcError(error) });
-      }
+      if (error.code !== grpc.status.CANCELLED || !this.stopped) this.warnFailure(error);
       this.reconnect(stream);
     });
     stream.on("end", () => this.reconnect(stream));
     stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: this.options.identity, sentAtUnixMs: BigInt(Date.now()) } } }));
+  }
+
+  /**
+   * A collector that is away for hours must not fill the log: warn at the
+   * first failure of an outage (with what to check), then once a minute.
+   */
+  private warnFailure(error: grpc.ServiceError): void {
+    const now = Date.now();
+    if (now - this.lastWarnMs < WARN_EVERY_MS) return;
+    const first = this.lastWarnMs === 0;
+    this.lastWarnMs = now;
+    const unavailable = error.code === grpc.status.UNAVAILABLE;
+    this.options.log.warn(first ? "cannot reach the collector" : "still cannot reach the collector", {
+      collector: this.options.address,
+      error: describeGrpcError(error),
+      queued: this.pending.size,
+      ...(unavailable && first
+        ? { hint: "is `clawfleet collector serve` running there, listening on an address this host can reach (--grpc-listen <its tailnet address>:4317)? Reports are queued and sent when it answers." }
+        : {}),
+    });
   }
 
   private receive(message: ConnectResponse): void {
@@ -95,6 +116,7 @@ export class CollectorLink {
         const { lastAckedSeq, fingerprintKey } = message.message.value;
         this.welcomed = true;
         this.attempt = 0;
+        this.lastWarnMs = 0;
         this.options.log.info("connected to collector", { collector: this.options.address, lastAckedSeq });
         this.options.onWelcome?.(fingerprintKey, lastAckedSeq);
         this.acknowledge(lastAckedSeq);
@@ -127,7 +149,7 @@ export class CollectorLink {
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
     // Full jitter: a collector restart must not be met by the whole fleet at once.
     const delay = Math.random() * Math.min(maxMs, initialMs * 2 ** this.attempt++);
-    this.options.log.info("reconnecting to collector", { collector: this.options.address, inMs: Math.round(delay) });
+    this.options.log.debug("reconnecting to collector", { collector: this.options.address, inMs: Math.round(delay) });
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
 }
