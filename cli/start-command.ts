@@ -54,6 +54,7 @@ Options:
       log: createLogger("agent"),
     });
     process.stdout.write(`clawfleet is running: a collector and an agent for ${node.id}.
+  fleet page   http://${collector.httpAddress}/
   metrics      http://${collector.httpAddress}/metrics
   fleet        npx clawfleet collector query nodes --collector ${collector.grpcAddress}
   this host    npx clawfleet agent check
