@@ -12,6 +12,7 @@ import { discoverOpenClaw, type Env } from "../discovery/openclaw-world.ts";
 import type { NodeInfo } from "../discovery/node-identity.ts";
 import { wireReport } from "../report/wire-report.ts";
 import { hostFacts } from "../report/host-facts.ts";
+import { WakeDetector, type Sleep } from "./wake-detector.ts";
 import { systemRunner } from "../platform/command-runner.ts";
 import { CollectorLink } from "./collector-link.ts";
 import type { SequenceFile } from "./sequence-file.ts";
@@ -29,8 +30,6 @@ export interface LoopOptions {
   log: Logger;
 }
 
-/** A wall-clock step this much larger than the monotonic one means the host slept. */
-const WAKE_JUMP_MS = 5000;
 
 export function startReportLoop(options: LoopOptions): { stop(): void } {
   const { log } = options;
@@ -41,9 +40,8 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
-  let lastWakeMs = 0;
-  let lastWall = Date.now();
-  let lastMono = performance.now();
+  const wake = new WakeDetector();
+  let lastSleep: Sleep | undefined;
 
   const link = new CollectorLink({
     address: options.collector,
@@ -78,16 +76,13 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   };
 
   const once = async () => {
-    const wall = Date.now();
-    const mono = performance.now();
-    if (wall - lastWall - (mono - lastMono) > WAKE_JUMP_MS) {
-      lastWakeMs = wall;
-      log.info("host slept since the last check", { sleptMs: Math.round(wall - lastWall - (mono - lastMono)) });
+    const slept = wake.read();
+    if (slept) {
+      lastSleep = slept;
+      log.info("host slept since the last check", { sleptMs: slept.sleptMs });
     }
-    lastWall = wall;
-    lastMono = mono;
     const run = await runChecks(options.checks, { world: discoverOpenClaw(options.env), fingerprint: fingerprint!, runner: systemRunner, platform: process.platform });
-    const report = wireReport(options.sequence.next(), run, hostFacts(run, lastWakeMs));
+    const report = wireReport(options.sequence.next(), run, hostFacts(run, lastSleep));
     link.send(report);
     log.info("report", { seq: report.seq, verdict: run.verdict, primary: run.primary?.code ?? "none", ms: run.durationMs, unacked: link.unacknowledged });
   };
@@ -112,9 +107,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
 
   // A wake shows up as a late timer; a short watchdog catches it between ticks.
   const watchdog = setInterval(() => {
-    const wall = Date.now();
-    const mono = performance.now();
-    if (wall - lastWall - (mono - lastMono) > WAKE_JUMP_MS) tick();
+    if (wake.peek()) tick();
   }, 2000);
   watchdog.unref();
 

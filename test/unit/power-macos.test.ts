@@ -169,7 +169,7 @@ describe("power facts for the wire report (macOS)", () => {
     });
     expect(run.findings.length).toBeGreaterThan(1);
     for (const f of run.findings) expect(f.evidence).toMatchObject({ maySleep: "true", lastWakeMs: String(Date.UTC(2026, 2, 14, 7, 30, 0, 250)), lastSleepMs: String(Date.UTC(2026, 2, 14, 1, 2, 3, 500)) });
-    expect(hostFacts(run, 0)).toMatchObject({ maySleep: true, lastWakeMs: Date.UTC(2026, 2, 14, 7, 30, 0, 250), lastSleepMs: Date.UTC(2026, 2, 14, 1, 2, 3, 500) });
+    expect(hostFacts(run)).toMatchObject({ maySleep: true, lastWakeMs: Date.UTC(2026, 2, 14, 7, 30, 0, 250), lastSleepMs: Date.UTC(2026, 2, 14, 1, 2, 3, 500) });
   });
 
   it("is computed once per run and shared (ctx.once)", async () => {
