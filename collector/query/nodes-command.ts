@@ -42,7 +42,12 @@ Examples:
       const request = create(ListNodesRequestSchema, { layer: values.layer ?? "", state: values.state ?? "", code: values.code ?? "", nodeGlob: values.node ?? "" });
       const response = await client.listNodes(request, callOptions());
       const now = Number(response.nowUnixMs);
-      process.stdout.write(values.json ? JSON.stringify({ nodes: response.nodes.map((n) => nodeJson(n, now)) }, null, 2) + "\n" : nodesTable(response.nodes, now, painter(process.stdout)));
+      const versions = versionSkew(response.nodes);
+      process.stdout.write(
+        values.json
+          ? JSON.stringify({ nodes: response.nodes.map((n) => nodeJson(n, now)), versions }, null, 2) + "\n"
+          : nodesTable(response.nodes, now, painter(process.stdout)) + versionLine(versions),
+      );
       return response.nodes.some((n) => FAILING_STATES.has(n.state)) ? QUERY_EXIT.failing : QUERY_EXIT.clean;
     });
   },
@@ -81,4 +86,25 @@ export function nodesTable(nodes: readonly NodeSummary[], now: number, paint: Pa
     return [n.node?.nodeId ?? "?", n.state, n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.action || n.primary?.summary || ""];
   });
   return table(["NODE", "STATE", "LAYER", "CODE", "LAST REPORT", "NEXT ACTION"], rows, paint, (row, column) => (column === 1 ? STATE_COLOUR[row[1] as keyof typeof STATE_COLOUR] : undefined));
+}
+
+/** How many listed nodes run each OpenClaw and agent version: skew shows as more than one. */
+export function versionSkew(nodes: readonly NodeSummary[]) {
+  const count = (pick: (n: NodeSummary) => string | undefined) => {
+    const counts: Record<string, number> = {};
+    for (const n of nodes) {
+      const version = pick(n);
+      if (version) counts[version] = (counts[version] ?? 0) + 1;
+    }
+    return counts;
+  };
+  return { openclaw: count((n) => n.node?.openclawVersion), agent: count((n) => n.node?.agentVersion) };
+}
+
+export function versionLine(versions: ReturnType<typeof versionSkew>): string {
+  const skewed = Object.entries(versions).filter(([, counts]) => Object.keys(counts).length > 1);
+  if (skewed.length === 0) return "";
+  const describe = ([component, counts]: [string, Record<string, number>]) =>
+    `${component} ${Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v} ×${n}`).join(", ")}`;
+  return `\nVersion skew: ${skewed.map(describe).join("; ")}\n`;
 }

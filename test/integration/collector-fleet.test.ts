@@ -78,6 +78,9 @@ describe("collector fleet judgement and the query CLI", () => {
     expect(JSON.parse(tunnel.stdout).nodes.map((n: { id: string }) => n.id)).toEqual(["mini-01"]);
     const byCode = await query("nodes", "--code", "token_shared", "--json");
     expect(JSON.parse(byCode.stdout).nodes.map((n: { id: string }) => n.id)).toEqual(["ci-runner-1", "dev-laptop"]);
+    const json = JSON.parse((await query("nodes", "--json")).stdout);
+    expect(json.versions.agent).toEqual({ simulator: 4 });
+
     const healthy = await query("nodes", "--node", "mini-0?", "--state", "healthy");
     expect(healthy.code).toBe(0);
     expect(healthy.stdout).toMatch(/^mini-02\s+healthy/m);
