@@ -138,3 +138,16 @@ export function numberPanels(board: dashboard.Dashboard): dashboard.Dashboard {
   });
   return board;
 }
+
+/** What every clawfleet dashboard shares: tags, refresh, time range, and the datasource variable. */
+export function baseDashboard(title: string, uid: string, description: string): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(["clawfleet", "generated"])
+    .refresh("30s")
+    .time({ from: "now-6h", to: "now" })
+    .timezone("browser")
+    .editable()
+    .withVariable(datasourceVariable());
+}

@@ -11,7 +11,7 @@ import { NODE_STATES } from "../../../collector/classify/node-state.ts";
 import {
   DATASOURCE,
   FLEET_UID,
-  datasourceVariable,
+  baseDashboard,
   numberPanels,
   findingsTable,
   layerStatusMappings,
@@ -24,15 +24,7 @@ import {
 
 export function fleetOverview(): dashboard.Dashboard {
   return numberPanels(
-    new dashboard.DashboardBuilder("Clawfleet / Fleet overview")
-      .uid(FLEET_UID)
-      .description("OpenClaw gateways by node and layer: which are broken, where, and the next action.")
-      .tags(["clawfleet", "generated"])
-      .refresh("30s")
-      .time({ from: "now-6h", to: "now" })
-      .timezone("browser")
-      .editable()
-      .withVariable(datasourceVariable())
+    baseDashboard("Clawfleet / Fleet overview", FLEET_UID, "OpenClaw gateways by node and layer: which are broken, where, and the next action.")
       .link(new dashboard.DashboardLinkBuilder("Node drill-down").type(dashboard.DashboardLinkType.Dashboards).tags(["clawfleet"]).includeVars(true).keepTime(true).asDropdown(true))
       .withRow(new dashboard.RowBuilder("Fleet now"))
       .withPanel(nodesByState())

@@ -6,21 +6,13 @@ import { PanelBuilder as StatPanel } from "@grafana/grafana-foundation-sdk/stat"
 import { PanelBuilder as StateTimelinePanel } from "@grafana/grafana-foundation-sdk/statetimeline";
 import { PanelBuilder as TablePanel } from "@grafana/grafana-foundation-sdk/table";
 import { PanelBuilder as TimeSeriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
-import { DATASOURCE, FLEET_UID, NODE_UID, datasourceVariable, findingsTable, numberPanels, layerStatusMappings, nodeStateIndex, nodeStateMappings, target } from "./common.ts";
+import { DATASOURCE, FLEET_UID, NODE_UID, baseDashboard, findingsTable, numberPanels, layerStatusMappings, nodeStateIndex, nodeStateMappings, target } from "./common.ts";
 
 const NODE = 'node="$node"';
 
 export function nodeDetail(): dashboard.Dashboard {
   return numberPanels(
-    new dashboard.DashboardBuilder("Clawfleet / Node")
-      .uid(NODE_UID)
-      .description("One OpenClaw gateway host: state, layers, findings with actions, alerts, sleep and probes.")
-      .tags(["clawfleet", "generated"])
-      .refresh("30s")
-      .time({ from: "now-6h", to: "now" })
-      .timezone("browser")
-      .editable()
-      .withVariable(datasourceVariable())
+    baseDashboard("Clawfleet / Node", NODE_UID, "One OpenClaw gateway host: state, layers, findings with actions, alerts, sleep and probes.")
       .withVariable(
         new dashboard.QueryVariableBuilder("node")
           .label("Node")
