@@ -272,7 +272,10 @@ export function codeSpec(code: Code): CodeSpec {
  * value the check did not know reads as plain words ("the config path").
  */
 export function renderAction(code: Code, evidence: Readonly<Record<string, string>>): string {
-  return CODES[code].action.replace(/\{(\w+)\}/g, (_whole, name: string) => evidence[name] ?? `the ${words(name)}`);
+  // "The {provider} credential" with no provider must read "The provider credential", not "The the…".
+  return CODES[code].action.replace(/(\b[Tt]he )?\{(\w+)\}/g, (_whole, article: string | undefined, name: string) =>
+    evidence[name] !== undefined ? `${article ?? ""}${evidence[name]}` : `${article ?? "the "}${words(name)}`,
+  );
 }
 
 function words(camel: string): string {

@@ -24,6 +24,8 @@ describe("taxonomy", () => {
     expect(renderAction("not_listening", { pid: "42", port: "18789" })).toContain("pid 42");
     expect(renderAction("not_listening", { pid: "42", port: "18789" })).toContain("127.0.0.1:18789");
     expect(renderAction("token_missing", {})).toContain("gateway.auth.token in the config path");
+    expect(renderAction("credential_expired", {})).toMatch(/^The provider credential of agent the agent expired/);
+    expect(renderAction("credential_expired", { provider: "anthropic", agent: "night" })).toMatch(/^The anthropic credential of agent night expired/);
   });
 });
 
