@@ -78,10 +78,8 @@ export const STATE_COLOUR = { healthy: "green", degraded: "yellow", failing: "re
 
 export function nodesTable(nodes: readonly NodeSummary[], now: number, paint: Paint): string {
   if (nodes.length === 0) return "No nodes match. (A new collector lists a node once its agent connects: clawfleet agent run --collector HOST:PORT)\n";
-  // Failing nodes first: the list is read top-down at 3 a.m.
-  const order = (n: NodeSummary) => ["failing", "unreachable", "degraded", "asleep", "healthy"].indexOf(n.state);
-  const sorted = [...nodes].sort((a, b) => order(a) - order(b) || a.node!.nodeId.localeCompare(b.node!.nodeId));
-  const rows = sorted.map((n) => {
+  // The collector sends failing nodes first (fleet-view.ts failingFirst), as the page shows them.
+  const rows = nodes.map((n) => {
     const last = Number(n.lastReportUnixMs);
     return [n.node?.nodeId ?? "?", n.state, n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.action || n.primary?.summary || ""];
   });

@@ -18,7 +18,7 @@ import type { Finding } from "../../shared/finding.ts";
 import { toWireFinding } from "../../shared/report-codec.ts";
 import type { Fleet, NodeView } from "../state/fleet.ts";
 import type { CredentialUse, EventRow } from "../state/store.ts";
-import { fleetSummaries, globToRegExp, matchesFilter, nodeDetail, summarizeNode, type NodeFilter, type NodeSummaryView } from "./fleet-view.ts";
+import { failingFirst, fleetSummaries, globToRegExp, matchesFilter, nodeDetail, summarizeNode, type NodeFilter, type NodeSummaryView } from "./fleet-view.ts";
 
 const MAX_LIMIT = 5000;
 
@@ -79,7 +79,7 @@ export function queryHandlers(fleet: Fleet): ServiceHandlers<MethodsOf<typeof Qu
       const filter = filterOf(call.request);
       const nodes = fleetSummaries(fleet)
         .filter((s) => matchesFilter(filter, s))
-        .sort((a, b) => a.identity.nodeId.localeCompare(b.identity.nodeId))
+        .sort(failingFirst)
         .map(wireSummary);
       callback(null, create(ListNodesResponseSchema, { nodes, nowUnixMs: BigInt(Date.now()) }));
     },
