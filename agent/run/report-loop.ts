@@ -18,6 +18,8 @@ import { CollectorLink } from "./collector-link.ts";
 import type { SequenceFile } from "./sequence-file.ts";
 import { readFleetKey, writeFleetKey } from "./fleet-key-file.ts";
 
+const CHECK_NOW_DEBOUNCE_MS = 5000;
+
 export interface LoopOptions {
   collector: string;
   /** Where the fleet key is kept between runs. */
@@ -41,6 +43,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   let again = false;
   let stopped = false;
   const wake = new WakeDetector();
+  let lastRunStartedMs = 0;
   let lastSleep: Sleep | undefined;
 
   const link = new CollectorLink({
@@ -63,6 +66,8 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
       options.sequence.atLeast(lastAckedSeq);
     },
     onCheckNow(reason) {
+      // A run that just started answers the request already.
+      if (running || Date.now() - lastRunStartedMs < CHECK_NOW_DEBOUNCE_MS) return;
       log.info("collector asked for a check", { reason });
       tick();
     },
@@ -76,6 +81,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   };
 
   const once = async () => {
+    lastRunStartedMs = Date.now();
     const slept = wake.read();
     if (slept) {
       lastSleep = slept;

@@ -19,6 +19,8 @@ import type { StoredReport } from "../state/store.ts";
 import type { CollectorMetrics } from "../metrics/collector-metrics.ts";
 
 const HELLO_TIMEOUT_MS = 10_000;
+/** A last report older than this is refreshed at once when its node reconnects. */
+const STALE_AFTER_MS = 10_000;
 const VERDICTS: readonly string[] = ["ok", "warn", "fail", "unknown"];
 
 type Stream = grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>;
@@ -121,6 +123,12 @@ function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: Inges
   if (!streams) deps.live.set(node.nodeId, (streams = new Set()));
   streams.add(stream);
   stream.write(create(ConnectResponseSchema, { message: { case: "welcome", value: { lastAckedSeq: lastSeq, fingerprintKey: deps.fingerprintKey } } }));
+  // A node back from a silence would otherwise show its pre-silence report until its next
+  // interval: ask for a fresh one now.
+  const current = deps.fleet.get(node.nodeId)?.current;
+  if (current && Date.now() - current.receivedAtMs > STALE_AFTER_MS) {
+    stream.write(create(ConnectResponseSchema, { message: { case: "checkNow", value: { reason: "reconnected after a silence" } } }));
+  }
   deps.log.info("agent connected", { node: node.nodeId, agent: node.agentVersion, peer: stream.getPeer(), lastSeq });
   return node.nodeId;
 }
