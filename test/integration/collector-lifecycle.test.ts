@@ -83,15 +83,16 @@ describe("collector lifecycle", () => {
   it("asks a node that comes back after a silence for a fresh check instead of showing its old report", async () => {
     const db = join(dir, "checknow.db");
     const address = `127.0.0.1:${await freePort()}`;
-    const serve = async () => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db]);
-    const first = await serve();
+    const firstHttp = `127.0.0.1:${await freePort()}`;
+    const serve = async (http: string) => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", http, "--db", db]);
+    const first = await serve(firstHttp);
     await first.waitFor(/collector ready/);
     // A 5-minute interval: without the collector's request, the next report would be minutes away.
     const agent = spawnClawfleet(["agent", "run", "--collector", address, "--node-id", "returning", "--interval", "5m", "--state-dir", join(dir, "a4")], await noGateway(dir));
-    await agent.waitFor(/report seq=1 /);
+    await waitForMetrics(firstHttp, (s) => (s.get(series("clawfleet_last_report_timestamp_seconds", { node: "returning" })) ?? 0) > 0);
     await first.stop();
     await new Promise((r) => setTimeout(r, 11_000)); // the last report is now older than 10 s
-    const second = await serve();
+    const second = await serve(`127.0.0.1:${await freePort()}`);
     await second.waitFor(/collector ready/);
     // The agent's reconnect backoff (full jitter, up to 30 s) decides when it comes back.
     await agent.waitFor(/collector asked for a check reason="reconnected after a silence"/, 40_000);
