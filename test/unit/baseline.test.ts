@@ -99,6 +99,14 @@ describe("baseline posture", () => {
     expect(findings.find((f) => f.code === "insecure_transport")).toBeUndefined();
   });
 
+  it("flags Tailscale Serve with a non-loopback bind (OpenClaw refuses it) and Funnel (public)", async () => {
+    const owner = { "port-owner": { listenAddresses: [], pid: undefined }, loopback: false };
+    const serveLan = await runCheckWith(baselineCheck, world({ gateway: { bind: "lan", tailscale: { mode: "serve" } } }), owner);
+    expect(serveLan.find((f) => f.code === "gateway_exposed")!.summary).toContain("restarts in a loop");
+    const funnel = await runCheckWith(baselineCheck, world({ gateway: { bind: "loopback", tailscale: { mode: "funnel" } } }), owner);
+    expect(funnel.find((f) => f.code === "gateway_exposed")).toMatchObject({ status: "warn", evidence: { bind: "tailscale funnel (internet)" } });
+  });
+
   it("flags a vulnerable version and an unsupported Node from the install's engines", async () => {
     const findings = await runCheckWith(baselineCheck, world({}), {
       "port-owner": { listenAddresses: ["127.0.0.1"], pid: 1, gateway: { pid: 1, argv: ["openclaw-gateway"], version: "2026.1.28", enginesNode: ">=24.16.0", exe: process.execPath, tokenOnCommandLine: false } },
