@@ -26,7 +26,11 @@ Options:
   --http-listen HOST:PORT   /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN})
   --data-dir DIR            store and agent state (default: $CLAWFLEET_DATA_DIR or the platform data dir)
   --interval DURATION       agent check interval (default 10s)
-  -h, --help                show this help`,
+  -h, --help                show this help
+
+Examples:
+  npm start                                   # the same, from a checkout
+  clawfleet start --data-dir /tmp/clawfleet-try --interval 5s`,
   options: {
     "grpc-listen": { type: "string", default: DEFAULT_GRPC_LISTEN },
     "http-listen": { type: "string", default: DEFAULT_HTTP_LISTEN },
