@@ -50,6 +50,7 @@ Examples:
     const loop = startReportLoop({
       collector: collector.grpcAddress,
       fleetKeyPath: join(dir, "agent", `${node.id}.fleet-key`),
+      spoolDir: join(dir, "agent", `${node.id}.spool`),
       node,
       intervalMs,
       checks: ALL_CHECKS,

@@ -24,7 +24,7 @@ Options:
   --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR})
   --node-id ID            this node's fleet id (default: $CLAWFLEET_NODE_ID or short hostname)
   --interval DURATION     time between check runs, e.g. 30s, 1m (default 30s, minimum 1s)
-  --state-dir DIR         where the agent keeps its sequence number and fleet key (default: <data dir>/agent)
+  --state-dir DIR         where the agent keeps its sequence number, fleet key and unsent reports (default: <data dir>/agent)
   -h, --help              show this help
 
 Examples:
@@ -53,7 +53,8 @@ Examples:
     const sequence = new SequenceFile(join(stateDir, `${node.id}.seq`));
     log.info("agent starting", { node: node.id, collector, intervalMs });
     const fleetKeyPath = join(stateDir, `${node.id}.fleet-key`);
-    const loop = startReportLoop({ collector, fleetKeyPath, node, intervalMs, checks: ALL_CHECKS, sequence, env: process.env, log });
+    const spoolDir = join(stateDir, `${node.id}.spool`);
+    const loop = startReportLoop({ collector, fleetKeyPath, spoolDir, node, intervalMs, checks: ALL_CHECKS, sequence, env: process.env, log });
     await waitForSignal();
     loop.stop();
     log.info("agent stopped");

@@ -8,6 +8,7 @@ import type { NodeIdentity, Report } from "../../shared/gen/clawfleet/v1/report_
 import { createClient, type MethodsOf, type ServiceClient } from "../../shared/grpc-adapter.ts";
 import type { Logger } from "../../shared/log.ts";
 import { describeGrpcError } from "../../shared/grpc-errors.ts";
+import type { Spool } from "./spool.ts";
 
 
 const WARN_EVERY_MS = 60_000;
@@ -18,7 +19,9 @@ export interface LinkOptions {
   log: Logger;
   onWelcome?(fingerprintKey: Uint8Array, lastAckedSeq: bigint): void;
   onCheckNow?(reason: string): void;
-  /** Most reports kept while the collector is away; the oldest go first. */
+  /** Where unacknowledged reports survive a restart; without it they are kept in memory only. */
+  spool?: Spool;
+  /** Most reports kept in memory while the collector is away (no spool); the oldest go first. */
   maxPending?: number;
   backoff?: { initialMs: number; maxMs: number };
 }
@@ -36,6 +39,12 @@ export class CollectorLink {
 
   constructor(options: LinkOptions) {
     this.options = options;
+    if (options.spool) {
+      const { reports, problems } = options.spool.load();
+      for (const problem of problems) options.log.error("spooled report unreadable, set aside", { path: problem.path, error: problem.message });
+      for (const report of reports) this.pending.set(report.seq, report);
+      if (reports.length > 0) options.log.info("reports from before a restart will be resent", { count: reports.length, spool: options.spool.dir });
+    }
     this.client = createClient(AgentService, options.address, grpc.credentials.createInsecure(), {
       // Notice a dead collector as fast as it notices a dead agent.
       "grpc.keepalive_time_ms": 10_000,
@@ -53,12 +62,21 @@ export class CollectorLink {
   /** Queues a report and sends it now if the stream is up. */
   send(report: Report): void {
     this.pending.set(report.seq, report);
-    const max = this.options.maxPending ?? 1000;
-    for (const seq of this.pending.keys()) {
-      if (this.pending.size <= max) break;
-      this.pending.delete(seq);
-    }
+    const dropped = this.options.spool ? this.options.spool.add(report) : this.overflow();
+    for (const seq of dropped) this.pending.delete(seq);
+    if (dropped.length > 0) this.options.log.warn("spool full: dropped the oldest unsent reports", { dropped: dropped.length, oldestKept: [...this.pending.keys()][0] ?? report.seq });
     if (this.welcomed) this.write(report);
+  }
+
+  /** In-memory bound when there is no spool. */
+  private overflow(): bigint[] {
+    const max = this.options.maxPending ?? 1000;
+    const dropped: bigint[] = [];
+    for (const seq of this.pending.keys()) {
+      if (this.pending.size - dropped.length <= max) break;
+      dropped.push(seq);
+    }
+    return dropped;
   }
 
   get connected(): boolean {
@@ -135,6 +153,7 @@ export class CollectorLink {
   /** The collector stores in order, so an ack covers every earlier seq too. */
   private acknowledge(seq: bigint): void {
     for (const pendingSeq of this.pending.keys()) if (pendingSeq <= seq) this.pending.delete(pendingSeq);
+    this.options.spool?.acknowledge(seq);
   }
 
   private write(report: Report): void {

@@ -13,6 +13,7 @@ import type { NodeInfo } from "../discovery/node-identity.ts";
 import { wireReport } from "../report/wire-report.ts";
 import { hostFacts } from "../report/host-facts.ts";
 import { WakeDetector, type Sleep } from "./wake-detector.ts";
+import { Spool } from "./spool.ts";
 import { systemRunner } from "../platform/command-runner.ts";
 import { CollectorLink } from "./collector-link.ts";
 import type { SequenceFile } from "./sequence-file.ts";
@@ -24,6 +25,8 @@ export interface LoopOptions {
   collector: string;
   /** Where the fleet key is kept between runs. */
   fleetKeyPath: string;
+  /** Directory of unacknowledged reports (survives restarts). */
+  spoolDir: string;
   node: NodeInfo;
   intervalMs: number;
   checks: readonly Check[];
@@ -48,6 +51,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
 
   const link = new CollectorLink({
     address: options.collector,
+    spool: new Spool(options.spoolDir),
     identity: create(NodeIdentitySchema, {
       nodeId: options.node.id,
       hostname: options.node.hostname,

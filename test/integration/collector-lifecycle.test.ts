@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCollectorProcess } from "../helpers/collector.ts";
 import { series, waitForMetrics } from "../helpers/metrics.ts";
@@ -97,5 +98,40 @@ describe("collector lifecycle", () => {
     // The agent's reconnect backoff (full jitter, up to 30 s) decides when it comes back.
     await agent.waitFor(/collector asked for a check reason="reconnected after a silence"/, 40_000);
     await agent.waitFor(/report seq=2 /, 10_000);
+  }, 90_000);
+
+  it("delivers reports queued before an agent crash, from its disk spool, once the collector is back", async () => {
+    const db = join(dir, "spool.db");
+    const address = `127.0.0.1:${await freePort()}`;
+    const serve = async () => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db]);
+    const agentArgs = ["agent", "run", "--collector", address, "--node-id", "crashy", "--interval", "1s", "--state-dir", join(dir, "a5")];
+    const env = await noGateway(dir);
+    const first = await serve();
+    await first.waitFor(/collector ready/);
+    const agent = spawnClawfleet(agentArgs, env);
+    await agent.waitFor(/connected to collector/);
+    await first.stop();
+    const queued = Number((await agent.waitFor(/report seq=(\d+) .*unacked=2\b/, 15_000))[1]);
+    agent.child.kill("SIGKILL"); // a crash: nothing is flushed on the way out
+
+    const second = await serve();
+    await second.waitFor(/collector ready/);
+    const restarted = spawnClawfleet(agentArgs, env);
+    await restarted.waitFor(/reports from before a restart will be resent count=2/);
+    await restarted.waitFor(/connected to collector/, 40_000);
+    const result = await runClawfleet(["collector", "query", "node", "crashy", "--collector", address, "--json"]);
+    let lastSeq = JSON.parse(result.stdout).last_seq as number;
+    for (let i = 0; i < 20 && lastSeq < queued; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      lastSeq = JSON.parse((await runClawfleet(["collector", "query", "node", "crashy", "--collector", address, "--json"])).stdout).last_seq;
+    }
+    expect(lastSeq).toBeGreaterThanOrEqual(queued);
+    // The very reports made before the crash are in the store, not just later ones.
+    await restarted.stop();
+    await second.stop();
+    const stored = new DatabaseSync(db, { readOnly: true });
+    const seqs = (stored.prepare("SELECT seq FROM reports WHERE node_id = 'crashy'").all() as { seq: number }[]).map((r) => Number(r.seq));
+    stored.close();
+    expect(seqs).toEqual(expect.arrayContaining([queued - 1, queued]));
   }, 90_000);
 });
