@@ -110,13 +110,18 @@ function environment(ctx: CheckContext, services: import("../discovery/gateway-s
   // The gateway loads the state dir's .env itself at startup, so those count as present.
   const dotenv = readDotenv(join(ctx.world.stateDir, ".env")) ?? {};
   const wanted = referencedVariables(ctx.world.config.raw);
+  // No token in the config: the gateway takes OPENCLAW_GATEWAY_TOKEN from its own
+  // environment. Set only in the shell, it is lost to the service (openclaw#13692:
+  // "Gateway auth is set to token, but no token is configured", a restart loop).
+  if (configValue(ctx.world.config.raw, "gateway.auth.token") === undefined && !wanted.includes("OPENCLAW_GATEWAY_TOKEN")) wanted.push("OPENCLAW_GATEWAY_TOKEN");
   for (const variable of wanted) {
     if (ctx.world.env[variable] === undefined || variable in dotenv) continue;
     const inProcess = processEnv ? variable in processEnv : undefined;
     const inService = services.length > 0 ? services.some((s) => variable in s.environment) : undefined;
     if (inProcess === false || (inProcess === undefined && inService === false)) {
       const where = inProcess === false ? "the running gateway's environment" : "the service environment";
-      findings.push(problem("drift", "service_env_missing", `${variable} (referenced by ${ctx.world.config.path}) is set in this shell but missing from ${where}.`, {
+      const why = variable === "OPENCLAW_GATEWAY_TOKEN" && !referencedVariables(ctx.world.config.raw).includes(variable) ? "the gateway's token, with none in the config" : `referenced by ${ctx.world.config.path}`;
+      findings.push(problem("drift", "service_env_missing", `${variable} (${why}) is set in this shell but missing from ${where}.`, {
         variable,
         serviceEnvPath: services[0]?.envFiles[0]?.path ?? services[0]?.definitionPath ?? join(ctx.world.stateDir, ".env"),
       }));
