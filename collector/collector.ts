@@ -53,8 +53,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     "grpc.keepalive_timeout_ms": keepalive.timeout,
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   });
-  const live = new Map();
-  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log, live }) });
+  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log }) });
   addService(server, QueryService, queryHandlers(fleet));
 
   const grpcPort = await new Promise<number>((resolve, reject) => {

@@ -303,15 +303,17 @@ export function splitQuotedWords(text: string): string[] {
   let quote: '"' | "'" | undefined;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
+    // C escapes work the same inside and outside quotes.
+    if (ch === "\\" && i + 1 < text.length) {
+      const [decoded, used] = cUnescape(text, i + 1);
+      word += decoded;
+      i += used;
+      inWord = true;
+      continue;
+    }
     if (quote) {
-      if (ch === quote) { quote = undefined; continue; }
-      if (ch === "\\" && i + 1 < text.length) {
-        const [decoded, used] = cUnescape(text, i + 1);
-        word += decoded;
-        i += used;
-        continue;
-      }
-      word += ch;
+      if (ch === quote) quote = undefined;
+      else word += ch;
       continue;
     }
     if (ch === " " || ch === "\t" || ch === "\n") {
@@ -321,14 +323,8 @@ export function splitQuotedWords(text: string): string[] {
       continue;
     }
     inWord = true;
-    if (ch === '"' || ch === "'") { quote = ch; continue; }
-    if (ch === "\\" && i + 1 < text.length) {
-      const [decoded, used] = cUnescape(text, i + 1);
-      word += decoded;
-      i += used;
-      continue;
-    }
-    word += ch;
+    if (ch === '"' || ch === "'") quote = ch;
+    else word += ch;
   }
   if (inWord) words.push(word);
   return words;

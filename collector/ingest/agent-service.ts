@@ -30,8 +30,6 @@ export interface IngestDeps {
   fingerprintKey: Uint8Array;
   metrics: CollectorMetrics;
   log: Logger;
-  /** Streams by node id, so the collector can ask a node for a check now. */
-  live: Map<string, Set<Stream>>;
 }
 
 export class ProtocolViolation extends Error {
@@ -60,7 +58,6 @@ export function handleConnect(deps: IngestDeps) {
       deps.metrics.streams.dec();
       if (nodeId) {
         deps.fleet.disconnect(nodeId, streamId, Date.now());
-        deps.live.get(nodeId)?.delete(stream);
         deps.log.info("agent disconnected", { node: nodeId });
       }
     };
@@ -119,9 +116,6 @@ function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: Inges
     Number(hello.sentAtUnixMs),
     Date.now(),
   );
-  let streams = deps.live.get(node.nodeId);
-  if (!streams) deps.live.set(node.nodeId, (streams = new Set()));
-  streams.add(stream);
   stream.write(create(ConnectResponseSchema, { message: { case: "welcome", value: { lastAckedSeq: lastSeq, fingerprintKey: deps.fingerprintKey } } }));
   // A node back from a silence would otherwise show its pre-silence report until its next
   // interval: ask for a fresh one now.
