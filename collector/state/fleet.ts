@@ -19,9 +19,14 @@ export interface NodeView {
   streams: Map<number, { peer: string; openedMs: number }>;
   /** The open silence, while the node is not connected. */
   silence?: SilenceRow["label"];
+  /** When the node's last silence ended: only reports soon after it may relabel it. */
+  wokeAtMs?: number;
   /** The collector's own probe of the node's tailnet URL (--probe-tailnet). */
   peerProbe?: PeerProbe;
 }
+
+/** How long after a node returns its reports may still relabel the silence before. */
+const RELABEL_WINDOW_MS = 10 * 60_000;
 
 export const DEFAULT_RETENTION: RetentionPolicy = {
   reportsMaxAgeMs: 48 * 3_600_000,
@@ -76,6 +81,7 @@ export class Fleet {
       const closed = this.store.closeSilence(identity.nodeId, nowMs);
       if (closed) events.push({ nodeId: identity.nodeId, atMs: nowMs, kind: "woke", detail: { label: closed.label, silentMs: nowMs - closed.startedMs } });
       view.silence = undefined;
+      view.wokeAtMs = nowMs;
     }
     if (view.streams.size > 1) events.push({ nodeId: identity.nodeId, atMs: nowMs, kind: "identity_conflict", detail: { peers: [...view.streams.values()].map((s) => s.peer).join(",") } });
     this.store.appendEvents(events);
@@ -106,7 +112,8 @@ export class Fleet {
       if (report.seq > view.lastSeq) view.lastSeq = report.seq;
       view.current = report;
       if (report.openclawVersion) view.identity = { ...view.identity, openclawVersion: report.openclawVersion };
-      this.relabelLastSilence(report);
+      // Ingest's hot path: the silence table is read only for the first reports after a wake.
+      if (view.wokeAtMs !== undefined && report.receivedAtMs - view.wokeAtMs <= RELABEL_WINDOW_MS) this.relabelLastSilence(report);
       this.changed();
     }
     return outcome;
@@ -115,7 +122,7 @@ export class Fleet {
   /** The first report after a silence may prove the node slept through it. */
   private relabelLastSilence(report: StoredReport): void {
     const last = this.store.silences(report.nodeId, 1)[0];
-    if (!last || last.endedMs === undefined || report.receivedAtMs - last.endedMs > 10 * 60_000) return;
+    if (!last || last.endedMs === undefined || report.receivedAtMs - last.endedMs > RELABEL_WINDOW_MS) return;
     const label = relabelFromReport(last, report);
     if (!label) return;
     this.store.relabelSilence(last.id, label);
