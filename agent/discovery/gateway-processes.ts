@@ -4,7 +4,8 @@
 // `openclaw gateway run` in argv.
 import type { CommandRunner } from "../platform/command-runner.ts";
 import { darwinProcessTable } from "../platform/darwin-process.ts";
-import { allPids, procInfo } from "../platform/linux-procfs.ts";
+import { readFile } from "node:fs/promises";
+import { allPids, parseEnviron } from "../platform/linux-procfs.ts";
 
 export interface GatewayProcess {
   pid: number;
@@ -27,8 +28,11 @@ export async function findGatewayProcesses(runner: CommandRunner, platform: Node
   if (platform !== "linux") return [];
   const found: GatewayProcess[] = [];
   for (const pid of await allPids()) {
-    const info = await procInfo(pid);
-    if (info && isGatewayArgv(info.argv)) found.push({ pid, argv: info.argv, env: info.env });
+    // cmdline first: the rest of /proc/<pid> is read only for gateways.
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    const argv = cmdline.split("\0").filter((a) => a !== "");
+    if (!isGatewayArgv(argv)) continue;
+    found.push({ pid, argv, env: parseEnviron(await readFile(`/proc/${pid}/environ`, "utf8").catch(() => undefined)) });
   }
   return found;
 }
