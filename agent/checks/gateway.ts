@@ -1,6 +1,7 @@
 // Gateway layer: is a gateway process for this state dir running, listening on
 // its port, ready. The listener's process is the ground truth for later checks.
 import { passed, problem, type Finding } from "../../shared/finding.ts";
+import { within } from "../../shared/within.ts";
 import { findGatewayProcesses } from "../discovery/gateway-processes.ts";
 import { openclawStateDir } from "../discovery/openclaw-world.ts";
 import { probeReady } from "../probes/gateway-ready.ts";
@@ -11,10 +12,6 @@ import type { ServiceDiscovery } from "../discovery/find-gateway-service.ts";
 
 const ENRICHMENT_MS = 2000;
 
-/** The promise's value, or the fallback if it takes longer than `ms`. */
-function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return Promise.race([promise, new Promise<T>((resolve) => setTimeout(resolve, ms, fallback).unref())]);
-}
 
 /** The manager says it does not have the service (an unknown answer is not a no). */
 function notLoaded(service: ServiceDefinition): boolean {

@@ -14,6 +14,7 @@ import { httpProbe, tokenProbe, type TokenProbeResult } from "../probes/tailnet-
 import { findGatewayRoute } from "../probes/tailnet-serve-route.ts";
 import type { Check, CheckContext } from "./check.ts";
 import { loopbackHandshake, loopbackOpen } from "./observations.ts";
+import { within } from "../../shared/within.ts";
 
 const CHECK = "tunnel";
 const LOCALAPI_TIMEOUT_MS = 1500;
@@ -187,10 +188,7 @@ async function loopbackToken(ctx: CheckContext): Promise<LoopbackToken> {
   const base = { open: true, token: client.value, source: client.source };
   // An accepted token is answered in milliseconds; a rejected one only after
   // the gateway's auth delay, which the session check waits out, not this one.
-  const handshake = await Promise.race([
-    loopbackHandshake(ctx, client.value).then((r) => r.outcome),
-    new Promise<"slow">((resolve) => setTimeout(resolve, LOOPBACK_TOKEN_TIMEOUT_MS, "slow").unref()),
-  ]);
+  const handshake = await within<string>(loopbackHandshake(ctx, client.value).then((r) => r.outcome), LOOPBACK_TOKEN_TIMEOUT_MS, "slow");
   if (handshake !== "accepted") return { ...base, handshake };
   const result = await tokenProbe(`http://127.0.0.1:${ctx.world.port}`, client.value, { timeoutMs: LOOPBACK_TOKEN_TIMEOUT_MS, signal: ctx.signal });
   return { ...base, handshake, result };
