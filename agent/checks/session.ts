@@ -33,8 +33,12 @@ export function codeForRejection(result: HandshakeResult): Code {
   return "token_mismatch";
 }
 
-/** Tries every distinct token value once; returns the outcome per value. */
-export async function probeAllTokens(ctx: CheckContext) {
+/** Tries every distinct token value once; the session and drift checks share the outcome. */
+export function probeAllTokens(ctx: CheckContext) {
+  return ctx.once("token-probes", () => probeTokens(ctx));
+}
+
+async function probeTokens(ctx: CheckContext) {
   const [services, owner] = await Promise.all([gatewayServices(ctx), portOwner(ctx)]);
   const sources = allTokenSources(ctx.world, services, owner.gateway);
   for (const source of sources) {
