@@ -23,7 +23,7 @@ for (const nodes of sizes.length > 0 ? sizes : [1000, 10000]) {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-scale-"));
   const grpc = `127.0.0.1:${await freePort()}`;
   const http = `127.0.0.1:${await freePort()}`;
-  const collector = spawnClawfleet(["collector", "serve", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db")]);
+  const collector = spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db")]);
   await collector.waitFor(/collector ready/);
   try {
     const connectStarted = performance.now();

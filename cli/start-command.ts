@@ -44,6 +44,8 @@ Examples:
       grpcListen: parseAddress("grpc-listen", values["grpc-listen"]!),
       httpListen: parseAddress("http-listen", values["http-listen"]!),
       dbPath: join(dir, "collector.db"),
+      // A one-machine demo on loopback; collector serve is the secure one.
+      insecure: true,
       log: createLogger("collector"),
     });
     const node = nodeInfo();

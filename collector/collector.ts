@@ -26,6 +26,8 @@ export interface CollectorOptions {
   probeTailnet?: ProberOptions;
   /** Keepalive ping interval and timeout: a dead agent is noticed after their sum. */
   keepaliveMs?: { time: number; timeout: number };
+  /** Plaintext gRPC with no peer authentication: a loopback demo only (refused on any other address). */
+  insecure?: boolean;
   log?: Logger;
 }
 

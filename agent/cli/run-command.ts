@@ -35,6 +35,7 @@ Examples:
     "node-id": { type: "string" },
     interval: { type: "string", default: "30s" },
     "state-dir": { type: "string" },
+    insecure: { type: "boolean" },
   },
   async run(values) {
     const collector = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_COLLECTOR;

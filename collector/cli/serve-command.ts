@@ -60,6 +60,7 @@ Examples:
     "probe-tailnet": { type: "boolean" },
     "probe-interval": { type: "string", default: "60s" },
     "probe-hosts": { type: "string" },
+    insecure: { type: "boolean" },
   },
   async run(values) {
     const grpcListen = parseAddress("grpc-listen", values["grpc-listen"]!);
@@ -67,7 +68,7 @@ Examples:
     const dbPath = values.db ?? join(dataDir(), "collector.db");
     const log = createLogger("collector");
     const probeTailnet = values["probe-tailnet"] ? proberOptions(values["probe-interval"]!, values["probe-hosts"]) : undefined;
-    const collector = await startCollector({ grpcListen, httpListen, dbPath, log, probeTailnet });
+    const collector = await startCollector({ grpcListen, httpListen, dbPath, log, probeTailnet, insecure: values.insecure });
     log.info("collector listening", { grpc: collector.grpcAddress, http: collector.httpAddress, db: dbPath });
     process.stdout.write(
       `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n  page     http://${collector.httpAddress}/\n  metrics  http://${collector.httpAddress}/metrics\n  store    ${dbPath}\n` +

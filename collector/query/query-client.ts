@@ -11,7 +11,7 @@ import { DEFAULT_GRPC_ADDRESS as DEFAULT_COLLECTOR_ADDRESS } from "../../shared/
 /** Exit statuses of every query command. */
 export const QUERY_EXIT = { clean: 0, failing: 1, usage: 2, unreachable: 3 } as const;
 
-export const COLLECTOR_OPTION = { collector: { type: "string" }, json: { type: "boolean" } } as const;
+export const COLLECTOR_OPTION = { collector: { type: "string" }, json: { type: "boolean" }, insecure: { type: "boolean" } } as const;
 
 export const COLLECTOR_HELP = `  --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR_ADDRESS})
   --json                  print JSON for scripts

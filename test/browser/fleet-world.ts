@@ -57,7 +57,7 @@ export async function startFleetWorld(): Promise<FleetWorld> {
   try {
     // The real agent, on a host with no gateway at all.
     const home = join(dir, "home");
-    spawnClawfleet(["agent", "run", "--collector", collector.grpcAddress, "--node-id", REAL_NODE, "--interval", "2s", "--state-dir", join(dir, "agent")], {
+    spawnClawfleet(["agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", REAL_NODE, "--interval", "2s", "--state-dir", join(dir, "agent")], {
       HOME: home,
       OPENCLAW_STATE_DIR: join(home, ".openclaw"),
       OPENCLAW_GATEWAY_PORT: String(await freePort()),

@@ -50,7 +50,7 @@ describe("alerts end to end: real gateway, agents, collector, Prometheus, Alertm
   const agents = new Map<string, Spawned>();
 
   const startAgent = (nodeId: string, env: NodeJS.ProcessEnv) => {
-    const agent = spawnClawfleet(["agent", "run", "--collector", world.collector.grpcAddress, "--node-id", nodeId, "--interval", "1s", "--state-dir", join(world.dir, nodeId)], env);
+    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", world.collector.grpcAddress, "--node-id", nodeId, "--interval", "1s", "--state-dir", join(world.dir, nodeId)], env);
     agents.set(nodeId, agent);
     return agent;
   };
@@ -169,7 +169,7 @@ describe("alerts end to end: real gateway, agents, collector, Prometheus, Alertm
     setClientToken(gateway.stateDir, ROTATED);
     const { notification } = await waitForAlert(world.webhook, { alertname: "ClawfleetSessionAuthFailing", node: "mini-01", status: "resolved" }, fixedAt, DELIVERY_MS).catch(async (error: Error) => {
       // Say what the agent reports now: the alert only mirrors it.
-      const node = await runClawfleet(["collector", "query", "node", "mini-01", "--collector", world.collector.grpcAddress, "--json"]);
+      const node = await runClawfleet(["collector", "query", "node", "mini-01", "--insecure", "--collector", world.collector.grpcAddress, "--json"]);
       throw new Error(`${error.message}\nmini-01 reports now:\n${node.stdout.slice(0, 3000)}`);
     });
     record("(4a) resolved: session (client given the gateway's token)", fixedAt, notification.receivedAtMs);

@@ -11,7 +11,7 @@ export interface TestCollector {
 export async function startCollectorProcess(dbPath: string, extraArgs: string[] = []): Promise<TestCollector> {
   const grpcAddress = `127.0.0.1:${await freePort()}`;
   const httpAddress = `127.0.0.1:${await freePort()}`;
-  const process = spawnClawfleet(["collector", "serve", "--grpc-listen", grpcAddress, "--http-listen", httpAddress, "--db", dbPath, ...extraArgs]);
+  const process = spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", grpcAddress, "--http-listen", httpAddress, "--db", dbPath, ...extraArgs]);
   await process.waitFor(/collector ready/);
   return { grpcAddress, httpAddress, process };
 }

@@ -18,7 +18,7 @@ describe("collector crash safety", () => {
   it("loses no acknowledged report when killed with SIGKILL under load", async () => {
     const db = join(dir, "crash.db");
     const address = `127.0.0.1:${await freePort()}`;
-    const serve = async () => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db]);
+    const serve = async () => spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db]);
     const first = await serve();
     await first.waitFor(/collector ready/);
     const load = startLoad({ collector: address, nodes: 50, ratePerNode: 0, inflight: 8, nodePrefix: "crash" });
@@ -34,7 +34,7 @@ describe("collector crash safety", () => {
 
     const second = await serve();
     await second.waitFor(/collector ready/);
-    const result = await runClawfleet(["collector", "query", "nodes", "--collector", address, "--node", "crash-*", "--json"]);
+    const result = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", address, "--node", "crash-*", "--json"]);
     const stored = new Map((JSON.parse(result.stdout).nodes as { id: string; last_seq: number }[]).map((n) => [n.id, BigInt(n.last_seq)]));
     const lost = [...acked].filter(([node, seq]) => (stored.get(node) ?? 0n) < seq);
     expect(lost).toEqual([]);

@@ -20,7 +20,7 @@ describe("collector fleet judgement and the query CLI", () => {
   let collector: TestCollector;
   let dir: string;
   const agents: Record<string, SimulatedAgent> = {};
-  const query = (...args: string[]) => runClawfleet(["collector", "query", ...args, "--collector", collector.grpcAddress]);
+  const query = (...args: string[]) => runClawfleet(["collector", "query", ...args, "--insecure", "--collector", collector.grpcAddress]);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "clawfleet-fleet-"));

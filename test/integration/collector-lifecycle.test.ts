@@ -27,13 +27,13 @@ describe("collector lifecycle", () => {
   it("still lists a node after a restart on the same --db", async () => {
     const db = join(dir, "restart.db");
     const first = await startCollectorProcess(db);
-    const agent = spawnClawfleet(["agent", "run", "--collector", first.grpcAddress, "--node-id", "mini-01", "--interval", "1s", "--state-dir", join(dir, "a1")], await noGateway(dir));
+    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", first.grpcAddress, "--node-id", "mini-01", "--interval", "1s", "--state-dir", join(dir, "a1")], await noGateway(dir));
     await waitForMetrics(first.httpAddress, (s) => (s.get(series("clawfleet_last_report_timestamp_seconds", { node: "mini-01" })) ?? 0) > 0);
     await agent.stop();
     await first.process.stop();
 
     const second = await startCollectorProcess(db);
-    const result = await runClawfleet(["collector", "query", "nodes", "--collector", second.grpcAddress, "--json"]);
+    const result = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", second.grpcAddress, "--json"]);
     const nodes = JSON.parse(result.stdout).nodes as { id: string; state: string; connected: boolean; last_seq: number; worst_layer: string }[];
     expect(nodes).toHaveLength(1);
     expect(nodes[0]).toMatchObject({ id: "mini-01", connected: false, state: "unreachable", worst_layer: "gateway" });
@@ -45,7 +45,7 @@ describe("collector lifecycle", () => {
   it("marks a SIGSTOPped agent down within 30 s", async () => {
     const collector = await startCollectorProcess(join(dir, "stop.db"));
     // A long interval: only keepalive can notice the freeze in time.
-    const agent = spawnClawfleet(["agent", "run", "--collector", collector.grpcAddress, "--node-id", "frozen", "--interval", "5m", "--state-dir", join(dir, "a2")], await noGateway(dir));
+    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", "frozen", "--interval", "5m", "--state-dir", join(dir, "a2")], await noGateway(dir));
     await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_node_up", { node: "frozen" })) === 1);
     agent.child.kill("SIGSTOP");
     const { elapsedMs, samples } = await waitForMetrics(collector.httpAddress, (s) => s.get(series("clawfleet_node_up", { node: "frozen" })) === 0, 30_000);
@@ -58,10 +58,10 @@ describe("collector lifecycle", () => {
     const db = join(dir, "resend.db");
     const address = `127.0.0.1:${await freePort()}`;
     const httpAddress = `127.0.0.1:${await freePort()}`;
-    const serve = () => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", httpAddress, "--db", db]);
+    const serve = () => spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", address, "--http-listen", httpAddress, "--db", db]);
     const first = serve();
     await first.waitFor(/collector ready/);
-    const agent = spawnClawfleet(["agent", "run", "--collector", address, "--node-id", "late", "--interval", "1s", "--state-dir", join(dir, "a3")], await noGateway(dir));
+    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", address, "--node-id", "late", "--interval", "1s", "--state-dir", join(dir, "a3")], await noGateway(dir));
     await agent.waitFor(/connected to collector/);
     await first.stop();
     // Three reports made while nothing listens: they wait, unacknowledged.
@@ -73,9 +73,9 @@ describe("collector lifecycle", () => {
     await agent.waitFor(/connected to collector.*\n(.*\n)*.*connected to collector/, 40_000);
     const { samples } = await waitForMetrics(httpAddress, (s) => (s.get(series("clawfleet_collector_reports_total", { outcome: "stored" })) ?? 0) >= 3);
     expect(samples.get(series("clawfleet_node_up", { node: "late" }))).toBe(1);
-    const result = await runClawfleet(["collector", "query", "nodes", "--collector", address, "--json"]);
+    const result = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", address, "--json"]);
     expect(JSON.parse(result.stdout).nodes[0].last_seq).toBeGreaterThanOrEqual(before + 2);
-    const events = await runClawfleet(["collector", "query", "events", "--collector", address, "--node", "late", "--json"]);
+    const events = await runClawfleet(["collector", "query", "events", "--insecure", "--collector", address, "--node", "late", "--json"]);
     const kinds = (JSON.parse(events.stdout).events as { kind: string }[]).map((e) => e.kind);
     expect(kinds).toContain("silent");
     expect(kinds).toContain("woke");
@@ -85,11 +85,11 @@ describe("collector lifecycle", () => {
     const db = join(dir, "checknow.db");
     const address = `127.0.0.1:${await freePort()}`;
     const firstHttp = `127.0.0.1:${await freePort()}`;
-    const serve = async (http: string) => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", http, "--db", db]);
+    const serve = async (http: string) => spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", address, "--http-listen", http, "--db", db]);
     const first = await serve(firstHttp);
     await first.waitFor(/collector ready/);
     // A 5-minute interval: without the collector's request, the next report would be minutes away.
-    const agent = spawnClawfleet(["agent", "run", "--collector", address, "--node-id", "returning", "--interval", "5m", "--state-dir", join(dir, "a4")], await noGateway(dir));
+    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", address, "--node-id", "returning", "--interval", "5m", "--state-dir", join(dir, "a4")], await noGateway(dir));
     await waitForMetrics(firstHttp, (s) => (s.get(series("clawfleet_last_report_timestamp_seconds", { node: "returning" })) ?? 0) > 0);
     await first.stop();
     await new Promise((r) => setTimeout(r, 11_000)); // the last report is now older than 10 s
@@ -103,8 +103,8 @@ describe("collector lifecycle", () => {
   it("delivers reports queued before an agent crash, from its disk spool, once the collector is back", async () => {
     const db = join(dir, "spool.db");
     const address = `127.0.0.1:${await freePort()}`;
-    const serve = async () => spawnClawfleet(["collector", "serve", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db]);
-    const agentArgs = ["agent", "run", "--collector", address, "--node-id", "crashy", "--interval", "1s", "--state-dir", join(dir, "a5")];
+    const serve = async () => spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db]);
+    const agentArgs = ["agent", "run", "--insecure", "--insecure", "--collector", address, "--node-id", "crashy", "--interval", "1s", "--state-dir", join(dir, "a5")];
     const env = await noGateway(dir);
     const first = await serve();
     await first.waitFor(/collector ready/);
@@ -119,11 +119,11 @@ describe("collector lifecycle", () => {
     const restarted = spawnClawfleet(agentArgs, env);
     await restarted.waitFor(/reports from before a restart will be resent count=2/);
     await restarted.waitFor(/connected to collector/, 40_000);
-    const result = await runClawfleet(["collector", "query", "node", "crashy", "--collector", address, "--json"]);
+    const result = await runClawfleet(["collector", "query", "node", "crashy", "--insecure", "--collector", address, "--json"]);
     let lastSeq = JSON.parse(result.stdout).last_seq as number;
     for (let i = 0; i < 20 && lastSeq < queued; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      lastSeq = JSON.parse((await runClawfleet(["collector", "query", "node", "crashy", "--collector", address, "--json"])).stdout).last_seq;
+      lastSeq = JSON.parse((await runClawfleet(["collector", "query", "node", "crashy", "--insecure", "--collector", address, "--json"])).stdout).last_seq;
     }
     expect(lastSeq).toBeGreaterThanOrEqual(queued);
     // The very reports made before the crash are in the store, not just later ones.

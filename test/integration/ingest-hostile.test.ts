@@ -27,7 +27,7 @@ describe("ingest under bad input", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "clawfleet-hostile-"));
-    collector = await startCollector({ grpcListen: { host: "127.0.0.1", port: 0 }, httpListen: { host: "127.0.0.1", port: 0 }, dbPath: join(dir, "c.db"), log: createLogger("collector", logs) });
+    collector = await startCollector({ grpcListen: { host: "127.0.0.1", port: 0 }, httpListen: { host: "127.0.0.1", port: 0 }, dbPath: join(dir, "c.db"), insecure: true, log: createLogger("collector", logs) });
   });
   afterAll(async () => {
     await collector.stop();

@@ -73,10 +73,10 @@ describe("no secret leaves the host", () => {
   });
 
   it("sends, logs and stores none: only keyed fingerprints reach the collector", async () => {
-    const agent = spawnClawfleet(["agent", "run", "--collector", collector.grpcAddress, "--node-id", "secret-node", "--interval", "1s", "--state-dir", join(dir, "agent")], env());
+    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", "secret-node", "--interval", "1s", "--state-dir", join(dir, "agent")], env());
     await waitForMetrics(collector.httpAddress, (s) => (s.get(series("clawfleet_collector_reports_total", { outcome: "stored" })) ?? 0) >= 3);
-    const query = await runClawfleet(["collector", "query", "node", "secret-node", "--collector", collector.grpcAddress, "--json"]);
-    const tokens = await runClawfleet(["collector", "query", "tokens", "--collector", collector.grpcAddress, "--json"]);
+    const query = await runClawfleet(["collector", "query", "node", "secret-node", "--insecure", "--collector", collector.grpcAddress, "--json"]);
+    const tokens = await runClawfleet(["collector", "query", "tokens", "--insecure", "--collector", collector.grpcAddress, "--json"]);
     await agent.stop();
     await collector.process.stop();
     outputs.push(agent.stdout, agent.stderr, collector.process.stdout, collector.process.stderr, query.stdout, tokens.stdout);

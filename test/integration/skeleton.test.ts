@@ -23,7 +23,7 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
     dir = mkdtempSync(join(tmpdir(), "clawfleet-skeleton-"));
     [gateway, collector] = await Promise.all([createGateway({ token: TOKEN }), startCollectorProcess(join(dir, "collector.db"))]);
     const agent = (nodeId: string, token: string) =>
-      spawnClawfleet(["agent", "run", "--collector", collector.grpcAddress, "--node-id", nodeId, "--interval", "1s", "--state-dir", join(dir, nodeId)], gateway.clientEnv(token));
+      spawnClawfleet(["agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", nodeId, "--interval", "1s", "--state-dir", join(dir, nodeId)], gateway.clientEnv(token));
     agents.push(agent("good-node", TOKEN), agent("bad-token-node", WRONG_TOKEN));
   });
 
@@ -55,7 +55,7 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
   });
 
   it("lists both nodes with their worst layer through `collector query nodes`", async () => {
-    const result = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress, "--json"]);
+    const result = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", collector.grpcAddress, "--json"]);
     expect(result.code).toBe(1); // something is failing
     const nodes = JSON.parse(result.stdout).nodes as { id: string; state: string; worst_layer: string | null; primary: { code: string } | null; findings: { code: string }[]; last_report_age_seconds: number }[];
     const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
@@ -66,7 +66,7 @@ describe("agent → collector → /metrics against a real OpenClaw gateway", () 
     expect(byId["bad-token-node"]).toMatchObject({ state: "failing", worst_layer: "session", primary: { code: "token_mismatch" } });
     expect(byId["good-node"]!.last_report_age_seconds).toBeLessThan(30);
 
-    const table = await runClawfleet(["collector", "query", "nodes", "--collector", collector.grpcAddress]);
+    const table = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", collector.grpcAddress]);
     expect(table.stdout).toMatch(/^NODE\s+STATE\s+LAYER\s+CODE\s+LAST REPORT\s+NEXT ACTION$/m);
     expect(table.stdout).toMatch(/^bad-token-node\s+failing\s+session\s+token_mismatch\s+\d+s\s+The token clients use/m);
     // Failing nodes come first.

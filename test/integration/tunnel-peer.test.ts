@@ -36,11 +36,11 @@ describe("collector probes the tailnet path as a peer", () => {
     grpc = `127.0.0.1:${await freePort()}`;
     http = `127.0.0.1:${await freePort()}`;
     const collector = spawnClawfleet(
-      ["collector", "serve", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db"), "--probe-tailnet", "--probe-interval", "1s", "--probe-hosts", "^127\\."],
+      ["collector", "serve", "--insecure", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db"), "--probe-tailnet", "--probe-interval", "1s", "--probe-hosts", "^127\\."],
       { NODE_EXTRA_CA_CERTS: pki.caPath },
     );
     await collector.waitFor(/collector ready/);
-    spawnClawfleet(["agent", "run", "--collector", grpc, "--node-id", "tailnet-node", "--interval", "1s", "--state-dir", join(dir, "agent")], {
+    spawnClawfleet(["agent", "run", "--insecure", "--collector", grpc, "--node-id", "tailnet-node", "--interval", "1s", "--state-dir", join(dir, "agent")], {
       ...gateway.clientEnv(),
       CLAWFLEET_TAILSCALE_SOCKET: localApi.socketPath,
       CLAWFLEET_TAILNET_URL: proxy.url,
@@ -69,10 +69,10 @@ describe("collector probes the tailnet path as a peer", () => {
       await waitForMetrics(http, (s) => s.get(series("clawfleet_finding", { node: "tailnet-node", layer: "tunnel", code: "tailnet_unreachable" })) === 1);
       type NodeDetail = { findings: { layer: string; code: string; summary: string }[]; all_findings: { layer: string; status: string }[] };
       // The agent notices at its next run; the collector at its next probe (1 s): wait for the peer's view.
-      let result = await runClawfleet(["collector", "query", "node", "tailnet-node", "--collector", grpc, "--json"]);
+      let result = await runClawfleet(["collector", "query", "node", "tailnet-node", "--insecure", "--collector", grpc, "--json"]);
       for (let i = 0; i < 20 && !result.stdout.includes("The collector cannot reach"); i++) {
         await new Promise((r) => setTimeout(r, 250));
-        result = await runClawfleet(["collector", "query", "node", "tailnet-node", "--collector", grpc, "--json"]);
+        result = await runClawfleet(["collector", "query", "node", "tailnet-node", "--insecure", "--collector", grpc, "--json"]);
       }
       const node = JSON.parse(result.stdout) as NodeDetail;
       expect(node.all_findings.find((f) => f.layer === "session")!.status).toBe("ok");

@@ -9,11 +9,11 @@ describe("command line", () => {
     [["agent", "check", "extra"], 3, /Unexpected argument 'extra'/],
     [["agent", "run", "--interval", "soon"], 2, /--interval: "soon" is not a duration/],
     [["agent", "run", "--interval", "100ms"], 2, /--interval must be at least 1s/],
-    [["agent", "run", "--collector", "no-port"], 2, /--collector must be HOST:PORT/],
+    [["agent", "run", "--insecure", "--collector", "no-port"], 2, /--collector must be HOST:PORT/],
     [["agent", "run", "--node-id", "Bad Name"], 2, /--node-id must be lowercase/],
-    [["collector", "serve", "--grpc-listen", "127.0.0.1:99999"], 2, /--grpc-listen must be HOST:PORT/],
-    [["collector", "serve", "--db"], 2, /Option '--db <value>' argument missing/],
-    [["collector", "query", "nodes", "--collector", ":1"], 2, /--collector must be HOST:PORT/],
+    [["collector", "serve", "--insecure", "--grpc-listen", "127.0.0.1:99999"], 2, /--grpc-listen must be HOST:PORT/],
+    [["collector", "serve", "--insecure", "--db"], 2, /Option '--db <value>' argument missing/],
+    [["collector", "query", "nodes", "--insecure", "--collector", ":1"], 2, /--collector must be HOST:PORT/],
     [["agent", "frobnicate"], 2, /unknown command "agent frobnicate"/],
     [[], 2, /Usage: clawfleet <command>/],
   ])("clawfleet %j exits %i with a message", async (args, status, message) => {
@@ -29,7 +29,7 @@ describe("command line", () => {
   });
 
   it("says where the collector should be when it is not there (exit 3)", async () => {
-    const result = await runClawfleet(["collector", "query", "nodes", "--collector", "127.0.0.1:1"]);
+    const result = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", "127.0.0.1:1"]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/cannot query the collector at 127\.0\.0\.1:1.*\n.*Is the collector running there\?/);
   });
