@@ -20,6 +20,16 @@ export function toWireFinding(f: Finding): WireFinding {
 /** Limits on what one agent may send: a hostile or broken peer cannot bloat the store. */
 export const WIRE_LIMITS = { findings: 200, text: 2000, evidenceEntries: 40, evidenceValue: 1000, checkName: 64, credentials: 100 } as const;
 
+/**
+ * Sequence numbers are bounded on both sides. The collector accepts a report
+ * only within SEQ_WINDOW above what it acknowledged for the node (a jump is
+ * refused, never adopted), and no seq may reach MAX_SEQ (SQLite's signed
+ * 64-bit INTEGER). An agent far above what its collector holds (the
+ * collector's store was reset) renumbers from the collector's last ack.
+ */
+export const SEQ_WINDOW = 10_000n;
+export const MAX_SEQ = 2n ** 63n - 1n;
+
 export class InvalidFinding extends Error {}
 
 /** Validates a finding from the wire; the error names the offending field. */
