@@ -16,6 +16,9 @@ import { DEFAULT_RETENTION, Fleet } from "./state/fleet.ts";
 import type { RetentionPolicy } from "./state/store.ts";
 import { startTailnetProber, type ProberOptions } from "./classify/tailnet-prober.ts";
 import { SqliteStore } from "./state/sqlite-store.ts";
+import { dirname } from "node:path";
+import { collectorSecurity, isLoopback, pkiDirFor } from "./pki/collector-security.ts";
+import { requireRole } from "./pki/peer-auth.ts";
 
 export interface CollectorOptions {
   grpcListen: { host: string; port: number };
@@ -28,12 +31,18 @@ export interface CollectorOptions {
   keepaliveMs?: { time: number; timeout: number };
   /** Plaintext gRPC with no peer authentication: a loopback demo only (refused on any other address). */
   insecure?: boolean;
+  /** Where the CA, the collector's certificate and the trust store live (default: `pki/` beside the store). */
+  pkiDir?: string;
+  /** How long an issued node or operator certificate is valid (default 30 days; agents renew at two thirds). */
+  certificateLifetimeMs?: number;
   log?: Logger;
 }
 
 export interface RunningCollector {
   grpcAddress: string;
   httpAddress: string;
+  /** The fleet page is served (always with --insecure; otherwise only on a loopback HTTP listener). */
+  pageServed: boolean;
   stop(): Promise<void>;
 }
 
@@ -44,6 +53,11 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const log = options.log ?? createLogger("collector");
+  const insecure = options.insecure ?? false;
+  if (insecure && !isLoopback(options.grpcListen.host)) {
+    throw new Error(`--insecure takes agents and queries with no authentication, so it listens on loopback only; ${options.grpcListen.host} is not loopback. Drop --insecure (mTLS is the default) or listen on 127.0.0.1.`);
+  }
+  const security = await collectorSecurity({ insecure, pkiDir: options.pkiDir ?? pkiDirFor(dirname(options.dbPath)), certificateLifetimeMs: options.certificateLifetimeMs, log });
   const store = new SqliteStore(options.dbPath);
   const fleet = new Fleet(store);
   const registry = new Registry();
@@ -55,11 +69,13 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     "grpc.keepalive_timeout_ms": keepalive.timeout,
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   });
-  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log }) });
-  addService(server, QueryService, queryHandlers(fleet));
+  const reject = (reason: string) => metrics.rejected.inc({ reason });
+  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log, auth: security.auth }) });
+  addService(server, QueryService, requireRole(queryHandlers(fleet), security.auth, ["operator"], reject));
+  security.register(server, reject);
 
   const grpcPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(formatAddress(options.grpcListen.host, options.grpcListen.port), grpc.ServerCredentials.createInsecure(), (error, port) =>
+    server.bindAsync(formatAddress(options.grpcListen.host, options.grpcListen.port), security.credentials, (error, port) =>
       error ? reject(new Error(`cannot listen for gRPC on ${formatAddress(options.grpcListen.host, options.grpcListen.port)}: ${error.message}`)) : resolve(port),
     );
   });
@@ -79,7 +95,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   const prober = options.probeTailnet ? startTailnetProber(fleet, options.probeTailnet) : undefined;
 
-  const http = createHttpServer(registry, cachedFleetMetrics(fleet), fleet);
+  // The page shows the whole fleet to whoever asks: with mTLS on, only on loopback (reach it through SSH or the tailnet's own auth).
+  const pageServed = insecure || isLoopback(options.httpListen.host);
+  const http = createHttpServer(registry, cachedFleetMetrics(fleet), pageServed ? fleet : undefined);
   await new Promise<void>((resolve, reject) => {
     http.once("error", (error) => reject(new Error(`cannot listen for HTTP on ${formatAddress(options.httpListen.host, options.httpListen.port)}: ${error.message}`)));
     http.listen(options.httpListen.port, options.httpListen.host, () => resolve());
@@ -89,6 +107,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   return {
     grpcAddress: formatAddress(options.grpcListen.host, grpcPort),
     httpAddress: formatAddress(options.httpListen.host, httpPort),
+    pageServed,
     async stop() {
       clearInterval(pruneTimer);
       prober?.stop();
@@ -98,6 +117,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;
+      security.close();
       store.close();
     },
   };

@@ -9,20 +9,42 @@ import { nodeInfo } from "../discovery/node-identity.ts";
 import { startReportLoop } from "../run/report-loop.ts";
 import { SequenceFile } from "../run/sequence-file.ts";
 import { waitForSignal } from "../../shared/signals.ts";
+import { identityDir, readIdentity, type StoredIdentity } from "../../shared/pki/identity-files.ts";
+
+/** The certificate `agent enroll` stored; without one there is nothing to report as. */
+function enrolledIdentity(stateDir: string, nodeIdFlag: string | undefined): StoredIdentity {
+  let identity: StoredIdentity | undefined;
+  try {
+    identity = readIdentity(identityDir(stateDir));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!identity) {
+    throw new UsageError(
+      `this host is not enrolled (no certificate in ${identityDir(stateDir)}): on the collector's host run \`clawfleet collector enroll NODE\`, then here \`clawfleet agent enroll --collector HOST:PORT --token TOKEN\` (or --insecure for a collector started with --insecure on loopback)`,
+    );
+  }
+  if (identity.role !== "node") throw new UsageError(`${identityDir(stateDir)} holds an ${identity.role} certificate, not a node's: enroll with a node token`);
+  if (nodeIdFlag !== undefined && nodeIdFlag !== identity.name) throw new UsageError(`--node-id ${nodeIdFlag} is not this host's enrolled node id "${identity.name}"; drop the flag`);
+  return identity;
+}
 
 import { DEFAULT_GRPC_ADDRESS as DEFAULT_COLLECTOR } from "../../shared/defaults.ts";
 
 export const runCommand = defineCommand({
   path: ["agent", "run"],
-  help: `Usage: clawfleet agent run [--collector HOST:PORT] [--node-id ID] [--interval 30s] [--state-dir DIR]
+  help: `Usage: clawfleet agent run [--collector HOST:PORT] [--interval 30s] [--state-dir DIR] [--insecure --node-id ID]
 
 Runs every check each interval (jittered ±10%), at once after the host wakes
 and whenever the collector asks, and streams the findings to the collector over
-gRPC. Reports the collector has not acknowledged are resent after a reconnect.
+gRPC with mutual TLS, as the node its certificate names (\`clawfleet agent enroll\`
+first). Reports the collector has not acknowledged are resent after a reconnect.
+The certificate is renewed before it expires, with no gap in reporting.
 
 Options:
-  --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR})
-  --node-id ID            this node's fleet id (default: $CLAWFLEET_NODE_ID or short hostname)
+  --collector HOST:PORT   collector gRPC address (default: the one enrolled with, $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR})
+  --node-id ID            this node's fleet id (default: the certificate's; with --insecure $CLAWFLEET_NODE_ID or short hostname)
+  --insecure              plaintext and no certificate, to a collector started with --insecure on loopback (a demo)
   --interval DURATION     time between check runs, e.g. 30s, 1m (default 30s, minimum 1s)
   --state-dir DIR         where the agent keeps its sequence number, fleet key and unsent reports (default: <data dir>/agent)
   -h, --help              show this help
@@ -38,7 +60,9 @@ Examples:
     insecure: { type: "boolean" },
   },
   async run(values) {
-    const collector = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_COLLECTOR;
+    const stateDir = values["state-dir"] ?? join(dataDir(), "agent");
+    const identity = values.insecure ? undefined : enrolledIdentity(stateDir, values["node-id"]);
+    const collector = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? identity?.collector ?? DEFAULT_COLLECTOR;
     parseAddress("collector", collector);
     let intervalMs: number;
     try {
@@ -47,15 +71,25 @@ Examples:
       throw new UsageError(`--interval: ${(error as Error).message}`);
     }
     if (intervalMs < 1000) throw new UsageError(`--interval must be at least 1s, got ${values.interval}`);
-    const node = nodeInfo(values["node-id"]);
+    const node = nodeInfo(identity?.name ?? values["node-id"]);
     if (!NODE_ID_PATTERN.test(node.id)) throw new UsageError(`--node-id must be lowercase letters, digits, ".", "_" or "-" (max 63), got "${node.id}"`);
-    const stateDir = values["state-dir"] ?? join(dataDir(), "agent");
     const log = createLogger("agent");
     const sequence = new SequenceFile(join(stateDir, `${node.id}.seq`));
-    log.info("agent starting", { node: node.id, collector, intervalMs });
+    log.info("agent starting", { node: node.id, collector, intervalMs, transport: identity ? "mtls" : "insecure" });
     const fleetKeyPath = join(stateDir, `${node.id}.fleet-key`);
     const spoolDir = join(stateDir, `${node.id}.spool`);
-    const loop = startReportLoop({ collector, fleetKeyPath, spoolDir, node, intervalMs, checks: ALL_CHECKS, sequence, env: process.env, log });
+    const loop = startReportLoop({
+      collector,
+      fleetKeyPath,
+      spoolDir,
+      node,
+      intervalMs,
+      checks: ALL_CHECKS,
+      sequence,
+      env: process.env,
+      log,
+      identity: identity ? { dir: identityDir(stateDir), current: identity } : undefined,
+    });
     await waitForSignal();
     loop.stop();
     log.info("agent stopped");

@@ -13,8 +13,25 @@ import type { Spool } from "./spool.ts";
 
 const WARN_EVERY_MS = 60_000;
 
+/** How to reach the collector: mTLS with the node's certificate, or plaintext with --insecure. */
+export interface LinkChannel {
+  credentials: grpc.ChannelCredentials;
+  options?: grpc.ClientOptions;
+}
+
+/** Keepalive and reconnect settings: notice a dead collector as fast as it notices a dead agent. */
+const CHANNEL_OPTIONS: grpc.ClientOptions = {
+  "grpc.keepalive_time_ms": 10_000,
+  "grpc.keepalive_timeout_ms": 5000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.initial_reconnect_backoff_ms": 500,
+  "grpc.max_reconnect_backoff_ms": 10_000,
+};
+
 export interface LinkOptions {
   address: string;
+  /** Default: plaintext (only a collector started with --insecure accepts it). */
+  channel?: LinkChannel;
   identity: NodeIdentity;
   log: Logger;
   onWelcome?(fingerprintKey: Uint8Array, lastAckedSeq: bigint): void;
@@ -27,13 +44,15 @@ export interface LinkOptions {
 }
 
 export class CollectorLink {
-  private readonly client: ServiceClient<MethodsOf<typeof AgentService>>;
+  private client: ServiceClient<MethodsOf<typeof AgentService>>;
   private stream?: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>;
   private welcomed = false;
   private readonly pending = new Map<bigint, Report>();
   private attempt = 0;
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** The stream is being cut on purpose (new certificate): not an outage to warn about. */
+  private recycling = false;
   private lastWarnMs = 0;
   private readonly options: LinkOptions;
 
@@ -45,14 +64,25 @@ export class CollectorLink {
       for (const report of reports) this.pending.set(report.seq, report);
       if (reports.length > 0) options.log.info("reports from before a restart will be resent", { count: reports.length, spool: options.spool.dir });
     }
-    this.client = createClient(AgentService, options.address, grpc.credentials.createInsecure(), {
-      // Notice a dead collector as fast as it notices a dead agent.
-      "grpc.keepalive_time_ms": 10_000,
-      "grpc.keepalive_timeout_ms": 5000,
-      "grpc.keepalive_permit_without_calls": 1,
-      "grpc.initial_reconnect_backoff_ms": 500,
-      "grpc.max_reconnect_backoff_ms": 10_000,
-    });
+    this.client = this.connectClient(options.channel ?? { credentials: grpc.credentials.createInsecure() });
+  }
+
+  private connectClient(channel: LinkChannel): ServiceClient<MethodsOf<typeof AgentService>> {
+    return createClient(AgentService, this.options.address, channel.credentials, { ...CHANNEL_OPTIONS, ...channel.options });
+  }
+
+  /**
+   * A renewed certificate: later connections present it. The open stream is
+   * cut so the collector sees the new one now; unacknowledged reports are
+   * resent on the new stream, so none is lost.
+   */
+  replaceChannel(channel: LinkChannel): void {
+    const previous = this.client;
+    this.client = this.connectClient(channel);
+    this.recycling = true;
+    this.attempt = 0;
+    this.stream?.cancel();
+    previous.close();
   }
 
   start(): void {
@@ -98,10 +128,11 @@ export class CollectorLink {
     if (this.stopped) return;
     const stream = this.client.connect();
     this.stream = stream;
+    this.recycling = false;
     stream.on("data", (message: ConnectResponse) => this.receive(message));
     stream.on("error", (error: grpc.ServiceError) => {
       if (this.stream !== stream) return;
-      if (error.code !== grpc.status.CANCELLED || !this.stopped) this.warnFailure(error);
+      if (!this.recycling && (error.code !== grpc.status.CANCELLED || !this.stopped)) this.warnFailure(error);
       this.reconnect(stream);
     });
     stream.on("end", () => this.reconnect(stream));

@@ -18,6 +18,9 @@ import { systemRunner } from "../platform/command-runner.ts";
 import { CollectorLink } from "./collector-link.ts";
 import type { SequenceFile } from "./sequence-file.ts";
 import { readFleetKey, writeFleetKey } from "./fleet-key-file.ts";
+import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../../shared/pki/collector-channel.ts";
+import type { StoredIdentity } from "../../shared/pki/identity-files.ts";
+import { startCertificateRenewal } from "./certificate-renewal.ts";
 
 const CHECK_NOW_DEBOUNCE_MS = 5000;
 
@@ -33,6 +36,8 @@ export interface LoopOptions {
   sequence: SequenceFile;
   env: Env;
   log: Logger;
+  /** The enrolled identity and where it lives (renewals are written there); absent with --insecure. */
+  identity?: { dir: string; current: StoredIdentity };
 }
 
 
@@ -49,8 +54,10 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   let lastRunStartedMs = 0;
   let lastSleep: Sleep | undefined;
 
+  const channelOf = (identity: StoredIdentity) => ({ credentials: collectorCredentials(identity), options: COLLECTOR_CHANNEL_OPTIONS });
   const link = new CollectorLink({
     address: options.collector,
+    channel: options.identity ? channelOf(options.identity.current) : undefined,
     spool: new Spool(options.spoolDir),
     identity: create(NodeIdentitySchema, {
       nodeId: options.node.id,
@@ -122,10 +129,12 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   watchdog.unref();
 
   link.start();
+  const renewal = options.identity ? startCertificateRenewal({ dir: options.identity.dir, log, onRenewed: (identity) => link.replaceChannel(channelOf(identity)) }) : undefined;
   tick();
   return {
     stop() {
       stopped = true;
+      renewal?.stop();
       clearTimeout(timer);
       clearInterval(watchdog);
       link.stop();

@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { isLoopback, pkiDirFor } from "../pki/collector-security.ts";
 import { defineCommand, parseAddress, UsageError } from "../../shared/cli.ts";
 import { createLogger } from "../../shared/log.ts";
 import { dataDir } from "../../shared/paths.ts";
@@ -30,11 +31,18 @@ import { DEFAULT_GRPC_ADDRESS as DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_ADDRESS as DE
 
 export const serveCommand = defineCommand({
   path: ["collector", "serve"],
-  help: `Usage: clawfleet collector serve [--grpc-listen ADDR] [--http-listen ADDR] [--db PATH]
+  help: `Usage: clawfleet collector serve [--grpc-listen ADDR] [--http-listen ADDR] [--db PATH] [--insecure]
 
 Receives agent reports over gRPC, keeps fleet state and history in one SQLite
 file, serves Prometheus metrics on /metrics and liveness on /healthz, and
 answers \`clawfleet collector query\`.
+
+Every gRPC peer authenticates with mutual TLS: nodes and operators hold a
+certificate from this collector's own CA (made on first start in pki/ beside
+the store, key 0600), issued through \`clawfleet collector enroll\` tokens. A node
+may report only as the node its certificate names. The fleet page is served
+only on a loopback --http-listen (it has no login); /metrics and /healthz are
+served wherever --http-listen is.
 
 Options:
   --grpc-listen HOST:PORT   agents and queries connect here (default ${DEFAULT_GRPC_LISTEN})
@@ -45,6 +53,8 @@ Options:
                             tailnet path, the collector is a real peer
   --probe-interval DURATION how often (default 60s)
   --probe-hosts REGEX       hosts the collector may probe (default: *.ts.net and 100.64.0.0/10)
+  --cert-lifetime DURATION  validity of issued certificates (default 30d; agents renew at two thirds)
+  --insecure                plaintext, no authentication: a demo on loopback only (refuses other addresses)
   -h, --help                show this help
 
 Listeners default to loopback; to take agents from other hosts, listen on the
@@ -61,6 +71,7 @@ Examples:
     "probe-interval": { type: "string", default: "60s" },
     "probe-hosts": { type: "string" },
     insecure: { type: "boolean" },
+    "cert-lifetime": { type: "string", default: "30d" },
   },
   async run(values) {
     const grpcListen = parseAddress("grpc-listen", values["grpc-listen"]!);
@@ -68,12 +79,26 @@ Examples:
     const dbPath = values.db ?? join(dataDir(), "collector.db");
     const log = createLogger("collector");
     const probeTailnet = values["probe-tailnet"] ? proberOptions(values["probe-interval"]!, values["probe-hosts"]) : undefined;
-    const collector = await startCollector({ grpcListen, httpListen, dbPath, log, probeTailnet, insecure: values.insecure });
+    let certificateLifetimeMs: number;
+    try {
+      certificateLifetimeMs = parseDuration(values["cert-lifetime"]!);
+    } catch (error) {
+      throw new UsageError(`--cert-lifetime: ${(error as Error).message}`);
+    }
+    if (certificateLifetimeMs < 3000) throw new UsageError(`--cert-lifetime must be at least 3s, got ${values["cert-lifetime"]}`);
+    const insecure = values.insecure ?? false;
+    if (insecure && !isLoopback(grpcListen.host)) throw new UsageError(`--insecure listens on loopback only: ${grpcListen.host} is not a loopback address (drop --insecure: mTLS is the default)`);
+    const collector = await startCollector({ grpcListen, httpListen, dbPath, log, probeTailnet, insecure, certificateLifetimeMs });
     log.info("collector listening", { grpc: collector.grpcAddress, http: collector.httpAddress, db: dbPath });
     process.stdout.write(
-      `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n  page     http://${collector.httpAddress}/\n  metrics  http://${collector.httpAddress}/metrics\n  store    ${dbPath}\n` +
-        `  join an agent:  clawfleet agent run --collector ${collector.grpcAddress}\n` +
-        `  as a service:   clawfleet agent install-service --collector ${collector.grpcAddress} --apply   (on each host, as the gateway's user)\n` +
+      `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n${collector.pageServed ? `  page     http://${collector.httpAddress}/  (loopback only, no login, by choice)\n` : ""}  metrics  http://${collector.httpAddress}/metrics\n  store    ${dbPath}\n` +
+        (insecure
+          ? `  INSECURE: plaintext gRPC, no authentication, anyone on this host can report as any node (a loopback demo)\n` +
+            `  join an agent:  clawfleet agent run --insecure --collector ${collector.grpcAddress}\n`
+          : `  security       mTLS; CA and trust store in ${pkiDirFor(dirname(dbPath))}\n` +
+            `  join a host:    here \`clawfleet collector enroll NODE\`, there \`clawfleet agent enroll --collector ${collector.grpcAddress} --token TOKEN\`\n` +
+            `  as a service:   clawfleet agent install-service --collector ${collector.grpcAddress} --apply   (on each host, as the gateway's user, after enrolling)\n`) +
+        (collector.pageServed ? "" : `  page           not served: --http-listen is not loopback and the page has no login; use \`clawfleet collector query\` or a loopback listener\n`) +
         (grpcListen.host === "127.0.0.1" || grpcListen.host === "::1" || grpcListen.host === "localhost"
           ? `  (loopback only: agents on other hosts need --grpc-listen <this host's tailnet address>:${collector.grpcAddress.slice(collector.grpcAddress.lastIndexOf(":") + 1)})\n`
           : ""),

@@ -17,6 +17,7 @@ import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
 import type { Fleet } from "../state/fleet.ts";
 import type { StoredReport } from "../state/store.ts";
 import type { CollectorMetrics } from "../metrics/collector-metrics.ts";
+import { refusalStatus, type PeerAuth, type PeerIdentity } from "../pki/peer-auth.ts";
 
 const HELLO_TIMEOUT_MS = 10_000;
 /** A last report older than this is refreshed at once when its node reconnects. */
@@ -30,14 +31,18 @@ export interface IngestDeps {
   fingerprintKey: Uint8Array;
   metrics: CollectorMetrics;
   log: Logger;
+  /** Certificate checks; with --insecure everyone is anyone. */
+  auth: PeerAuth;
 }
 
 export class ProtocolViolation extends Error {
   readonly reason: string;
+  readonly code: grpc.status;
 
-  constructor(reason: string, message: string) {
+  constructor(reason: string, message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT) {
     super(message);
     this.reason = reason;
+    this.code = code;
   }
 }
 
@@ -46,6 +51,16 @@ let nextStreamId = 1;
 export function handleConnect(deps: IngestDeps) {
   return (stream: Stream): void => {
     const streamId = nextStreamId++;
+    // Authenticate before anything is read: an unauthenticated stream creates nothing.
+    const authenticated = deps.auth.authenticate(stream, ["node"]);
+    if (!authenticated.ok) {
+      deps.metrics.rejected.inc({ reason: authenticated.reason });
+      deps.log.warn("refused agent stream", { peer: stream.getPeer(), reason: authenticated.reason, detail: authenticated.detail });
+      stream.emit("error", refusalStatus(authenticated.reason, authenticated.detail));
+      return;
+    }
+    const identity = authenticated.identity;
+    let untrack = () => {};
     let nodeId: string | undefined;
     let closed = false;
     const helloTimer = setTimeout(() => fail(new ProtocolViolation("no_hello", `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
@@ -55,6 +70,7 @@ export function handleConnect(deps: IngestDeps) {
       if (closed) return;
       closed = true;
       clearTimeout(helloTimer);
+      untrack();
       deps.metrics.streams.dec();
       if (nodeId) {
         deps.fleet.disconnect(nodeId, streamId, Date.now());
@@ -64,7 +80,7 @@ export function handleConnect(deps: IngestDeps) {
     const fail = (error: ProtocolViolation) => {
       deps.metrics.rejected.inc({ reason: error.reason });
       deps.log.warn("rejected agent stream", { node: nodeId ?? "?", peer: stream.getPeer(), error: error.message });
-      stream.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: error.message } as grpc.ServiceError);
+      stream.emit("error", { code: error.code, details: error.message } as grpc.ServiceError);
       stream.end();
       close();
     };
@@ -75,7 +91,14 @@ export function handleConnect(deps: IngestDeps) {
         if (message.message.case === "hello") {
           if (nodeId) throw new ProtocolViolation("duplicate_hello", "hello sent twice on one stream");
           clearTimeout(helloTimer);
-          nodeId = acceptHello(message.message.value, stream, streamId, deps);
+          nodeId = acceptHello(message.message.value, stream, streamId, deps, identity);
+          if (identity) {
+            untrack = deps.auth.track(identity, (reason) => {
+              deps.log.warn("ending agent stream", { node: nodeId ?? "?", reason });
+              stream.emit("error", refusalStatus(reason));
+              close();
+            });
+          }
         } else if (message.message.case === "report") {
           if (!nodeId) throw new ProtocolViolation("report_before_hello", "report sent before hello");
           acceptReport(nodeId, message.message.value, stream, deps);
@@ -101,10 +124,14 @@ export function handleConnect(deps: IngestDeps) {
   };
 }
 
-function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: IngestDeps): string {
+function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: IngestDeps, identity: PeerIdentity | undefined): string {
   const node = hello.node;
   if (!node || !NODE_ID_PATTERN.test(node.nodeId)) {
     throw new ProtocolViolation("invalid_node_id", `hello.node.node_id must match ${NODE_ID_PATTERN} (got "${(node?.nodeId ?? "").slice(0, 70)}")`);
+  }
+  // The certificate is the identity: a node may speak only for itself.
+  if (identity && node.nodeId !== identity.name) {
+    throw new ProtocolViolation("identity_mismatch", `hello.node.node_id "${node.nodeId}" is not this certificate's node "${identity.name}"`, grpc.status.PERMISSION_DENIED);
   }
   for (const [field, value] of [["hostname", node.hostname], ["platform", node.platform], ["agent_version", node.agentVersion], ["openclaw_version", node.openclawVersion]] as const) {
     if (value.length > 255) throw new ProtocolViolation("invalid_hello", `hello.node.${field} is longer than 255 characters`);

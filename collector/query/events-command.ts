@@ -35,7 +35,7 @@ Examples:
     }
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw new UsageError(`--limit must be a whole number from 1 to 5000, got "${values.limit}"`);
-    return withQueryClient(values.collector, async (client) => {
+    return withQueryClient(values, async (client) => {
       const response = await client.listEvents(create(ListEventsRequestSchema, { sinceUnixMs: BigInt(Date.now() - sinceMs), nodeId: values.node ?? "", limit }), callOptions());
       if (values.json) process.stdout.write(JSON.stringify({ events: response.events.map(eventJson) }, null, 2) + "\n");
       else process.stdout.write(response.events.length ? table(["AT", "NODE", "KIND", "LAYER/CODE", "DETAIL"], eventRows(response.events, true), painter(process.stdout)) : `No events in the last ${values.since}.\n`);

@@ -33,7 +33,7 @@ Examples:
     if (extra) throw new UsageError(`unexpected argument "${extra}"`);
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 5000) throw new UsageError(`--limit must be a whole number from 1 to 5000, got "${values.limit}"`);
-    return withQueryClient(values.collector, async (client) => {
+    return withQueryClient(values, async (client) => {
       const node = await client.getNode(create(GetNodeRequestSchema, { nodeId, limit }), callOptions());
       const now = Number(node.nowUnixMs);
       process.stdout.write(values.json ? JSON.stringify(nodeDetailJson(node, now), null, 2) + "\n" : nodeDetailText(node, now, painter(process.stdout)));

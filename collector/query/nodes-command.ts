@@ -38,7 +38,7 @@ Examples:
     if (values.layer !== undefined && !isLayer(values.layer)) throw new UsageError(`--layer must be one of ${LAYERS.join(", ")}, got "${values.layer}"`);
     if (values.state !== undefined && !(NODE_STATES as readonly string[]).includes(values.state)) throw new UsageError(`--state must be one of ${NODE_STATES.join(", ")}, got "${values.state}"`);
     if (values.code !== undefined && !isCode(values.code)) throw new UsageError(`--code "${values.code}" is not a clawfleet reason code (see shared/taxonomy.ts)`);
-    return withQueryClient(values.collector, async (client) => {
+    return withQueryClient(values, async (client) => {
       const request = create(ListNodesRequestSchema, { layer: values.layer ?? "", state: values.state ?? "", code: values.code ?? "", nodeGlob: values.node ?? "" });
       const response = await client.listNodes(request, callOptions());
       const now = Number(response.nowUnixMs);

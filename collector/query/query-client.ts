@@ -2,7 +2,10 @@
 // exit statuses and the message when the collector is not there.
 import * as grpc from "@grpc/grpc-js";
 import { QueryService } from "../../shared/gen/clawfleet/v1/query_pb.ts";
-import { parseAddress } from "../../shared/cli.ts";
+import { parseAddress, UsageError } from "../../shared/cli.ts";
+import { readIdentity } from "../../shared/pki/identity-files.ts";
+import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../../shared/pki/collector-channel.ts";
+import { operatorDir } from "../cli/login-command.ts";
 import { createClient, type MethodsOf, type ServiceClient } from "../../shared/grpc-adapter.ts";
 import { describeGrpcError } from "../../shared/grpc-errors.ts";
 
@@ -13,18 +16,41 @@ export const QUERY_EXIT = { clean: 0, failing: 1, usage: 2, unreachable: 3 } as 
 
 export const COLLECTOR_OPTION = { collector: { type: "string" }, json: { type: "boolean" }, insecure: { type: "boolean" } } as const;
 
-export const COLLECTOR_HELP = `  --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR_ADDRESS})
+export const COLLECTOR_HELP = `  --collector HOST:PORT   collector gRPC address (default: the one \`collector login\` used, $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR_ADDRESS})
+  --insecure              plaintext, no certificate: only for a collector started with --insecure (npm start)
   --json                  print JSON for scripts
   -h, --help              show this help`;
 
 export const EXIT_HELP = `Exit status: 0 nothing listed is failing, 1 something listed is failing,
 2 usage error, 3 collector unreachable.`;
 
-/** Calls the collector; an unreachable collector prints what to do and exits 3. */
-export async function withQueryClient(flagValue: string | undefined, work: (client: ServiceClient<MethodsOf<typeof QueryService>>) => Promise<number>): Promise<number> {
-  const address = flagValue ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_COLLECTOR_ADDRESS;
+/** The channel: mTLS with the operator certificate from `collector login`, or plaintext with --insecure. */
+function queryChannel(flags: { collector?: string; insecure?: boolean }): { address: string; credentials: grpc.ChannelCredentials; options: grpc.ClientOptions } {
+  if (flags.insecure) {
+    const address = flags.collector ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_COLLECTOR_ADDRESS;
+    parseAddress("collector", address);
+    return { address, credentials: grpc.credentials.createInsecure(), options: {} };
+  }
+  let identity;
+  try {
+    identity = readIdentity(operatorDir());
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!identity) {
+    throw new UsageError(
+      "queries need an operator certificate: on the collector's host run `clawfleet collector enroll NAME --operator`, then here `clawfleet collector login --collector HOST:PORT --token TOKEN` (or --insecure for a collector started with --insecure)",
+    );
+  }
+  const address = flags.collector ?? process.env.CLAWFLEET_COLLECTOR ?? identity.collector;
   parseAddress("collector", address);
-  const client = createClient(QueryService, address, grpc.credentials.createInsecure());
+  return { address, credentials: collectorCredentials(identity), options: COLLECTOR_CHANNEL_OPTIONS };
+}
+
+/** Calls the collector; an unreachable collector prints what to do and exits 3. */
+export async function withQueryClient(flags: { collector?: string; insecure?: boolean }, work: (client: ServiceClient<MethodsOf<typeof QueryService>>) => Promise<number>): Promise<number> {
+  const { address, credentials, options } = queryChannel(flags);
+  const client = createClient(QueryService, address, credentials, options);
   try {
     return await work(client);
   } catch (error) {
@@ -32,6 +58,10 @@ export async function withQueryClient(flagValue: string | undefined, work: (clie
     if (e.code === grpc.status.NOT_FOUND || e.code === grpc.status.INVALID_ARGUMENT) {
       process.stderr.write(`clawfleet: ${e.details}\n`);
       return QUERY_EXIT.usage;
+    }
+    if (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.PERMISSION_DENIED) {
+      process.stderr.write(`clawfleet: the collector at ${address} refused this query: ${e.details}\n`);
+      return QUERY_EXIT.unreachable;
     }
     if (typeof e.code !== "number") throw error;
     process.stderr.write(`clawfleet: cannot query the collector at ${address}: ${describeGrpcError(e)}\n  Is the collector running there? Start it with \`clawfleet collector serve\`, or pass --collector HOST:PORT (or set CLAWFLEET_COLLECTOR).\n`);

@@ -26,7 +26,7 @@ Examples:
   clawfleet collector query tokens --json | jq '.fingerprints[] | select(.nodes | length > 1)'`,
   options: { ...COLLECTOR_OPTION },
   async run(values) {
-    return withQueryClient(values.collector, async (client) => {
+    return withQueryClient(values, async (client) => {
       const response = await client.listCredentials(create(ListCredentialsRequestSchema, {}), callOptions());
       const groups = byFingerprint(response.credentials);
       const shared = groups.some((g) => g.activeNodes.length > 1);

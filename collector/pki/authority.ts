@@ -1,0 +1,143 @@
+// The collector's own certificate authority: created on first start (or first
+// `collector enroll`) beside the store, private key 0600, and the collector's
+// server certificate it signs. Nothing here is ever sent but certificates.
+import { X509Certificate } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  certificatePin,
+  COLLECTOR_NAME,
+  createAuthority,
+  importPrivateKey,
+  issueCertificate,
+  newKeyPair,
+  parseCertificate,
+  privateKeyPem,
+  randomSerial,
+  readCsr,
+  subjectOf,
+  type CryptoKey,
+  type Role,
+} from "../../shared/pki/x509.ts";
+
+const DAY_MS = 86_400_000;
+const CA_LIFETIME_MS = 10 * 365 * DAY_MS;
+const SERVER_LIFETIME_MS = 365 * DAY_MS;
+/** A server certificate with less than this left is reissued at start. */
+const SERVER_RENEW_BEFORE_MS = 30 * DAY_MS;
+/** Issued certificates start a little in the past, since a node's clock may lag the collector's; short-lived ones by less, so their holder still sees when to renew. */
+const backdateMs = (lifetimeMs: number) => Math.min(5 * 60_000, Math.floor(lifetimeMs / 10));
+
+export interface Issued {
+  certificatePem: string;
+  serial: string;
+  notAfterMs: number;
+}
+
+export class Authority {
+  readonly caPem: string;
+  /** SHA-256 of the CA certificate: enrollment tokens carry it so agents can check whom they enroll with. */
+  readonly pin: string;
+  readonly serverKeyPem: string;
+  readonly serverCertPem: string;
+  private readonly caKey: CryptoKey;
+
+  private constructor(caPem: string, caKey: CryptoKey, server: { keyPem: string; certPem: string }) {
+    this.caPem = caPem;
+    this.caKey = caKey;
+    this.pin = certificatePin(caPem);
+    this.serverKeyPem = server.keyPem;
+    this.serverCertPem = server.certPem;
+  }
+
+  /** Opens the CA in `dir`, creating it (and the collector's server certificate) when missing. */
+  static async open(dir: string): Promise<Authority> {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    const caCertPath = join(dir, "ca.crt");
+    const caKeyPath = join(dir, "ca.key");
+    if (!existsSync(caCertPath)) {
+      const created = await createAuthority("CN=clawfleet fleet CA, O=clawfleet", new Date(Date.now() + CA_LIFETIME_MS));
+      // Key first: a CA certificate without its key would be useless after a crash.
+      writePrivate(caKeyPath, created.keyPem);
+      writeAtomic(caCertPath, created.certificatePem, 0o644);
+    }
+    const caPem = readPem(caCertPath);
+    let caKey: CryptoKey;
+    try {
+      caKey = await importPrivateKey(readPem(caKeyPath));
+    } catch (error) {
+      throw new Error(`${caKeyPath}: cannot read the CA key (${(error as Error).message})`);
+    }
+    const server = await serverCertificate(dir, caPem, caKey);
+    return new Authority(caPem, caKey, server);
+  }
+
+  /** Signs a CSR for `name` in `role`; the identity comes from the caller (a redeemed token or the current certificate), never from the CSR. */
+  async issue(csrDer: Uint8Array, name: string, role: Role, lifetimeMs: number, nowMs = Date.now()): Promise<Issued> {
+    const csr = await readCsr(csrDer);
+    const serial = randomSerial();
+    const notAfterMs = nowMs + lifetimeMs;
+    const certificatePem = await issueCertificate({
+      publicKey: csr.publicKey,
+      subject: subjectOf(name, role),
+      serial,
+      notBefore: new Date(nowMs - backdateMs(lifetimeMs)),
+      notAfter: new Date(notAfterMs),
+      issuer: parseCertificate(this.caPem),
+      issuerKey: this.caKey,
+      usage: "client",
+    });
+    return { certificatePem, serial: normalizeSerial(serial), notAfterMs };
+  }
+}
+
+/** Node prints serials as upper-case hex without leading zeros; keep one form everywhere. */
+export function normalizeSerial(serial: string): string {
+  return serial.replace(/^0+/, "").toUpperCase();
+}
+
+async function serverCertificate(dir: string, caPem: string, caKey: CryptoKey): Promise<{ keyPem: string; certPem: string }> {
+  const keyPath = join(dir, "collector.key");
+  const certPath = join(dir, "collector.crt");
+  if (existsSync(certPath) && existsSync(keyPath)) {
+    const current = new X509Certificate(readPem(certPath));
+    const issuedByCa = current.checkIssued(new X509Certificate(caPem)) && current.verify(new X509Certificate(caPem).publicKey);
+    if (issuedByCa && Date.parse(current.validTo) - Date.now() > SERVER_RENEW_BEFORE_MS) return { keyPem: readPem(keyPath), certPem: readPem(certPath) };
+  }
+  const keys = await newKeyPair();
+  const certPem = await issueCertificate({
+    publicKey: keys.publicKey,
+    subject: "CN=clawfleet collector, O=clawfleet",
+    serial: randomSerial(),
+    notBefore: new Date(Date.now() - backdateMs(SERVER_LIFETIME_MS)),
+    notAfter: new Date(Date.now() + SERVER_LIFETIME_MS),
+    issuer: parseCertificate(caPem),
+    issuerKey: caKey,
+    usage: "server",
+    dnsNames: [COLLECTOR_NAME],
+  });
+  const keyPem = await privateKeyPem(keys.privateKey);
+  writePrivate(keyPath, keyPem);
+  writeAtomic(certPath, certPem, 0o644);
+  return { keyPem, certPem };
+}
+
+function readPem(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`${path}: cannot read (${(error as Error).message})`);
+  }
+}
+
+function writePrivate(path: string, text: string): void {
+  writeAtomic(path, text, 0o600);
+}
+
+function writeAtomic(path: string, text: string, mode: number): void {
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, text, { mode });
+  chmodSync(temporary, mode);
+  renameSync(temporary, path);
+}

@@ -1,0 +1,108 @@
+// EnrollService: a one-time token buys a certificate for the identity the
+// operator named when making the token; a valid certificate buys its renewal.
+// The CSR's key never leaves the host; its subject is ignored.
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import { EnrollResponseSchema, IssuedCertificateSchema, RenewResponseSchema, type EnrollService } from "../../shared/gen/clawfleet/v1/enroll_pb.ts";
+import type { MethodsOf, ServiceHandlers } from "../../shared/grpc-adapter.ts";
+import type { Logger } from "../../shared/log.ts";
+import { readCsr, type Role } from "../../shared/pki/x509.ts";
+import type { Authority, Issued } from "./authority.ts";
+import { refusalStatus, type AuthRefusal, type PeerAuth } from "./peer-auth.ts";
+import type { TrustStore } from "./trust-store.ts";
+import { parseEnrollmentToken } from "../../shared/pki/enrollment-token.ts";
+
+/** A P-256 CSR is ~250 bytes; anything near this is not one. */
+const MAX_CSR_BYTES = 4096;
+/** Unauthenticated Enroll calls per peer address: tokens cannot be guessed, but the CA's signing work is not free. */
+const ENROLL_BURST = 10;
+const ENROLL_REFILL_PER_S = 0.2;
+const MAX_TRACKED_PEERS = 10_000;
+
+export interface EnrollDeps {
+  authority: Authority;
+  trust: TrustStore;
+  auth: PeerAuth;
+  lifetimeMs: number;
+  log: Logger;
+  /** Counts a refusal in clawfleet_collector_rejected_total{reason}. */
+  reject(reason: string): void;
+}
+
+export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<typeof EnrollService>> {
+  const buckets = new Map<string, { tokens: number; atMs: number }>();
+  const allow = (peer: string): boolean => {
+    const host = peer.replace(/:\d+$/, "");
+    const now = Date.now();
+    const bucket = buckets.get(host) ?? { tokens: ENROLL_BURST, atMs: now };
+    bucket.tokens = Math.min(ENROLL_BURST, bucket.tokens + ((now - bucket.atMs) / 1000) * ENROLL_REFILL_PER_S);
+    bucket.atMs = now;
+    buckets.delete(host);
+    if (buckets.size >= MAX_TRACKED_PEERS) buckets.delete(buckets.keys().next().value!);
+    buckets.set(host, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  };
+
+  const issue = async (csr: Uint8Array, name: string, role: Role): Promise<Issued> => {
+    const issued = await deps.authority.issue(csr, name, role, deps.lifetimeMs);
+    deps.trust.recordCertificate({ serial: issued.serial, name, role, issuedMs: Date.now(), notAfterMs: issued.notAfterMs });
+    return issued;
+  };
+  const wire = (issued: Issued, name: string, role: Role) =>
+    create(IssuedCertificateSchema, { certificatePem: issued.certificatePem, caPem: deps.authority.caPem, name, role, notAfterUnixMs: BigInt(issued.notAfterMs) });
+  const invalid = (reason: string, details: string): grpc.StatusObject => {
+    deps.reject(reason);
+    return { code: grpc.status.INVALID_ARGUMENT, details, metadata: new grpc.Metadata() };
+  };
+
+  return {
+    async enroll(call, callback) {
+      const peer = call.getPeer();
+      if (!allow(peer)) {
+        deps.reject("enroll_rate");
+        callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too many enrollment attempts from this address; wait a minute" });
+        return;
+      }
+      // The agent sends the token's secret only; the pin stays with it.
+      const secret = /^[A-Za-z0-9_-]{43}$/.test(call.request.token) ? call.request.token : parseEnrollmentToken(call.request.token)?.secret;
+      if (!secret) return callback(invalid("invalid_token", "token: not an enrollment token (expected what `clawfleet collector enroll` printed)"));
+      if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid("invalid_csr", `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
+      try {
+        await readCsr(call.request.csrDer);
+      } catch (error) {
+        return callback(invalid("invalid_csr", (error as Error).message));
+      }
+      const redeemed = deps.trust.redeem(secret);
+      if (typeof redeemed === "string") {
+        deps.reject(redeemed);
+        deps.log.warn("enrollment refused", { peer, reason: redeemed });
+        callback({ code: grpc.status.PERMISSION_DENIED, details: "enrollment token refused: unknown, expired or already used; make a new one with `clawfleet collector enroll NODE`" });
+        return;
+      }
+      const issued = await issue(call.request.csrDer, redeemed.name, redeemed.role);
+      deps.log.info("enrolled", { name: redeemed.name, role: redeemed.role, serial: issued.serial, peer, notAfter: new Date(issued.notAfterMs).toISOString() });
+      callback(null, create(EnrollResponseSchema, { issued: wire(issued, redeemed.name, redeemed.role) }));
+    },
+    async renew(call, callback) {
+      const outcome = deps.auth.authenticate(call, ["node", "operator"]);
+      if (!outcome.ok || !outcome.identity) {
+        const reason: AuthRefusal = outcome.ok ? "no_certificate" : outcome.reason;
+        deps.reject(reason);
+        callback(refusalStatus(reason, outcome.ok ? "" : outcome.detail));
+        return;
+      }
+      if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid("invalid_csr", `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
+      const { name, role } = outcome.identity;
+      let issued: Issued;
+      try {
+        issued = await issue(call.request.csrDer, name, role);
+      } catch (error) {
+        return callback(invalid("invalid_csr", (error as Error).message));
+      }
+      deps.log.info("renewed", { name, role, serial: issued.serial, previous: outcome.identity.serial });
+      callback(null, create(RenewResponseSchema, { issued: wire(issued, name, role) }));
+    },
+  };
+}
