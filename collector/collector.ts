@@ -80,6 +80,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     );
   });
 
+  // The certificate providers answer on the next turn after the bind (server-credentials.ts): let them, so no first peer meets a listener without its certificate.
+  await new Promise((resolve) => setImmediate(resolve));
+
   const retention = options.retention ?? DEFAULT_RETENTION;
   const prune = () => {
     try {

@@ -24,6 +24,8 @@ export interface SimulatorOptions {
   /** Last sleep the host reports, Unix ms (0: never slept). */
   lastSleepMs?: number;
   hostname?: string;
+  /** mTLS to a secure collector (test/helpers/enrollment.ts); plaintext when absent. */
+  channel?: { credentials: grpc.ChannelCredentials; options?: grpc.ClientOptions };
   /** Secrets the host uses: sent as fingerprints keyed with the collector's fleet key, as a real agent does. */
   credentials?: { kind: "gateway_token" | "provider_key"; source: string; secret: string; subject: string }[];
 }
@@ -49,7 +51,7 @@ export function healthyFindings(): Finding[] {
 }
 
 export function startSimulatedAgent(options: SimulatorOptions): SimulatedAgent {
-  const client = createClient(AgentService, options.collector, grpc.credentials.createInsecure());
+  const client = createClient(AgentService, options.collector, options.channel?.credentials ?? grpc.credentials.createInsecure(), options.channel?.options);
   const stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse> = client.connect();
   let findings = options.findings;
   let maySleep = options.maySleep;
