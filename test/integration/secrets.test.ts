@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localFingerprint } from "../../shared/fingerprint.ts";
-import { startCollectorProcess, type TestCollector } from "../helpers/collector.ts";
 import { series, waitForMetrics } from "../helpers/metrics.ts";
+import { freePort } from "../helpers/ports.ts";
 import { createGateway, TEST_PROVIDER_KEY, type TestGateway } from "../helpers/openclaw-gateway.ts";
-import { runClawfleet, spawnClawfleet, stopAll } from "../helpers/processes.ts";
+import { runClawfleet, spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
 
 const SECRETS = {
   gateway: "cf-secret-gateway-token-91c2e7a4d8b0f3a6",
@@ -21,7 +21,7 @@ const SECRETS = {
 
 describe("no secret leaves the host", () => {
   let gateway: TestGateway;
-  let collector: TestCollector;
+  let collector: { grpcAddress: string; httpAddress: string; process: Spawned };
   let dir: string;
   const outputs: string[] = [];
 
@@ -43,7 +43,12 @@ describe("no secret leaves the host", () => {
       "",
     ].join("\n"), { mode: 0o600 });
     writeFileSync(join(gateway.home, ".zsh_history"), `: 1795590000:0;export OPENCLAW_GATEWAY_TOKEN=${SECRETS.gateway}\n`, { mode: 0o600 });
-    collector = await startCollectorProcess(join(dir, "collector.db"));
+    // The secure default: mTLS, so the only place to see what the agent sends is before encryption.
+    const grpcAddress = `127.0.0.1:${await freePort()}`;
+    const httpAddress = `127.0.0.1:${await freePort()}`;
+    const process = spawnClawfleet(["collector", "serve", "--grpc-listen", grpcAddress, "--http-listen", httpAddress, "--db", join(dir, "collector.db")]);
+    await process.waitFor(/collector ready/);
+    collector = { grpcAddress, httpAddress, process };
   });
   afterAll(async () => {
     await stopAll();
@@ -72,15 +77,36 @@ describe("no secret leaves the host", () => {
     expect(json.findings.find((f: { check: string }) => f.check === "session").evidence.rejectedTokens).toMatch(/env OPENCLAW_GATEWAY_TOKEN/);
   });
 
-  it("sends, logs and stores none: only keyed fingerprints reach the collector", async () => {
-    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", "secret-node", "--interval", "1s", "--state-dir", join(dir, "agent")], env());
+  it("sends, logs and stores none: only keyed fingerprints reach the collector, over mTLS", async () => {
+    const db = ["--db", join(dir, "collector.db")];
+    const operatorEnv = { CLAWFLEET_DATA_DIR: join(dir, "operator-data") };
+    const nodeToken = (await runClawfleet(["collector", "enroll", "secret-node", ...db])).stdout.trim();
+    const operatorToken = (await runClawfleet(["collector", "enroll", "ops", "--operator", ...db])).stdout.trim();
+    const enrolled = await runClawfleet(["agent", "enroll", "--collector", collector.grpcAddress, "--token", nodeToken, "--state-dir", join(dir, "agent")], env());
+    expect(enrolled.code).toBe(0);
+    expect((await runClawfleet(["collector", "login", "--collector", collector.grpcAddress, "--token", operatorToken], operatorEnv)).code).toBe(0);
+    const capture = join(dir, "sent-before-tls.bin");
+    const agent = spawnClawfleet(["agent", "run", "--state-dir", join(dir, "agent"), "--interval", "1s"], {
+      ...env(),
+      NODE_OPTIONS: `--import ${new URL("../helpers/capture-grpc-writes.mjs", import.meta.url).pathname}`,
+      CLAWFLEET_CAPTURE: capture,
+    });
     await waitForMetrics(collector.httpAddress, (s) => (s.get(series("clawfleet_collector_reports_total", { outcome: "stored" })) ?? 0) >= 3);
-    const query = await runClawfleet(["collector", "query", "node", "secret-node", "--insecure", "--collector", collector.grpcAddress, "--json"]);
-    const tokens = await runClawfleet(["collector", "query", "tokens", "--insecure", "--collector", collector.grpcAddress, "--json"]);
+    const query = await runClawfleet(["collector", "query", "node", "secret-node", "--json"], operatorEnv);
+    const tokens = await runClawfleet(["collector", "query", "tokens", "--json"], operatorEnv);
     await agent.stop();
     await collector.process.stop();
-    outputs.push(agent.stdout, agent.stderr, collector.process.stdout, collector.process.stderr, query.stdout, tokens.stdout);
+    outputs.push(agent.stdout, agent.stderr, collector.process.stdout, collector.process.stderr, query.stdout, tokens.stdout, enrolled.stdout, enrolled.stderr);
+    expect(agent.stderr).toMatch(/transport=mtls/);
     expect(JSON.parse(query.stdout).credentials.length).toBeGreaterThanOrEqual(4);
+    // The capture is meaningful: it holds the hello and the reports' keyed fingerprints, in clear.
+    const sent = readFileSync(capture);
+    expect(sent.includes("secret-node")).toBe(true);
+    expect(sent.includes("hmac:")).toBe(true);
+    for (const secret of [...Object.values(SECRETS), TEST_PROVIDER_KEY]) {
+      expect(sent.includes(secret)).toBe(false);
+      expect(sent.includes(localFingerprint(secret))).toBe(false);
+    }
 
     const stored = Buffer.concat(readdirSync(dir).filter((f) => f.startsWith("collector.db")).map((f) => readFileSync(join(dir, f))));
     expect(stored.includes("hmac:")).toBe(true);
