@@ -19,7 +19,8 @@ export const startCommand = defineCommand({
 
 Starts a collector (SQLite store in the data directory, loopback listeners) and
 an agent for this host that reports to it over gRPC: the whole product on one
-machine, to try it or to watch a single gateway host.
+machine, to try it. It runs without authentication (--insecure, loopback only);
+a fleet uses \`collector serve\` with mTLS and \`agent enroll\`.
 
 Options:
   --grpc-listen HOST:PORT   collector gRPC (default ${DEFAULT_GRPC_LISTEN})
@@ -63,10 +64,11 @@ Examples:
     process.stdout.write(`clawfleet is running: a collector and an agent for ${node.id}.
   fleet page   http://${collector.httpAddress}/
   metrics      http://${collector.httpAddress}/metrics
-  fleet        npx clawfleet collector query nodes --collector ${collector.grpcAddress}
+  fleet        npx clawfleet collector query nodes --insecure --collector ${collector.grpcAddress}
   this host    npx clawfleet agent check
   store        ${join(dir, "collector.db")}
-  more agents  clawfleet agent run --collector ${collector.grpcAddress}
+  security     none: plaintext gRPC on loopback, for trying it on one machine.
+               A fleet uses \`clawfleet collector serve\` (mTLS, enrollment tokens).
 Stop with Ctrl-C.
 `);
     await waitForSignal();

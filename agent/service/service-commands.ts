@@ -7,6 +7,7 @@ import { parseAddress, UsageError } from "../../shared/cli.ts";
 import { DEFAULT_GRPC_ADDRESS } from "../../shared/defaults.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
+import { identityDir, readIdentity } from "../../shared/pki/identity-files.ts";
 import { dataDir } from "../../shared/paths.ts";
 import { AGENT_VERSION } from "../../shared/version.ts";
 import { nodeInfo } from "../discovery/node-identity.ts";
@@ -43,6 +44,14 @@ export function systemHost(env: NodeJS.ProcessEnv = process.env): HostContext {
   };
 }
 
+function enrolledNodeId(stateDir: string): string | undefined {
+  try {
+    return readIdentity(identityDir(stateDir))?.name;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `agent run` flags the unit passes, validated as `agent run` validates them. */
 export function resolveRunFlags(values: InstallValues, host: Pick<HostContext, "env" | "platform">): AgentRunFlags {
   const collector = values.collector ?? host.env.CLAWFLEET_COLLECTOR ?? DEFAULT_GRPC_ADDRESS;
@@ -55,10 +64,15 @@ export function resolveRunFlags(values: InstallValues, host: Pick<HostContext, "
     throw new UsageError(`--interval: ${(error as Error).message}`);
   }
   if (intervalMs < 1000) throw new UsageError(`--interval must be at least 1s, got ${interval}`);
-  const nodeId = nodeInfo(values["node-id"], host.env as NodeJS.ProcessEnv).id;
-  if (!NODE_ID_PATTERN.test(nodeId)) throw new UsageError(`--node-id must be lowercase letters, digits, ".", "_" or "-" (max 63), got "${nodeId}"`);
   const stateDir = values["state-dir"] ?? join(dataDir(host.env as NodeJS.ProcessEnv, host.platform), "agent");
   if (!stateDir.startsWith("/")) throw new UsageError(`--state-dir must be an absolute path, got "${stateDir}"`);
+  // An enrolled host reports as its certificate's node: the unit must say the same id.
+  const enrolledAs = enrolledNodeId(stateDir);
+  if (enrolledAs && values["node-id"] !== undefined && values["node-id"] !== enrolledAs) {
+    throw new UsageError(`--node-id ${values["node-id"]} is not this host's enrolled node id "${enrolledAs}"; drop the flag`);
+  }
+  const nodeId = enrolledAs ?? nodeInfo(values["node-id"], host.env as NodeJS.ProcessEnv).id;
+  if (!NODE_ID_PATTERN.test(nodeId)) throw new UsageError(`--node-id must be lowercase letters, digits, ".", "_" or "-" (max 63), got "${nodeId}"`);
   return { collector, nodeId, interval, stateDir };
 }
 
