@@ -41,10 +41,12 @@ export class Authority {
   readonly serverKeyPem: string;
   readonly serverCertPem: string;
   private readonly caKey: CryptoKey;
+  private readonly caCertificate: ReturnType<typeof parseCertificate>;
 
   private constructor(caPem: string, caKey: CryptoKey, server: { keyPem: string; certPem: string }) {
     this.caPem = caPem;
     this.caKey = caKey;
+    this.caCertificate = parseCertificate(caPem);
     this.pin = certificatePin(caPem);
     this.serverKeyPem = server.keyPem;
     this.serverCertPem = server.certPem;
@@ -84,7 +86,7 @@ export class Authority {
       serial,
       notBefore: new Date(nowMs - backdateMs(lifetimeMs)),
       notAfter: new Date(notAfterMs),
-      issuer: parseCertificate(this.caPem),
+      issuer: this.caCertificate,
       issuerKey: this.caKey,
       usage: "client",
     });

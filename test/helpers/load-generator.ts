@@ -21,6 +21,8 @@ export interface LoadOptions {
   nodePrefix?: string;
   /** Agents share a few gRPC channels, as real agents on separate hosts would not; it keeps the client cheap. */
   channels?: number;
+  /** One channel per node with these credentials (mTLS: each node its own certificate); overrides `channels`. */
+  channelFor?: (index: number) => { credentials: grpc.ChannelCredentials; options?: grpc.ClientOptions };
 }
 
 export interface LoadRun {
@@ -60,7 +62,12 @@ export function startLoad(options: LoadOptions): LoadRun {
   let ackCount = 0;
   let errors = 0;
   let stopped = false;
-  const channels = Array.from({ length: options.channels ?? 4 }, () => createClient(AgentService, options.collector, grpc.credentials.createInsecure()));
+  const channels = options.channelFor
+    ? Array.from({ length: options.nodes }, (_, i) => {
+        const channel = options.channelFor!(i);
+        return createClient(AgentService, options.collector, channel.credentials, channel.options);
+      })
+    : Array.from({ length: options.channels ?? 4 }, () => createClient(AgentService, options.collector, grpc.credentials.createInsecure()));
   const streams: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>[] = [];
   const timers: NodeJS.Timeout[] = [];
   const welcomes: Promise<void>[] = [];

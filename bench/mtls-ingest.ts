@@ -1,0 +1,100 @@
+// What mTLS costs the collector at fleet scale: N agents, one connection each
+// (as real hosts have), against a real `collector serve` once in plaintext
+// (--insecure) and once with mTLS and N enrolled certificates, in one run.
+// Prints connect time, sustained ingest, collector CPU per 1,000 reports and
+// RSS for both, and the mTLS/plaintext ratios.
+//   npx node bench/mtls-ingest.ts [nodes]   (default 10000)
+import * as grpcJs from "@grpc/grpc-js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Authority } from "../collector/pki/authority.ts";
+import { TrustStore } from "../collector/pki/trust-store.ts";
+import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../shared/pki/collector-channel.ts";
+import { createCsr, newKeyPair, privateKeyPem } from "../shared/pki/x509.ts";
+import { startLoad } from "../test/helpers/load-generator.ts";
+import { parseExposition } from "../test/helpers/metrics.ts";
+import { freePort } from "../test/helpers/ports.ts";
+import { spawnClawfleet } from "../test/helpers/processes.ts";
+
+const nodes = Number(process.argv[2] ?? 10_000);
+const PREFIX = "bench";
+const nodeName = (i: number) => `${PREFIX}-${String(i).padStart(5, "0")}`;
+
+/** Certificates for every node, issued by the collector's CA as enrollment would (the enrollment RPC itself is not what is measured). */
+async function mintIdentities(pkiDir: string, count: number) {
+  const authority = await Authority.open(pkiDir);
+  const trust = new TrustStore(join(pkiDir, "trust.db"));
+  const identities = [];
+  for (let i = 0; i < count; i++) {
+    const keys = await newKeyPair();
+    const issued = await authority.issue(await createCsr(nodeName(i), keys), nodeName(i), "node", 86_400_000);
+    trust.recordCertificate({ serial: issued.serial, name: nodeName(i), role: "node", issuedMs: Date.now(), notAfterMs: issued.notAfterMs });
+    identities.push({ caPem: authority.caPem, keyPem: await privateKeyPem(keys.privateKey), certificatePem: issued.certificatePem });
+  }
+  trust.close();
+  return identities;
+}
+
+async function scrapeSamples(http: string) {
+  return parseExposition(await (await fetch(`http://${http}/metrics`)).text());
+}
+
+async function run(mode: "plaintext" | "mtls") {
+  const dir = mkdtempSync(join(tmpdir(), "clawfleet-mtls-bench-"));
+  const grpc = `127.0.0.1:${await freePort()}`;
+  const http = `127.0.0.1:${await freePort()}`;
+  const args = ["collector", "serve", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db"), ...(mode === "plaintext" ? ["--insecure"] : [])];
+  const collector = spawnClawfleet(args);
+  await collector.waitFor(/collector ready/);
+  try {
+    const mintStarted = performance.now();
+    const identities = mode === "mtls" ? await mintIdentities(join(dir, "pki"), nodes) : [];
+    const mintMs = performance.now() - mintStarted;
+    const connectStarted = performance.now();
+    const load = startLoad({
+      collector: grpc,
+      nodes,
+      ratePerNode: 0,
+      inflight: 2,
+      nodePrefix: PREFIX,
+      channelFor: (i) => (mode === "mtls" ? { credentials: collectorCredentials(identities[i]!), options: COLLECTOR_CHANNEL_OPTIONS } : { credentials: grpcJs.credentials.createInsecure() }),
+    });
+    await load.welcomed;
+    const connectMs = performance.now() - connectStarted;
+    await new Promise((r) => setTimeout(r, 3000));
+    const before = { acks: load.ackCount, cpu: (await scrapeSamples(http)).get("clawfleet_collector_cpu_seconds_total")! };
+    const windowStarted = performance.now();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const after = { acks: load.ackCount, samples: await scrapeSamples(http) };
+    const seconds = (performance.now() - windowStarted) / 1000;
+    load.stop();
+    const reports = after.acks - before.acks;
+    const cpu = after.samples.get("clawfleet_collector_cpu_seconds_total")! - before.cpu;
+    const result = {
+      mode,
+      connectS: connectMs / 1000,
+      ingestPerS: reports / seconds,
+      cpuMsPer1000: (cpu * 1000 * 1000) / reports,
+      rssMb: after.samples.get("clawfleet_collector_resident_memory_bytes")! / 1e6,
+      errors: load.errors,
+    };
+    console.log(
+      `${mode.padEnd(9)} ${nodes} nodes: connected in ${result.connectS.toFixed(1)} s; ingest ${result.ingestPerS.toFixed(0)} reports/s; ` +
+        `collector CPU ${result.cpuMsPer1000.toFixed(0)} ms per 1,000 reports; RSS ${result.rssMb.toFixed(0)} MB; ${result.errors} stream errors` +
+        (mode === "mtls" ? ` (minting ${nodes} certificates took ${(mintMs / 1000).toFixed(1)} s, not counted)` : ""),
+    );
+    return result;
+  } finally {
+    await collector.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const plain = await run("plaintext");
+const tls = await run("mtls");
+console.log(
+  `mTLS/plaintext: connect ${(tls.connectS / plain.connectS).toFixed(2)}x, ingest ${(tls.ingestPerS / plain.ingestPerS).toFixed(2)}x, ` +
+    `CPU per report ${(tls.cpuMsPer1000 / plain.cpuMsPer1000).toFixed(2)}x, RSS ${(tls.rssMb / plain.rssMb).toFixed(2)}x`,
+);
+process.exit(0);
