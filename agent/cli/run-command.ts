@@ -60,10 +60,6 @@ Examples:
     insecure: { type: "boolean" },
   },
   async run(values) {
-    const stateDir = values["state-dir"] ?? join(dataDir(), "agent");
-    const identity = values.insecure ? undefined : enrolledIdentity(stateDir, values["node-id"]);
-    const collector = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? identity?.collector ?? DEFAULT_COLLECTOR;
-    parseAddress("collector", collector);
     let intervalMs: number;
     try {
       intervalMs = parseDuration(values.interval!);
@@ -71,8 +67,15 @@ Examples:
       throw new UsageError(`--interval: ${(error as Error).message}`);
     }
     if (intervalMs < 1000) throw new UsageError(`--interval must be at least 1s, got ${values.interval}`);
-    const node = nodeInfo(identity?.name ?? values["node-id"]);
-    if (!NODE_ID_PATTERN.test(node.id)) throw new UsageError(`--node-id must be lowercase letters, digits, ".", "_" or "-" (max 63), got "${node.id}"`);
+    const flagged = values["node-id"];
+    if (flagged !== undefined && !NODE_ID_PATTERN.test(flagged)) throw new UsageError(`--node-id must be lowercase letters, digits, ".", "_" or "-" (max 63), got "${flagged}"`);
+    if (values.collector !== undefined) parseAddress("collector", values.collector);
+    const stateDir = values["state-dir"] ?? join(dataDir(), "agent");
+    const identity = values.insecure ? undefined : enrolledIdentity(stateDir, flagged);
+    const collector = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? identity?.collector ?? DEFAULT_COLLECTOR;
+    parseAddress("collector", collector);
+    const node = nodeInfo(identity?.name ?? flagged);
+    if (!NODE_ID_PATTERN.test(node.id)) throw new UsageError(`the node id "${node.id}" (from the hostname) is not lowercase letters, digits, ".", "_" or "-" (max 63): pass --node-id`);
     const log = createLogger("agent");
     const sequence = new SequenceFile(join(stateDir, `${node.id}.seq`));
     log.info("agent starting", { node: node.id, collector, intervalMs, transport: identity ? "mtls" : "insecure" });

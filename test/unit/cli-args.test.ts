@@ -16,13 +16,21 @@ describe("command line", () => {
     [["collector", "query", "nodes", "--insecure", "--collector", ":1"], 2, /--collector must be HOST:PORT/],
     [["agent", "frobnicate"], 2, /unknown command "agent frobnicate"/],
     [[], 2, /Usage: clawfleet <command>/],
+    [["collector", "enroll"], 2, /name exactly one NODE/],
+    [["collector", "enroll", "Mini 01"], 2, /NODE must be lowercase/],
+    [["collector", "enroll", "mini-01", "--ttl", "10s"], 2, /--ttl must be between 1m and 7d/],
+    [["collector", "revoke"], 2, /name exactly one NODE/],
+    [["agent", "enroll", "--collector", "127.0.0.1:1"], 2, /--token is required/],
+    [["agent", "enroll", "--collector", "127.0.0.1:1", "--token", "hunter2"], 1, /--token is not an enrollment token/],
+    [["collector", "serve", "--insecure", "--grpc-listen", "0.0.0.0:4317"], 2, /--insecure listens on loopback only/],
+    [["collector", "serve", "--cert-lifetime", "1s"], 2, /--cert-lifetime must be at least 3s/],
   ])("clawfleet %j exits %i with a message", async (args, status, message) => {
     const result = await runClawfleet(args as string[]);
     expect(result.code).toBe(status);
     expect(result.stderr + result.stdout).toMatch(message as RegExp);
   });
 
-  it.each([["agent", "check"], ["agent", "run"], ["collector", "serve"], ["collector", "query", "nodes"], ["start"]])("%s %s --help prints usage and exits 0", async (...path) => {
+  it.each([["agent", "check"], ["agent", "run"], ["agent", "enroll"], ["collector", "serve"], ["collector", "enroll"], ["collector", "revoke"], ["collector", "login"], ["collector", "query", "nodes"], ["start"]])("%s %s --help prints usage and exits 0", async (...path) => {
     const result = await runClawfleet([...path, "--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: clawfleet ${path.join(" ")}`);
