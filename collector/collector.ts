@@ -23,6 +23,8 @@ import { requireRole } from "./pki/peer-auth.ts";
 export interface CollectorOptions {
   grpcListen: { host: string; port: number };
   httpListen: { host: string; port: number };
+  /** A second HTTP listener with only /metrics and /healthz, e.g. on the tailnet address for Prometheus while the page stays on loopback. */
+  metricsListen?: { host: string; port: number };
   dbPath: string;
   retention?: RetentionPolicy;
   /** Probe each node's tailnet URL from here (TLS + /healthz, no tokens). */
@@ -43,6 +45,7 @@ export interface RunningCollector {
   httpAddress: string;
   /** The fleet page is served (always with --insecure; otherwise only on a loopback HTTP listener). */
   pageServed: boolean;
+  metricsAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -106,22 +109,33 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     http.listen(options.httpListen.port, options.httpListen.host, () => resolve());
   });
   const httpPort = (http.address() as AddressInfo).port;
+  const metricsHttp = options.metricsListen ? await listenHttp(createHttpServer(registry, cachedFleetMetrics(fleet)), options.metricsListen) : undefined;
 
   return {
     grpcAddress: formatAddress(options.grpcListen.host, grpcPort),
     httpAddress: formatAddress(options.httpListen.host, httpPort),
     pageServed,
+    metricsAddress: metricsHttp ? formatAddress(options.metricsListen!.host, (metricsHttp.address() as AddressInfo).port) : undefined,
     async stop() {
       clearInterval(pruneTimer);
       prober?.stop();
       // Agent streams never end on their own: cut them, agents reconnect elsewhere or later.
       server.forceShutdown();
       // An open browser tab keeps a keep-alive connection: close it, or close() never returns.
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections();
-      await closed;
+      await Promise.all([http, metricsHttp].filter((s) => s !== undefined).map((server) => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        return closed;
+      }));
       security.close();
       store.close();
     },
   };
+}
+
+function listenHttp(server: ReturnType<typeof createHttpServer>, at: { host: string; port: number }): Promise<ReturnType<typeof createHttpServer>> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error) => reject(new Error(`cannot listen for HTTP on ${formatAddress(at.host, at.port)}: ${error.message}`)));
+    server.listen(at.port, at.host, () => resolve(server));
+  });
 }

@@ -46,7 +46,8 @@ served wherever --http-listen is.
 
 Options:
   --grpc-listen HOST:PORT   agents and queries connect here (default ${DEFAULT_GRPC_LISTEN})
-  --http-listen HOST:PORT   /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN})
+  --http-listen HOST:PORT   the fleet page (loopback only unless --insecure), /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN})
+  --metrics-listen HOST:PORT  also serve /metrics and /healthz (only) here, e.g. the tailnet address for Prometheus
   --db PATH                 SQLite file (default: <data dir>/collector.db)
   --probe-tailnet           probe each node's tailnet URL from the collector (TLS and
                             /healthz only, never a token): a host cannot test its own
@@ -72,6 +73,7 @@ Examples:
     "probe-hosts": { type: "string" },
     insecure: { type: "boolean" },
     "cert-lifetime": { type: "string", default: "30d" },
+    "metrics-listen": { type: "string" },
   },
   async run(values) {
     const grpcListen = parseAddress("grpc-listen", values["grpc-listen"]!);
@@ -88,10 +90,11 @@ Examples:
     if (certificateLifetimeMs < 3000) throw new UsageError(`--cert-lifetime must be at least 3s, got ${values["cert-lifetime"]}`);
     const insecure = values.insecure ?? false;
     if (insecure && !isLoopback(grpcListen.host)) throw new UsageError(`--insecure listens on loopback only: ${grpcListen.host} is not a loopback address (drop --insecure: mTLS is the default)`);
-    const collector = await startCollector({ grpcListen, httpListen, dbPath, log, probeTailnet, insecure, certificateLifetimeMs });
+    const metricsListen = values["metrics-listen"] ? parseAddress("metrics-listen", values["metrics-listen"]) : undefined;
+    const collector = await startCollector({ grpcListen, httpListen, metricsListen, dbPath, log, probeTailnet, insecure, certificateLifetimeMs });
     log.info("collector listening", { grpc: collector.grpcAddress, http: collector.httpAddress, db: dbPath });
     process.stdout.write(
-      `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n${collector.pageServed ? `  page     http://${collector.httpAddress}/  (loopback only, no login, by choice)\n` : ""}  metrics  http://${collector.httpAddress}/metrics\n  store    ${dbPath}\n` +
+      `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n${collector.pageServed ? `  page     http://${collector.httpAddress}/  (loopback only, no login, by choice)\n` : ""}  metrics  http://${collector.httpAddress}/metrics${collector.metricsAddress ? ` and http://${collector.metricsAddress}/metrics` : ""}\n  store    ${dbPath}\n` +
         (insecure
           ? `  INSECURE: plaintext gRPC, no authentication, anyone on this host can report as any node (a loopback demo)\n` +
             `  join an agent:  clawfleet agent run --insecure --collector ${collector.grpcAddress}\n`

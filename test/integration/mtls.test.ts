@@ -156,6 +156,31 @@ describe("mTLS: identity is the certificate", () => {
     expect(logText).toMatch(/ending agent stream node=mini-04 reason=revoked/);
   });
 
+  it("serves the fleet page only on loopback, and /metrics wherever asked", async () => {
+    // Bound to every address, reached over loopback only: the page is not served there; metrics are.
+    const wide = await startCollector({
+      grpcListen: { host: "127.0.0.1", port: 0 },
+      httpListen: { host: "0.0.0.0", port: 0 },
+      metricsListen: { host: "127.0.0.2", port: 0 },
+      dbPath: join(dir, "wide.db"),
+      log: createLogger("collector", new PassThrough()),
+    });
+    try {
+      expect(wide.pageServed).toBe(false);
+      const port = wide.httpAddress.split(":").pop();
+      const root = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      expect(root).not.toContain("<html");
+      expect(await (await fetch(`http://127.0.0.1:${port}/node/mini-01`)).status).toBe(404);
+      expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain("clawfleet_collector_streams");
+      expect(await (await fetch(`http://${wide.metricsAddress}/metrics`)).text()).toContain("clawfleet_collector_streams");
+      expect(await (await fetch(`http://${wide.metricsAddress}/`)).text()).not.toContain("<html");
+      expect(collector.pageServed).toBe(true);
+      expect(await (await fetch(`http://${collector.httpAddress}/`)).text()).toContain("<html");
+    } finally {
+      await wide.stop();
+    }
+  });
+
   it("refuses --insecure on an address that is not loopback", async () => {
     await expect(startCollector({ grpcListen: { host: "0.0.0.0", port: 0 }, httpListen: { host: "127.0.0.1", port: 0 }, dbPath: join(dir, "x.db"), insecure: true })).rejects.toThrow(/listens on loopback only/);
   });
