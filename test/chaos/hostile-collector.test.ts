@@ -1,0 +1,143 @@
+// A real agent against a collector that lies: a poisoned welcome, acks for
+// reports never sent, a store reset far below the agent's count, a CheckNow
+// flood. The agent must keep starting, keep numbering within what a real
+// collector accepts, and keep its CPU.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { MAX_SEQ, SEQ_WINDOW } from "../../shared/report-codec.ts";
+import { ack, checkNow, startFakeCollector, type FakeCollector } from "../helpers/fake-collector.ts";
+import { stopAll } from "../helpers/processes.ts";
+import { cpuSeconds, linesMatching, seqFile, spawnAgent, spoolDir } from "./agent-process.ts";
+
+const U64_MAX = 2n ** 64n - 1n;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe("agent against a hostile collector", () => {
+  const dir = mkdtempSync(join(tmpdir(), "clawfleet-hostile-"));
+  const fakes: FakeCollector[] = [];
+  const fake = async (...args: Parameters<typeof startFakeCollector>) => {
+    const started = await startFakeCollector(...args);
+    fakes.push(started);
+    return started;
+  };
+  afterEach(async () => {
+    await stopAll();
+    await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("does not adopt a welcome of 2^64-1, and starts again afterwards", async () => {
+    const state = join(dir, "poisoned-welcome");
+    const liar = await fake({ lastAckedSeq: () => U64_MAX });
+    const agent = await spawnAgent(liar.address, "poisoned", state, dir);
+    await agent.waitFor(/last acknowledged seq is beyond any real sequence: not adopted/);
+    await until("two reports", () => liar.reports.length >= 2);
+    expect(liar.reports.map((r) => r.seq).slice(0, 2)).toEqual([1n, 2n]);
+    await agent.stop();
+    expect(BigInt(readFileSync(seqFile(state, "poisoned"), "utf8").trim())).toBeLessThan(100n);
+
+    const honest = await fake({ lastAckedSeq: () => 0n });
+    const restarted = await spawnAgent(honest.address, "poisoned", state, dir);
+    await until("a report after the restart", () => honest.reports.length >= 1);
+    expect(honest.reports[0]!.seq).toBeLessThan(100n);
+    expect(restarted.child.exitCode).toBeNull();
+  });
+
+  it("sets aside a sequence file of 2^63-1 and continues from the collector's welcome", async () => {
+    const state = join(dir, "poisoned-file");
+    mkdirSync(state, { recursive: true });
+    writeFileSync(seqFile(state, "poisoned-file"), `${MAX_SEQ}\n`);
+    const collector = await fake({ lastAckedSeq: () => 41n });
+    const agent = await spawnAgent(collector.address, "poisoned-file", state, dir);
+    await agent.waitFor(/sequence file unusable, set aside/);
+    await until("two reports", () => collector.reports.length >= 2);
+    expect(collector.reports.map((r) => r.seq).slice(0, 2)).toEqual([42n, 43n]);
+    expect(readFileSync(`${seqFile(state, "poisoned-file")}.corrupt`, "utf8").trim()).toBe(String(MAX_SEQ));
+    expect(agent.stderr).not.toMatch(/check run failed/);
+  });
+
+  it("ignores an ack for a report it never sent, and logs it once", async () => {
+    const state = join(dir, "bogus-ack");
+    const collector = await fake({
+      lastAckedSeq: () => 0n,
+      ack: false,
+      afterWelcome(stream) {
+        // Three bogus acks, once reports are flowing: each would otherwise drop every unsent report.
+        setTimeout(() => [1_000_000n, 2_000_000n, U64_MAX].forEach((seq) => stream.write(ack(seq))), 1500);
+      },
+    });
+    const agent = await spawnAgent(collector.address, "bogus-ack", state, dir);
+    await agent.waitFor(/acknowledged a report this agent never sent: ignored/);
+    const match = await agent.waitFor(/report seq=(\d+) .*unacked=(\d+)/);
+    await agent.waitFor(new RegExp(`report seq=${Number(match[1]) + 1} .*unacked=${Number(match[1]) + 1}\\b`));
+    expect(linesMatching(agent.stderr, /never sent/)).toHaveLength(1);
+  });
+
+  it("renumbers spooled and new reports when the collector's store is far below its count", async () => {
+    const id = "renumbered";
+    const state = join(dir, id);
+    mkdirSync(state, { recursive: true });
+    writeFileSync(seqFile(state, id), "50000\n");
+    // A collector that holds 49,990 and stores nothing more: three reports wait in the spool.
+    const before = await fake({ lastAckedSeq: () => 49_990n, ack: false });
+    const first = await spawnAgent(before.address, id, state, dir);
+    await until("three reports", () => before.reports.length >= 3);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const spooled = before.reports.filter((r) => readdirSync(spoolDir(state, id)).includes(`${r.seq.toString().padStart(20, "0")}.report`));
+    expect(spooled.length).toBeGreaterThanOrEqual(3);
+
+    // Its store restored from an old backup: it holds up to 7.
+    const after = await fake({ lastAckedSeq: () => 7n });
+    const second = await spawnAgent(after.address, id, state, dir);
+    await second.waitFor(/renumbering unsent reports from its last acknowledged seq/);
+    await until("the spooled reports and one new", () => after.reports.length >= spooled.length + 1);
+    const seqs = after.reports.map((r) => r.seq);
+    expect(seqs.slice(0, spooled.length + 1)).toEqual(Array.from({ length: spooled.length + 1 }, (_, i) => 8n + BigInt(i)));
+    // The very reports from before, in order, under their new numbers.
+    expect(after.reports.slice(0, spooled.length).map((r) => r.observedAtUnixMs)).toEqual(spooled.map((r) => r.observedAtUnixMs));
+    expect(seqs.every((seq) => seq <= 7n + SEQ_WINDOW)).toBe(true);
+    expect(linesMatching(second.stderr, /renumbering/)).toHaveLength(1);
+    await second.stop();
+    expect(BigInt(readFileSync(seqFile(state, id), "utf8").trim())).toBeLessThan(7n + SEQ_WINDOW);
+    expect(existsSync(spoolDir(state, id))).toBe(true);
+  });
+
+  it("stays cheap under a CheckNow flood, keeps reporting, and says so once", async () => {
+    const collector = await fake({
+      lastAckedSeq: () => 0n,
+      afterWelcome(stream) {
+        // As fast as the event loop lets it: thousands of CheckNow a second.
+        const flood = () => {
+          if (stream.cancelled || stream.destroyed) return;
+          for (let i = 0; i < 200; i++) stream.write(checkNow("flood"));
+          setImmediate(flood);
+        };
+        flood();
+      },
+    });
+    const agent = await spawnAgent(collector.address, "flooded", join(dir, "flooded"), dir);
+    await until("a first report", () => collector.reports.length >= 1);
+    const pid = agent.child.pid!;
+    const cpuBefore = cpuSeconds(pid);
+    const startedMs = Date.now();
+    await sleep(3000);
+    const share = (cpuSeconds(pid) - cpuBefore) / ((Date.now() - startedMs) / 1000);
+    console.log(`agent CPU under a CheckNow flood: ${(share * 100).toFixed(1)}% of one core over 3 s; streams opened ${collector.streams}`);
+    expect(share).toBeLessThan(0.3);
+    const seen = new Set(collector.reports.map((r) => r.seq));
+    await until("more reports during the flood", () => new Set(collector.reports.map((r) => r.seq)).size >= seen.size + 2, 15_000);
+    expect(linesMatching(agent.stderr, /flooding this agent/)).toHaveLength(1);
+    expect(linesMatching(agent.stderr, /collector asked for a check/).length).toBeLessThanOrEqual(3);
+  }, 30_000);
+});
