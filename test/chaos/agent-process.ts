@@ -1,6 +1,7 @@
 // A real `clawfleet agent run` for chaos tests, and what it costs the host.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { noGateway } from "../helpers/no-gateway.ts";
 import { spawnClawfleet, type Spawned } from "../helpers/processes.ts";
 
@@ -23,4 +24,48 @@ export function cpuSeconds(pid: number): number {
 /** Lines of a process's output that match. */
 export function linesMatching(output: string, pattern: RegExp): string[] {
   return output.split("\n").filter((line) => pattern.test(line));
+}
+
+/** Every seq an agent logged as made (`report seq=N`): each was spooled, or kept in memory, before the line. */
+export function madeSeqs(...outputs: string[]): bigint[] {
+  return outputs.flatMap((output) => [...output.matchAll(/ report seq=(\d+) /g)].map((m) => BigInt(m[1]!)));
+}
+
+export interface StoredRow {
+  seq: bigint;
+  observedAtMs: bigint;
+}
+
+/** A node's stored reports, read straight from the collector's SQLite file (read-only; fine beside a running collector: WAL). */
+export function storedReports(db: string, nodeId: string): StoredRow[] {
+  const store = new DatabaseSync(db, { readOnly: true });
+  try {
+    const statement = store.prepare("SELECT seq, observed_at_ms FROM reports WHERE node_id = ? ORDER BY seq");
+    statement.setReadBigInts(true);
+    return (statement.all(nodeId) as { seq: bigint; observed_at_ms: bigint }[]).map((r) => ({ seq: r.seq, observedAtMs: r.observed_at_ms }));
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * The delivery contract: every report the agent made is stored, and stored
+ * once (one row per report: no report re-stored under a second seq).
+ */
+export function expectDeliveredOnce(stored: StoredRow[], made: bigint[]): void {
+  const storedSeqs = new Set(stored.map((r) => r.seq));
+  const missing = made.filter((seq) => !storedSeqs.has(seq));
+  if (missing.length > 0) throw new Error(`reports made but not stored: ${missing.join(", ")}`);
+  const observed = new Map<bigint, bigint[]>();
+  for (const row of stored) observed.set(row.observedAtMs, [...(observed.get(row.observedAtMs) ?? []), row.seq]);
+  const twice = [...observed.values()].filter((seqs) => seqs.length > 1);
+  if (twice.length > 0) throw new Error(`one report stored under several seqs: ${twice.map((s) => s.join("/")).join(", ")}`);
+}
+
+export async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

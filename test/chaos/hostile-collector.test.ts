@@ -9,18 +9,10 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { MAX_SEQ, SEQ_WINDOW } from "../../shared/report-codec.ts";
 import { ack, checkNow, startFakeCollector, type FakeCollector } from "../helpers/fake-collector.ts";
 import { stopAll } from "../helpers/processes.ts";
-import { cpuSeconds, linesMatching, seqFile, spawnAgent, spoolDir } from "./agent-process.ts";
+import { cpuSeconds, linesMatching, seqFile, spawnAgent, spoolDir, until } from "./agent-process.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe("agent against a hostile collector", () => {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-hostile-"));
