@@ -1,5 +1,5 @@
 // A real `clawfleet agent run` for chaos tests, and what it costs the host.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { noGateway } from "../helpers/no-gateway.ts";
@@ -48,14 +48,20 @@ export function storedReports(db: string, nodeId: string): StoredRow[] {
   }
 }
 
+/** Seqs of the reports an (exited) agent still holds unacknowledged in its spool. */
+export function spooledSeqs(stateDir: string, nodeId: string): Set<bigint> {
+  return new Set(readdirSync(spoolDir(stateDir, nodeId)).filter((name) => /^\d{20}\.report$/.test(name)).map((name) => BigInt(name.slice(0, 20))));
+}
+
 /**
- * The delivery contract: every report the agent made is stored, and stored
- * once (one row per report: no report re-stored under a second seq).
+ * The delivery contract: every report the agent made is stored, or still in
+ * its spool to be resent (the last one may be made as it stops); and each is
+ * stored once (one row per report: none re-stored under a second seq).
  */
-export function expectDeliveredOnce(stored: StoredRow[], made: bigint[]): void {
+export function expectDeliveredOnce(stored: StoredRow[], made: bigint[], spooled: Set<bigint> = new Set()): void {
   const storedSeqs = new Set(stored.map((r) => r.seq));
-  const missing = made.filter((seq) => !storedSeqs.has(seq));
-  if (missing.length > 0) throw new Error(`reports made but not stored: ${missing.join(", ")}`);
+  const missing = made.filter((seq) => !storedSeqs.has(seq) && !spooled.has(seq));
+  if (missing.length > 0) throw new Error(`reports made but neither stored nor spooled: ${missing.join(", ")}`);
   const observed = new Map<bigint, bigint[]>();
   for (const row of stored) observed.set(row.observedAtMs, [...(observed.get(row.observedAtMs) ?? []), row.seq]);
   const twice = [...observed.values()].filter((seqs) => seqs.length > 1);

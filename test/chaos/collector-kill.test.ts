@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startCollectorProcess } from "../helpers/collector.ts";
 import { startLoad } from "../helpers/load-generator.ts";
 import { stopAll } from "../helpers/processes.ts";
-import { expectDeliveredOnce, madeSeqs, spawnAgent, spoolDir, storedReports, until } from "./agent-process.ts";
+import { expectDeliveredOnce, madeSeqs, spawnAgent, spoolDir, spooledSeqs, storedReports, until } from "./agent-process.ts";
 
 describe("chaos: collector killed under load", () => {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-chaos-collector-"));
@@ -57,7 +57,7 @@ describe("chaos: collector killed under load", () => {
     }, 20_000);
     await agent.stop();
     await second.process.stop();
-    expectDeliveredOnce(storedReports(db, "survivor"), made());
+    expectDeliveredOnce(storedReports(db, "survivor"), made(), spooledSeqs(state, "survivor"));
     expect(made().length).toBeGreaterThan(madeBefore.length + 1);
   }, 30_000);
 });
