@@ -16,7 +16,7 @@ export function absurdSeq(seq: bigint): boolean {
   return seq >= MAX_SEQ - SEQ_WINDOW;
 }
 
-const DIGITS = /^\s*(\d{1,20})\s*$/;
+const DIGITS = /^\s*(\d+)\s*$/;
 /** A sequence file is a number and a newline; anything much longer is not one. */
 const MAX_FILE_BYTES = 64;
 

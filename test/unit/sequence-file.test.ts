@@ -29,6 +29,7 @@ describe("sequence file", () => {
     ["empty", () => writeFileSync(path, ""), /empty/],
     ["a directory", () => mkdirSync(path), /not a regular file/],
     ["2^64-1", () => writeFileSync(path, `${2n ** 64n - 1n}\n`), /beyond any real sequence/],
+    ["2^64 (what the old agent wrote after adopting a welcome of 2^64-1)", () => writeFileSync(path, `${2n ** 64n}\n`), /beyond any real sequence/],
     ["2^63-1 (MAX_SEQ)", () => writeFileSync(path, `${MAX_SEQ}\n`), /beyond any real sequence/],
     ["just inside the last window", () => writeFileSync(path, `${MAX_SEQ - SEQ_WINDOW}\n`), /beyond any real sequence/],
     ["a megabyte of digits", () => writeFileSync(path, "9".repeat(1 << 20)), /bytes, not a sequence number/],
