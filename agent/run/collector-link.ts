@@ -148,7 +148,13 @@ export class CollectorLink {
     this.stream = stream;
     this.flood = new TokenBucket(FLOOD_LIMIT.burst, FLOOD_LIMIT.refillMs);
     stream.on("data", (message: ConnectResponse) => {
-      if (this.stream === stream) this.receive(message, stream);
+      if (this.stream !== stream) return;
+      try {
+        this.receive(message, stream);
+      } catch (error) {
+        // A state file that cannot be written (disk full) must not take the agent down from a stream event.
+        this.complain("receive-failed", "cannot act on the collector's message", { collector: this.options.address, message: message.message.case, error: (error as Error).message });
+      }
     });
     stream.on("error", (error: grpc.ServiceError) => {
       if (this.stream !== stream) return;

@@ -87,7 +87,11 @@ export class Spool {
         // leaves a report whose inner seq is above its name. The name is the truth.
         if (report.seq > nameSeq) {
           report.seq = nameSeq;
-          this.write(report);
+          try {
+            this.write(report);
+          } catch {
+            // Repaired on a later load: the name stays the truth until then.
+          }
         } else if (report.seq !== nameSeq) throw new Error(`holds seq ${report.seq}, not ${nameSeq}`);
         this.sizes.set(report.seq, bytes.length);
         reports.push(report);
