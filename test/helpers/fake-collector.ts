@@ -74,7 +74,7 @@ export async function startFakeCollector(behaviour: FakeCollectorBehaviour): Pro
       return streams;
     },
     async stop() {
-      for (const stream of open) stream.cancelled || stream.end();
+      for (const stream of open) if (!stream.cancelled) stream.end();
       server.forceShutdown();
     },
   };
