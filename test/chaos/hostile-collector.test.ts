@@ -1,17 +1,17 @@
-// A real agent against a collector that lies: a poisoned welcome, acks for
+// A real agent against a collector that lies about what it holds: acks for
 // reports never sent, a store reset far below the agent's count. The agent
-// must keep starting and keep numbering within what a real collector accepts.
+// keeps every unsent report and numbers within what a real collector accepts.
+// (Poisoned sequence numbers: sequence-poisoning.test.ts.)
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { MAX_SEQ, SEQ_WINDOW } from "../../shared/report-codec.ts";
+import { SEQ_WINDOW } from "../../shared/report-codec.ts";
 import { ack, startFakeCollector, type FakeCollector } from "../helpers/fake-collector.ts";
 import { stopAll } from "../helpers/processes.ts";
 import { linesMatching, seqFile, spawnAgent, spoolDir, until } from "./agent-process.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("agent against a hostile collector", () => {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-hostile-"));
@@ -26,36 +26,6 @@ describe("agent against a hostile collector", () => {
     await Promise.all(fakes.splice(0).map((f) => f.stop()));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it("does not adopt a welcome of 2^64-1, and starts again afterwards", async () => {
-    const state = join(dir, "poisoned-welcome");
-    const liar = await fake({ lastAckedSeq: () => U64_MAX });
-    const agent = await spawnAgent(liar.address, "poisoned", state, dir);
-    await agent.waitFor(/last acknowledged seq is beyond any real sequence: not adopted/);
-    await until("two reports", () => liar.reports.length >= 2);
-    expect(liar.reports.map((r) => r.seq).slice(0, 2)).toEqual([1n, 2n]);
-    await agent.stop();
-    expect(BigInt(readFileSync(seqFile(state, "poisoned"), "utf8").trim())).toBeLessThan(100n);
-
-    const honest = await fake({ lastAckedSeq: () => 0n });
-    const restarted = await spawnAgent(honest.address, "poisoned", state, dir);
-    await until("a report after the restart", () => honest.reports.length >= 1);
-    expect(honest.reports[0]!.seq).toBeLessThan(100n);
-    expect(restarted.child.exitCode).toBeNull();
-  });
-
-  it("sets aside a sequence file of 2^63-1 and continues from the collector's welcome", async () => {
-    const state = join(dir, "poisoned-file");
-    mkdirSync(state, { recursive: true });
-    writeFileSync(seqFile(state, "poisoned-file"), `${MAX_SEQ}\n`);
-    const collector = await fake({ lastAckedSeq: () => 41n });
-    const agent = await spawnAgent(collector.address, "poisoned-file", state, dir);
-    await agent.waitFor(/sequence file unusable, set aside/);
-    await until("two reports", () => collector.reports.length >= 2);
-    expect(collector.reports.map((r) => r.seq).slice(0, 2)).toEqual([42n, 43n]);
-    expect(readFileSync(`${seqFile(state, "poisoned-file")}.corrupt`, "utf8").trim()).toBe(String(MAX_SEQ));
-    expect(agent.stderr).not.toMatch(/check run failed/);
-  });
 
   it("ignores an ack for a report it never sent, and logs it once", async () => {
     const state = join(dir, "bogus-ack");
@@ -72,7 +42,7 @@ describe("agent against a hostile collector", () => {
     const match = await agent.waitFor(/report seq=(\d+) .*unacked=(\d+)/);
     await agent.waitFor(new RegExp(`report seq=${Number(match[1]) + 1} .*unacked=${Number(match[1]) + 1}\\b`));
     expect(linesMatching(agent.stderr, /never sent/)).toHaveLength(1);
-  });
+  }, 30_000);
 
   it("renumbers spooled and new reports when the collector's store is far below its count", async () => {
     const id = "renumbered";
@@ -82,7 +52,7 @@ describe("agent against a hostile collector", () => {
     // A collector that holds 49,990 and stores nothing more: three reports wait in the spool.
     const before = await fake({ lastAckedSeq: () => 49_990n, ack: false });
     const first = await spawnAgent(before.address, id, state, dir);
-    await until("three reports", () => before.reports.length >= 3);
+    await until("three reports", () => before.reports.length >= 3, 15_000);
     first.child.kill("SIGKILL");
     await first.exited;
     const spooled = before.reports.filter((r) => readdirSync(spoolDir(state, id)).includes(`${r.seq.toString().padStart(20, "0")}.report`));
@@ -92,7 +62,7 @@ describe("agent against a hostile collector", () => {
     const after = await fake({ lastAckedSeq: () => 7n });
     const second = await spawnAgent(after.address, id, state, dir);
     await second.waitFor(/renumbering unsent reports from its last acknowledged seq/);
-    await until("the spooled reports and one new", () => after.reports.length >= spooled.length + 1);
+    await until("the spooled reports and one new", () => after.reports.length >= spooled.length + 1, 15_000);
     const seqs = after.reports.map((r) => r.seq);
     expect(seqs.slice(0, spooled.length + 1)).toEqual(Array.from({ length: spooled.length + 1 }, (_, i) => 8n + BigInt(i)));
     // The very reports from before, in order, under their new numbers.
@@ -102,5 +72,5 @@ describe("agent against a hostile collector", () => {
     await second.stop();
     expect(BigInt(readFileSync(seqFile(state, id), "utf8").trim())).toBeLessThan(7n + SEQ_WINDOW);
     expect(existsSync(spoolDir(state, id))).toBe(true);
-  });
+  }, 30_000);
 });
