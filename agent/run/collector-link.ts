@@ -1,6 +1,9 @@
 // The agent's side of AgentService.Connect: keeps one stream open, reconnects
 // with jittered exponential backoff, and resends every report the collector
-// has not acknowledged, in seq order.
+// has not acknowledged, in seq order. What the collector says is judged, not
+// obeyed: an ack for a report never sent, a poisoned sequence and a flood of
+// CheckNow are each bounded here (a collector reachable from other hosts may
+// not be the real one).
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { AgentService, ConnectRequestSchema, type ConnectRequest, type ConnectResponse } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
@@ -8,10 +11,26 @@ import type { NodeIdentity, Report } from "../../shared/gen/clawfleet/v1/report_
 import { createClient, type MethodsOf, type ServiceClient } from "../../shared/grpc-adapter.ts";
 import type { Logger } from "../../shared/log.ts";
 import { describeGrpcError } from "../../shared/grpc-errors.ts";
+import type { SequenceFile } from "./sequence-file.ts";
 import type { Spool } from "./spool.ts";
+import { TokenBucket } from "./token-bucket.ts";
+import { judgeWelcome } from "./welcome-seq.ts";
 
 
 const WARN_EVERY_MS = 60_000;
+/** CheckNow runs allowed: a burst of 3, then one per 10 s (the loop debounces further). */
+export const CHECK_NOW_LIMIT = { burst: 3, refillMs: 10_000 } as const;
+/**
+ * Unsolicited messages (CheckNow, acks for nothing sent, repeated welcomes) a
+ * stream may carry: about 100 in 10 s. Beyond that the collector is flooding,
+ * and reading its stream alone would cost this host a core.
+ */
+export const FLOOD_LIMIT = { burst: 100, refillMs: 100 } as const;
+/**
+ * A flooded stream stops being read at once but is closed gently: reports
+ * just written (the resend after its welcome) still reach the collector.
+ */
+const FLOOD_GRACE_MS = 1000;
 
 /** How to reach the collector: mTLS with the node's certificate, or plaintext with --insecure. */
 export interface LinkChannel {
@@ -34,7 +53,9 @@ export interface LinkOptions {
   channel?: LinkChannel;
   identity: NodeIdentity;
   log: Logger;
-  onWelcome?(fingerprintKey: Uint8Array, lastAckedSeq: bigint): void;
+  /** This node's report numbering, which the collector's welcome may adjust. */
+  sequence: SequenceFile;
+  onWelcome?(fingerprintKey: Uint8Array): void;
   onCheckNow?(reason: string): void;
   /** Where unacknowledged reports survive a restart; without it they are kept in memory only. */
   spool?: Spool;
@@ -55,11 +76,17 @@ export class CollectorLink {
   private recycling = false;
   private lastWarnMs = 0;
   private readonly options: LinkOptions;
+  private readonly checkNow = new TokenBucket(CHECK_NOW_LIMIT.burst, CHECK_NOW_LIMIT.refillMs);
+  private flood = new TokenBucket(FLOOD_LIMIT.burst, FLOOD_LIMIT.refillMs);
+  private floodDrops = 0;
+  /** When each rate-limited complaint was last logged. */
+  private readonly complainedMs = new Map<string, number>();
+  private spoolFailing = false;
 
   constructor(options: LinkOptions) {
     this.options = options;
     if (options.spool) {
-      const { reports, problems } = options.spool.load();
+      const { reports, problems } = loadSpool(options.spool, options.log);
       for (const problem of problems) options.log.error("spooled report unreadable, set aside", { path: problem.path, error: problem.message });
       for (const report of reports) this.pending.set(report.seq, report);
       if (reports.length > 0) options.log.info("reports from before a restart will be resent", { count: reports.length, spool: options.spool.dir });
@@ -92,13 +119,34 @@ export class CollectorLink {
   /** Queues a report and sends it now if the stream is up. */
   send(report: Report): void {
     this.pending.set(report.seq, report);
-    const dropped = this.options.spool ? this.options.spool.add(report) : this.overflow();
+    const dropped = this.spoolOrKeep(report);
     for (const seq of dropped) this.pending.delete(seq);
     if (dropped.length > 0) this.options.log.warn("spool full: dropped the oldest unsent reports", { dropped: dropped.length, oldestKept: [...this.pending.keys()][0] ?? report.seq });
     if (this.welcomed) this.write(report);
   }
 
-  /** In-memory bound when there is no spool. */
+  /**
+   * A spool that cannot take the report (disk full, read-only) costs its
+   * durability, never the report: it stays in memory, bounded, and is sent.
+   */
+  private spoolOrKeep(report: Report): bigint[] {
+    const spool = this.options.spool;
+    if (!spool) return this.overflow();
+    try {
+      const dropped = spool.add(report);
+      if (this.spoolFailing) this.options.log.info("spool writable again", { spool: spool.dir });
+      this.spoolFailing = false;
+      return dropped;
+    } catch (error) {
+      if (!this.spoolFailing) {
+        this.options.log.error("cannot write the spool: unsent reports are kept in memory only until it can", { spool: spool.dir, error: (error as Error).message });
+      }
+      this.spoolFailing = true;
+      return this.overflow();
+    }
+  }
+
+  /** In-memory bound when there is no spool, or it fails. */
   private overflow(): bigint[] {
     const max = this.options.maxPending ?? 1000;
     const dropped: bigint[] = [];
@@ -129,7 +177,16 @@ export class CollectorLink {
     const stream = this.client.connect();
     this.stream = stream;
     this.recycling = false;
-    stream.on("data", (message: ConnectResponse) => this.receive(message));
+    this.flood = new TokenBucket(FLOOD_LIMIT.burst, FLOOD_LIMIT.refillMs);
+    stream.on("data", (message: ConnectResponse) => {
+      if (this.stream !== stream) return;
+      try {
+        this.receive(message, stream);
+      } catch (error) {
+        // A state file that cannot be written (disk full) must not take the agent down from a stream event.
+        this.complain("receive-failed", "cannot act on the collector's message", { collector: this.options.address, message: message.message.case, error: (error as Error).message });
+      }
+    });
     stream.on("error", (error: grpc.ServiceError) => {
       if (this.stream !== stream) return;
       if (!this.recycling && (error.code !== grpc.status.CANCELLED || !this.stopped)) this.warnFailure(error);
@@ -159,26 +216,120 @@ export class CollectorLink {
     });
   }
 
-  private receive(message: ConnectResponse): void {
+  private receive(message: ConnectResponse, stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>): void {
     switch (message.message.case) {
       case "welcome": {
+        if (this.welcomed) {
+          this.unsolicited(stream, "collector sent a second welcome on one stream: ignored");
+          break;
+        }
         const { lastAckedSeq, fingerprintKey } = message.message.value;
         this.welcomed = true;
         this.attempt = 0;
         this.lastWarnMs = 0;
         this.options.log.info("connected to collector", { collector: this.options.address, lastAckedSeq });
-        this.options.onWelcome?.(fingerprintKey, lastAckedSeq);
-        this.acknowledge(lastAckedSeq);
-        for (const report of [...this.pending.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1))) this.write(report);
+        this.adoptWelcomeSeq(lastAckedSeq);
+        this.options.onWelcome?.(fingerprintKey);
+        for (const report of this.sortedPending()) this.write(report);
         break;
       }
-      case "ack":
-        this.acknowledge(message.message.value.seq);
+      case "ack": {
+        const { seq } = message.message.value;
+        // Acks cover every earlier seq: one for a report never sent would drop real ones.
+        if (!this.welcomed || seq > this.options.sequence.current) {
+          this.unsolicited(stream, "collector acknowledged a report this agent never sent: ignored", { seq });
+          break;
+        }
+        this.acknowledge(seq);
         break;
+      }
       case "checkNow":
-        this.options.onCheckNow?.(message.message.value.reason);
+        if (this.unsolicited(stream)) break;
+        if (this.checkNow.take()) this.options.onCheckNow?.(message.message.value.reason);
         break;
     }
+  }
+
+  /**
+   * Welcome.last_acked_seq is where this node's numbering stands at the
+   * collector, unless it is absurd (poison) or far below the agent's own
+   * (the collector's store was reset): then the agent renumbers.
+   */
+  private adoptWelcomeSeq(lastAckedSeq: bigint): void {
+    const { sequence, log } = this.options;
+    const pending = this.sortedPending();
+    const ownSeq = pending.reduce((max, r) => (r.seq > max ? r.seq : max), sequence.current);
+    const judged = judgeWelcome(lastAckedSeq, ownSeq);
+    if (judged.kind === "absurd") {
+      this.complain("absurd-welcome", "collector's last acknowledged seq is beyond any real sequence: not adopted", { collector: this.options.address, lastAckedSeq });
+      if (sequence.awaitingCollector || ownSeq !== sequence.current) sequence.restartAt(ownSeq);
+      return;
+    }
+    if (judged.kind === "continue") {
+      this.acknowledge(lastAckedSeq);
+      if (judged.at !== sequence.current || sequence.awaitingCollector) sequence.restartAt(judged.at);
+      return;
+    }
+    this.acknowledge(lastAckedSeq);
+    let next = judged.from;
+    let spoolError: Error | undefined;
+    for (const report of pending.filter((r) => r.seq > lastAckedSeq)) {
+      const oldSeq = report.seq;
+      this.pending.delete(oldSeq);
+      report.seq = next++;
+      this.pending.set(report.seq, report);
+      try {
+        this.options.spool?.renumber(oldSeq, report);
+      } catch (error) {
+        spoolError ??= error as Error;
+      }
+    }
+    if (spoolError) log.error("cannot renumber spooled reports: they are kept in memory", { error: spoolError.message });
+    sequence.restartAt(next - 1n);
+    log.warn("collector holds far fewer reports than this agent counted (its store was reset, or the agent's sequence was wrong): renumbering unsent reports from its last acknowledged seq", {
+      collector: this.options.address,
+      lastAckedSeq,
+      agentSeq: ownSeq,
+      renumbered: this.pending.size,
+      nextSeq: next,
+    });
+  }
+
+  private sortedPending(): Report[] {
+    return [...this.pending.values()].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+  }
+
+  /**
+   * Counts a message the agent did not ask for; past the flood limit the
+   * stream is dropped and the next connect waits longer. Returns true when
+   * the stream was dropped.
+   */
+  private unsolicited(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, complaint?: string, fields: Record<string, unknown> = {}): boolean {
+    if (complaint) this.complain(complaint, complaint, { collector: this.options.address, ...fields });
+    if (this.flood.take()) return false;
+    const delayMs = this.floodBackoffMs();
+    this.complain("flood", "collector is flooding this agent with messages: dropping the stream and reconnecting later", {
+      collector: this.options.address,
+      limit: `${FLOOD_LIMIT.burst} per ${(FLOOD_LIMIT.burst * FLOOD_LIMIT.refillMs) / 1000}s`,
+      reconnectInMs: Math.round(delayMs),
+    });
+    this.reconnect(stream, delayMs, FLOOD_GRACE_MS);
+    return true;
+  }
+
+  /** Doubles with every flood, so a collector that keeps flooding gets ever less of this host. */
+  private floodBackoffMs(): number {
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    const ceiling = Math.min(maxMs, initialMs * 2 ** ++this.floodDrops);
+    return ceiling / 2 + (Math.random() * ceiling) / 2;
+  }
+
+  /** One log line per kind of complaint a minute: a hostile collector must not fill the log either. */
+  private complain(kind: string, message: string, fields: Record<string, unknown>): void {
+    const now = Date.now();
+    if (now - (this.complainedMs.get(kind) ?? -Infinity) < WARN_EVERY_MS) return;
+    this.complainedMs.set(kind, now);
+    this.options.log.warn(message, fields);
   }
 
   /** The collector stores in order, so an ack covers every earlier seq too. */
@@ -191,15 +342,30 @@ export class CollectorLink {
     this.stream?.write(create(ConnectRequestSchema, { message: { case: "report", value: report } }));
   }
 
-  private reconnect(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>): void {
+  private reconnect(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, delayMs?: number, graceMs = 0): void {
     if (this.stream !== stream || this.stopped) return;
     this.stream = undefined;
     this.welcomed = false;
-    stream.cancel();
+    if (graceMs > 0) {
+      // Not reading applies HTTP/2 flow control: the peer cannot push more at us.
+      stream.pause();
+      stream.end();
+      setTimeout(() => stream.cancel(), graceMs).unref();
+    } else stream.cancel();
     const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
     // Full jitter: a collector restart must not be met by the whole fleet at once.
-    const delay = Math.random() * Math.min(maxMs, initialMs * 2 ** this.attempt++);
+    const delay = delayMs ?? Math.random() * Math.min(maxMs, initialMs * 2 ** this.attempt++);
     this.options.log.debug("reconnecting to collector", { collector: this.options.address, inMs: Math.round(delay) });
     this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+}
+
+/** A spool that cannot even be listed is reported, and the agent starts without its old reports. */
+function loadSpool(spool: Spool, log: Logger): ReturnType<Spool["load"]> {
+  try {
+    return spool.load();
+  } catch (error) {
+    log.error("cannot read the spool: reports from before a restart are not resent", { spool: spool.dir, error: (error as Error).message });
+    return { reports: [], problems: [] };
   }
 }

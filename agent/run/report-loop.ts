@@ -53,12 +53,15 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   const wake = new WakeDetector();
   let lastRunStartedMs = 0;
   let lastSleep: Sleep | undefined;
+  let started = false;
+  if (options.sequence.problem) log.warn("sequence file unusable, set aside", { problem: options.sequence.problem });
 
   const channelOf = (identity: StoredIdentity) => ({ credentials: collectorCredentials(identity), options: COLLECTOR_CHANNEL_OPTIONS });
   const link = new CollectorLink({
     address: options.collector,
     channel: options.identity ? channelOf(options.identity.current) : undefined,
-    spool: new Spool(options.spoolDir),
+    spool: openSpool(options.spoolDir, log),
+    sequence: options.sequence,
     identity: create(NodeIdentitySchema, {
       nodeId: options.node.id,
       hostname: options.node.hostname,
@@ -66,15 +69,17 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
       agentVersion: AGENT_VERSION,
     }),
     log,
-    onWelcome(key, lastAckedSeq) {
-      const first = !fingerprint;
+    onWelcome(key) {
       if (key.length > 0) {
         fingerprint = fingerprinter(key);
-        writeFleetKey(options.fleetKeyPath, key);
+        try {
+          writeFleetKey(options.fleetKeyPath, key);
+        } catch (error) {
+          log.error("cannot keep the fleet key: the agent needs the collector's welcome again after a restart", { path: options.fleetKeyPath, error: (error as Error).message });
+        }
       }
-      if (first && fingerprint) tick();
-      // A reinstalled agent lost its sequence file: continue above what is stored.
-      options.sequence.atLeast(lastAckedSeq);
+      // The link has settled the numbering before this: the first run may start.
+      if (!started) tick();
     },
     onCheckNow(reason) {
       // A run that just started answers the request already.
@@ -105,7 +110,9 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   };
 
   function tick(): void {
-    if (stopped || !fingerprint) return;
+    // Without the key, or without knowing where numbering stands, a report would be wrong.
+    if (stopped || !fingerprint || options.sequence.awaitingCollector) return;
+    started = true;
     if (running) {
       again = true;
       return;
@@ -140,4 +147,17 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
       link.stop();
     },
   };
+}
+
+/**
+ * A spool directory that cannot be made (a file in its place, no permission)
+ * costs durability across restarts, never the agent: reports stay in memory.
+ */
+function openSpool(dir: string, log: Logger): Spool | undefined {
+  try {
+    return new Spool(dir);
+  } catch (error) {
+    log.error("cannot use the spool directory: unsent reports are kept in memory only", { spool: dir, error: (error as Error).message });
+    return undefined;
+  }
 }

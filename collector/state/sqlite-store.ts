@@ -76,6 +76,22 @@ const MIGRATIONS: readonly string[] = [
 
 export class StoreError extends Error {}
 
+/** SQLite result codes that mean the file itself is damaged, not the query. */
+const DAMAGED = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
+
+/**
+ * An error from opening or first reading the database, as the operator must
+ * see it: which file, what SQLite said, and what to do about it.
+ */
+function storeError(path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const { message, errcode } = error as Error & { errcode?: number };
+  const advice = DAMAGED.has(errcode ?? -1) || /malformed|not a database/i.test(message)
+    ? "move it aside to start with an empty store, or restore a backup"
+    : "check the file and its directory are readable and writable by this user, or move it aside to start with an empty store";
+  return new StoreError(`${path}: cannot open the collector database: ${message} — ${advice}`);
+}
+
 interface ReportRecord {
   node_id: string;
   seq: bigint;
@@ -106,7 +122,20 @@ export class SqliteStore implements Store {
       this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = OFF;");
       this.migrate();
     } catch (error) {
-      throw new StoreError(`${path}: cannot open the collector database (${(error as Error).message}); move it aside to start with an empty one`);
+      throw storeError(path, error);
+    }
+  }
+
+  /**
+   * Damage in the middle of the file passes open and migrate; the collector's
+   * first reads (nodes, silences, events, the key) are where it shows, so
+   * those name the file too.
+   */
+  private reading<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw storeError(this.path, error);
     }
   }
 
@@ -224,58 +253,64 @@ export class SqliteStore implements Store {
   }
 
   silences(nodeId: string, limit: number): SilenceRow[] {
-    return (this.statement("silences", "SELECT * FROM silences WHERE node_id = ? ORDER BY started_ms DESC LIMIT ?").all(nodeId, limit) as Row[]).map(silenceFromRow);
+    return this.reading(() => (this.statement("silences", "SELECT * FROM silences WHERE node_id = ? ORDER BY started_ms DESC LIMIT ?").all(nodeId, limit) as Row[]).map(silenceFromRow));
   }
 
   listNodes(): NodeRow[] {
-    const current = this.statement(
-      "currentReport",
-      "SELECT r.*, b.body_json FROM reports r JOIN report_bodies b ON b.hash = r.body_hash WHERE r.node_id = ? AND r.seq = ?",
-    );
-    return (this.statement("listNodes", "SELECT * FROM nodes ORDER BY node_id").all() as Row[]).map((row) => {
-      const currentSeq = row.current_seq as bigint;
-      const record = currentSeq > 0n ? (current.get(row.node_id as string, currentSeq) as unknown as ReportRecord | undefined) : undefined;
-      return {
-        nodeId: row.node_id as string,
-        hostname: row.hostname as string,
-        platform: row.platform as string,
-        agentVersion: row.agent_version as string,
-        openclawVersion: row.openclaw_version as string,
-        firstSeenMs: Number(row.first_seen_ms),
-        lastSeenMs: Number(row.last_seen_ms),
-        lastSeq: row.last_seq as bigint,
-        clockSkewMs: Number(row.clock_skew_ms),
-        current: record ? reportFromRecord(record) : undefined,
-      };
+    return this.reading(() => {
+      const current = this.statement(
+        "currentReport",
+        "SELECT r.*, b.body_json FROM reports r JOIN report_bodies b ON b.hash = r.body_hash WHERE r.node_id = ? AND r.seq = ?",
+      );
+      return (this.statement("listNodes", "SELECT * FROM nodes ORDER BY node_id").all() as Row[]).map((row) => {
+        const currentSeq = row.current_seq as bigint;
+        const record = currentSeq > 0n ? (current.get(row.node_id as string, currentSeq) as unknown as ReportRecord | undefined) : undefined;
+        return {
+          nodeId: row.node_id as string,
+          hostname: row.hostname as string,
+          platform: row.platform as string,
+          agentVersion: row.agent_version as string,
+          openclawVersion: row.openclaw_version as string,
+          firstSeenMs: Number(row.first_seen_ms),
+          lastSeenMs: Number(row.last_seen_ms),
+          lastSeq: row.last_seq as bigint,
+          clockSkewMs: Number(row.clock_skew_ms),
+          current: record ? reportFromRecord(record) : undefined,
+        };
+      });
     });
   }
 
   events(filter: { sinceMs: number; nodeId?: string; limit: number }): EventRow[] {
-    const rows = filter.nodeId
-      ? this.statement("eventsNode", "SELECT * FROM events WHERE node_id = ? AND at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.nodeId, filter.sinceMs, filter.limit)
-      : this.statement("events", "SELECT * FROM events WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.sinceMs, filter.limit);
-    return (rows as Row[]).map((row) => ({
-      id: Number(row.id),
-      nodeId: row.node_id as string,
-      atMs: Number(row.at_ms),
-      kind: row.kind as EventKind,
-      layer: (row.layer as string | null) ?? undefined,
-      code: (row.code as string | null) ?? undefined,
-      detail: JSON.parse(row.detail_json as string),
-    }));
+    return this.reading(() => {
+      const rows = filter.nodeId
+        ? this.statement("eventsNode", "SELECT * FROM events WHERE node_id = ? AND at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.nodeId, filter.sinceMs, filter.limit)
+        : this.statement("events", "SELECT * FROM events WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.sinceMs, filter.limit);
+      return (rows as Row[]).map((row) => ({
+        id: Number(row.id),
+        nodeId: row.node_id as string,
+        atMs: Number(row.at_ms),
+        kind: row.kind as EventKind,
+        layer: (row.layer as string | null) ?? undefined,
+        code: (row.code as string | null) ?? undefined,
+        detail: JSON.parse(row.detail_json as string),
+      }));
+    });
   }
 
   credentialUses(): CredentialUse[] {
-    return (this.statement("credentials", "SELECT * FROM credentials ORDER BY fingerprint, node_id, first_seen_ms").all() as Row[]).map((row) => ({
-      nodeId: row.node_id as string,
-      kind: row.kind as string,
-      source: row.source as string,
-      fingerprint: row.fingerprint as string,
-      subject: row.subject as string,
-      firstSeenMs: Number(row.first_seen_ms),
-      lastSeenMs: Number(row.last_seen_ms),
-      retiredMs: row.retired_ms === null ? undefined : Number(row.retired_ms),
-    }));
+    return this.reading(() => {
+      return (this.statement("credentials", "SELECT * FROM credentials ORDER BY fingerprint, node_id, first_seen_ms").all() as Row[]).map((row) => ({
+        nodeId: row.node_id as string,
+        kind: row.kind as string,
+        source: row.source as string,
+        fingerprint: row.fingerprint as string,
+        subject: row.subject as string,
+        firstSeenMs: Number(row.first_seen_ms),
+        lastSeenMs: Number(row.last_seen_ms),
+        retiredMs: row.retired_ms === null ? undefined : Number(row.retired_ms),
+      }));
+    });
   }
 
   prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number } {
@@ -297,11 +332,13 @@ export class SqliteStore implements Store {
   }
 
   fingerprintKey(): Uint8Array {
-    const existing = this.db.prepare("SELECT value FROM meta WHERE key = 'fingerprint_key'").get() as { value: Uint8Array } | undefined;
-    if (existing) return existing.value;
-    const key = randomBytes(32);
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('fingerprint_key', ?)").run(key);
-    return key;
+    return this.reading(() => {
+      const existing = this.db.prepare("SELECT value FROM meta WHERE key = 'fingerprint_key'").get() as { value: Uint8Array } | undefined;
+      if (existing) return existing.value;
+      const key = randomBytes(32);
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('fingerprint_key', ?)").run(key);
+      return key;
+    });
   }
 
   close(): void {

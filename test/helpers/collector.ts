@@ -8,8 +8,9 @@ export interface TestCollector {
   process: Spawned;
 }
 
-export async function startCollectorProcess(dbPath: string, extraArgs: string[] = []): Promise<TestCollector> {
-  const grpcAddress = `127.0.0.1:${await freePort()}`;
+/** `grpcAddress` given: a restart where the agents already point. */
+export async function startCollectorProcess(dbPath: string, extraArgs: string[] = [], grpcAddress?: string): Promise<TestCollector> {
+  grpcAddress ??= `127.0.0.1:${await freePort()}`;
   const httpAddress = `127.0.0.1:${await freePort()}`;
   const process = spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", grpcAddress, "--http-listen", httpAddress, "--db", dbPath, ...extraArgs]);
   await process.waitFor(/collector ready/);

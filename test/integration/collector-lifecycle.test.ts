@@ -7,11 +7,10 @@ import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCollectorProcess } from "../helpers/collector.ts";
 import { series, waitForMetrics } from "../helpers/metrics.ts";
+import { noGateway } from "../helpers/no-gateway.ts";
 import { freePort } from "../helpers/ports.ts";
 import { runClawfleet, spawnClawfleet, stopAll } from "../helpers/processes.ts";
 
-// No gateway needed here: agents report "gateway not_running", which is a report like any other.
-const noGateway = async (home: string) => ({ HOME: home, OPENCLAW_STATE_DIR: join(home, ".openclaw"), OPENCLAW_GATEWAY_PORT: String(await freePort()) });
 
 describe("collector lifecycle", () => {
   let dir: string;
