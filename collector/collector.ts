@@ -28,6 +28,8 @@ export interface CollectorOptions {
   keepaliveMs?: { time: number; timeout: number };
   /** Plaintext gRPC with no peer authentication: a loopback demo only (refused on any other address). */
   insecure?: boolean;
+  /** What one peer may cost the collector (collector/ingest/limits.ts); unset fields keep DEFAULT_LIMITS. */
+  limits?: Partial<import("./ingest/limits.ts").IngestLimits>;
   log?: Logger;
 }
 
@@ -55,7 +57,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     "grpc.keepalive_timeout_ms": keepalive.timeout,
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   });
-  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log }) });
+  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log, limits: options.limits }) });
   addService(server, QueryService, queryHandlers(fleet));
 
   const grpcPort = await new Promise<number>((resolve, reject) => {

@@ -36,13 +36,69 @@ export type ServiceClient<S extends GenServiceMethods> = { [K in keyof S]: Clien
   raw: grpc.Client;
 };
 
+/**
+ * What the server's deserializer yields for bytes that are no valid message
+ * (a string that is not UTF-8, a truncated field). grpc-js would answer a
+ * throwing deserializer with INTERNAL; this lets the service answer
+ * INVALID_ARGUMENT and count it. Handlers never see it as a request: unary
+ * calls are answered here, streams get the `UNDECODABLE` event instead of `data`.
+ */
+export class UndecodableMessage {
+  readonly error: string;
+
+  constructor(error: string) {
+    this.error = error;
+  }
+}
+
+/** Event a request stream emits instead of `data` for an undecodable message; without a listener the call ends with INVALID_ARGUMENT. */
+export const UNDECODABLE = "undecodable";
+
+function undecodableStatus(method: DescMethod, message: UndecodableMessage): Partial<grpc.StatusObject> {
+  return { code: grpc.status.INVALID_ARGUMENT, details: `${method.input.typeName}: undecodable message (${message.error.slice(0, 200)})` };
+}
+
+function deserializeRequest(method: DescMethod) {
+  return (bytes: Buffer) => {
+    try {
+      return fromBinary(method.input, bytes);
+    } catch (error) {
+      return new UndecodableMessage((error as Error).message);
+    }
+  };
+}
+
+type AnyHandler = (call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerDuplexStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => void;
+
+/** Keeps undecodable requests away from typed handlers (see UndecodableMessage). */
+function guardUndecodable(method: DescMethod, handler: AnyHandler): AnyHandler {
+  if (method.methodKind === "unary" || method.methodKind === "server_streaming") {
+    return (call, callback) => {
+      if (!(call.request instanceof UndecodableMessage)) return handler(call, callback);
+      const status = undecodableStatus(method, call.request);
+      if (callback) callback(status);
+      else call.emit("error", status);
+    };
+  }
+  return (call) => {
+    const push = call.push.bind(call);
+    call.push = (chunk: unknown, encoding?: BufferEncoding) => {
+      if (!(chunk instanceof UndecodableMessage)) return push(chunk, encoding);
+      if (call.listenerCount(UNDECODABLE) > 0) call.emit(UNDECODABLE, chunk);
+      else call.emit("error", undecodableStatus(method, chunk));
+      return true;
+    };
+    handler(call);
+  };
+}
+
 function methodDefinition(service: { typeName: string }, method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
   return {
     path: `/${service.typeName}/${method.name}`,
     requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
     responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
     requestSerialize: (value) => Buffer.from(toBinary(method.input, value as never)),
-    requestDeserialize: (bytes: Buffer) => fromBinary(method.input, bytes),
+    requestDeserialize: deserializeRequest(method),
     responseSerialize: (value) => Buffer.from(toBinary(method.output, value as never)),
     responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
     originalName: method.localName,
@@ -62,7 +118,9 @@ export function addService<S extends GenServiceMethods>(
   service: GenService<S>,
   handlers: ServiceHandlers<S>,
 ): void {
-  server.addService(grpcServiceDefinition(service), handlers as unknown as grpc.UntypedServiceImplementation);
+  const guarded: Record<string, AnyHandler> = {};
+  for (const method of service.methods) guarded[method.localName] = guardUndecodable(method, (handlers as unknown as Record<string, AnyHandler>)[method.localName]!);
+  server.addService(grpcServiceDefinition(service), guarded as unknown as grpc.UntypedServiceImplementation);
 }
 
 /** A typed client for a protobuf-es service. */

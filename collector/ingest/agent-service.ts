@@ -10,13 +10,18 @@ import {
   type Hello,
 } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
 import type { Report } from "../../shared/gen/clawfleet/v1/report_pb.ts";
-import { fromWireFinding, InvalidFinding, WIRE_LIMITS } from "../../shared/report-codec.ts";
+import { fromWireFinding, InvalidFinding, MAX_SEQ, SEQ_WINDOW, WIRE_LIMITS } from "../../shared/report-codec.ts";
+import { UNDECODABLE, type UndecodableMessage } from "../../shared/grpc-adapter.ts";
 import type { Verdict } from "../../shared/finding.ts";
 import type { Logger } from "../../shared/log.ts";
 import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
 import type { Fleet } from "../state/fleet.ts";
 import type { StoredReport } from "../state/store.ts";
 import type { CollectorMetrics } from "../metrics/collector-metrics.ts";
+import { IngestLimiter, peerAddress, type IngestLimits, type Refusal } from "./limits.ts";
+import { REJECT_REASONS, type RejectReason } from "./reject-reasons.ts";
+import { throttledWarn, type ThrottledWarn } from "./throttled-log.ts";
+import { checkTimestamp } from "./timestamps.ts";
 
 const HELLO_TIMEOUT_MS = 10_000;
 /** A last report older than this is refreshed at once when its node reconnects. */
@@ -30,25 +35,44 @@ export interface IngestDeps {
   fingerprintKey: Uint8Array;
   metrics: CollectorMetrics;
   log: Logger;
+  /** Overrides of DEFAULT_LIMITS (limits.ts). */
+  limits?: Partial<IngestLimits>;
 }
 
 export class ProtocolViolation extends Error {
-  readonly reason: string;
+  readonly reason: RejectReason;
+  /** INVALID_ARGUMENT for bad input, RESOURCE_EXHAUSTED for a limit. */
+  readonly code: grpc.status;
 
-  constructor(reason: string, message: string) {
+  constructor(reason: RejectReason, message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT) {
     super(message);
     this.reason = reason;
+    this.code = code;
   }
+
+  static limit(refusal: Refusal): ProtocolViolation {
+    return new ProtocolViolation(refusal.reason, refusal.message, grpc.status.RESOURCE_EXHAUSTED);
+  }
+}
+
+/** What every stream of one collector shares: the limiter and the throttled rejection log. */
+interface IngestContext extends IngestDeps {
+  limiter: IngestLimiter;
+  warn: ThrottledWarn;
 }
 
 let nextStreamId = 1;
 
 export function handleConnect(deps: IngestDeps) {
+  const limiter = new IngestLimiter(deps.limits);
+  const ctx: IngestContext = { ...deps, limiter, warn: throttledWarn(deps.log, limiter.limits.logLinesPerMinute) };
   return (stream: Stream): void => {
     const streamId = nextStreamId++;
+    const peer = stream.getPeer();
+    const address = peerAddress(peer);
     let nodeId: string | undefined;
     let closed = false;
-    const helloTimer = setTimeout(() => fail(new ProtocolViolation("no_hello", `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
+    let helloTimer: NodeJS.Timeout | undefined;
     deps.metrics.streams.inc();
 
     const close = () => {
@@ -56,6 +80,7 @@ export function handleConnect(deps: IngestDeps) {
       closed = true;
       clearTimeout(helloTimer);
       deps.metrics.streams.dec();
+      limiter.closeStream(address);
       if (nodeId) {
         deps.fleet.disconnect(nodeId, streamId, Date.now());
         deps.log.info("agent disconnected", { node: nodeId });
@@ -63,24 +88,35 @@ export function handleConnect(deps: IngestDeps) {
     };
     const fail = (error: ProtocolViolation) => {
       deps.metrics.rejected.inc({ reason: error.reason });
-      deps.log.warn("rejected agent stream", { node: nodeId ?? "?", peer: stream.getPeer(), error: error.message });
-      stream.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: error.message } as grpc.ServiceError);
+      ctx.warn(error.reason, "rejected agent stream", { reason: error.reason, node: nodeId ?? "?", peer, error: error.message });
+      stream.emit("error", { code: error.code, details: error.message } as grpc.ServiceError);
       stream.end();
       close();
     };
 
+    // Before anything is read: a peer over its stream budget costs one refusal.
+    const refused = limiter.openStream(address);
+    if (refused) {
+      fail(ProtocolViolation.limit(refused));
+      return;
+    }
+    helloTimer = setTimeout(() => fail(new ProtocolViolation(REJECT_REASONS.noHello, `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
+
+    stream.on(UNDECODABLE, (message: UndecodableMessage) => {
+      if (!closed) fail(new ProtocolViolation(REJECT_REASONS.undecodable, `undecodable message (${message.error.slice(0, 200)})`));
+    });
     stream.on("data", (message: ConnectRequest) => {
       if (closed) return;
       try {
         if (message.message.case === "hello") {
-          if (nodeId) throw new ProtocolViolation("duplicate_hello", "hello sent twice on one stream");
+          if (nodeId) throw new ProtocolViolation(REJECT_REASONS.duplicateHello, "hello sent twice on one stream");
           clearTimeout(helloTimer);
-          nodeId = acceptHello(message.message.value, stream, streamId, deps);
+          nodeId = acceptHello(message.message.value, stream, streamId, ctx);
         } else if (message.message.case === "report") {
-          if (!nodeId) throw new ProtocolViolation("report_before_hello", "report sent before hello");
-          acceptReport(nodeId, message.message.value, stream, deps);
+          if (!nodeId) throw new ProtocolViolation(REJECT_REASONS.reportBeforeHello, "report sent before hello");
+          acceptReport(nodeId, message.message.value, stream, ctx);
         } else {
-          throw new ProtocolViolation("empty_message", "message has neither hello nor report");
+          throw new ProtocolViolation(REJECT_REASONS.emptyMessage, "message has neither hello nor report");
         }
       } catch (error) {
         if (error instanceof ProtocolViolation) fail(error);
@@ -101,14 +137,19 @@ export function handleConnect(deps: IngestDeps) {
   };
 }
 
-function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: IngestDeps): string {
+/** Validate, admit (limits), then connect and welcome: nothing refused leaves a node, an event or a silence behind. */
+function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: IngestContext): string {
   const node = hello.node;
   if (!node || !NODE_ID_PATTERN.test(node.nodeId)) {
-    throw new ProtocolViolation("invalid_node_id", `hello.node.node_id must match ${NODE_ID_PATTERN} (got "${(node?.nodeId ?? "").slice(0, 70)}")`);
+    throw new ProtocolViolation(REJECT_REASONS.invalidNodeId, `hello.node.node_id must match ${NODE_ID_PATTERN} (got "${(node?.nodeId ?? "").slice(0, 70)}")`);
   }
   for (const [field, value] of [["hostname", node.hostname], ["platform", node.platform], ["agent_version", node.agentVersion], ["openclaw_version", node.openclawVersion]] as const) {
-    if (value.length > 255) throw new ProtocolViolation("invalid_hello", `hello.node.${field} is longer than 255 characters`);
+    if (value.length > 255) throw new ProtocolViolation(REJECT_REASONS.invalidHello, `hello.node.${field} is longer than 255 characters`);
   }
+  validTimestamp("hello.sent_at_unix_ms", hello.sentAtUnixMs);
+  const known = deps.fleet.get(node.nodeId);
+  const refused = deps.limiter.admitHello(peerAddress(stream.getPeer()), node.nodeId, { exists: known !== undefined, openStreams: known?.streams.size ?? 0 });
+  if (refused) throw ProtocolViolation.limit(refused);
   const lastSeq = deps.fleet.connect(
     { nodeId: node.nodeId, hostname: node.hostname, platform: node.platform, agentVersion: node.agentVersion, openclawVersion: node.openclawVersion },
     streamId,
@@ -127,16 +168,27 @@ function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: Inges
   return node.nodeId;
 }
 
-function acceptReport(nodeId: string, report: Report, stream: Stream, deps: IngestDeps): void {
-  if (report.seq === 0n) throw new ProtocolViolation("invalid_report", "report.seq must be 1 or more");
-  if (!VERDICTS.includes(report.verdict)) throw new ProtocolViolation("invalid_report", `report.verdict: unknown verdict "${report.verdict.slice(0, 40)}"`);
-  if (report.findings.length > WIRE_LIMITS.findings) throw new ProtocolViolation("invalid_report", `report.findings: more than ${WIRE_LIMITS.findings}`);
-  if (report.primaryIndex < -1 || report.primaryIndex >= report.findings.length) throw new ProtocolViolation("invalid_report", "report.primary_index is out of range");
+function acceptReport(nodeId: string, report: Report, stream: Stream, deps: IngestContext): void {
+  const refused = deps.limiter.admitReport(nodeId);
+  if (refused) throw ProtocolViolation.limit(refused);
+  if (report.seq === 0n) throw new ProtocolViolation(REJECT_REASONS.invalidReport, "report.seq must be 1 or more");
+  if (report.seq > MAX_SEQ) throw new ProtocolViolation(REJECT_REASONS.invalidReport, `report.seq must be at most ${MAX_SEQ}`);
+  // A seq far ahead would be adopted as the node's last and shadow every real report after it.
+  const lastAcked = deps.fleet.get(nodeId)?.lastSeq ?? 0n;
+  if (report.seq > lastAcked + SEQ_WINDOW) {
+    throw new ProtocolViolation(REJECT_REASONS.seqOutOfWindow, `report.seq ${report.seq} is more than ${SEQ_WINDOW} above the last acknowledged ${lastAcked}; renumber from the welcome's last_acked_seq`);
+  }
+  if (!VERDICTS.includes(report.verdict)) throw new ProtocolViolation(REJECT_REASONS.invalidReport, `report.verdict: unknown verdict "${report.verdict.slice(0, 40)}"`);
+  if (report.findings.length > WIRE_LIMITS.findings) throw new ProtocolViolation(REJECT_REASONS.invalidReport, `report.findings: more than ${WIRE_LIMITS.findings}`);
+  if (report.primaryIndex < -1 || report.primaryIndex >= report.findings.length) throw new ProtocolViolation(REJECT_REASONS.invalidReport, "report.primary_index is out of range");
+  validTimestamp("report.observed_at_unix_ms", report.observedAtUnixMs);
+  validTimestamp("report.last_wake_unix_ms", report.lastWakeUnixMs);
+  validTimestamp("report.last_sleep_unix_ms", report.lastSleepUnixMs);
   let findings;
   try {
     findings = report.findings.map(fromWireFinding);
   } catch (error) {
-    if (error instanceof InvalidFinding) throw new ProtocolViolation("invalid_report", `report ${report.seq}: ${error.message}`);
+    if (error instanceof InvalidFinding) throw new ProtocolViolation(REJECT_REASONS.invalidReport, `report ${report.seq}: ${error.message}`);
     throw error;
   }
   const stored: StoredReport = {
@@ -166,9 +218,14 @@ const CREDENTIAL_KINDS = new Set(["gateway_token", "provider_key"]);
 
 function validCredential(c: Report["credentials"][number], index: number, seq: bigint) {
   const where = `report ${seq}: credentials[${index}]`;
-  if (!CREDENTIAL_KINDS.has(c.kind)) throw new ProtocolViolation("invalid_report", `${where}.kind: unknown kind "${c.kind.slice(0, 40)}"`);
+  if (!CREDENTIAL_KINDS.has(c.kind)) throw new ProtocolViolation(REJECT_REASONS.invalidReport, `${where}.kind: unknown kind "${c.kind.slice(0, 40)}"`);
   // Only fingerprints may cross the wire: anything else could be a secret.
-  if (!/^hmac:[0-9a-f]{16,64}$/.test(c.fingerprint)) throw new ProtocolViolation("invalid_report", `${where}.fingerprint: not a keyed fingerprint (expected hmac:<hex>)`);
-  if (c.source.length > 200 || c.subject.length > 200) throw new ProtocolViolation("invalid_report", `${where}: source or subject longer than 200 characters`);
+  if (!/^hmac:[0-9a-f]{16,64}$/.test(c.fingerprint)) throw new ProtocolViolation(REJECT_REASONS.invalidReport, `${where}.fingerprint: not a keyed fingerprint (expected hmac:<hex>)`);
+  if (c.source.length > 200 || c.subject.length > 200) throw new ProtocolViolation(REJECT_REASONS.invalidReport, `${where}: source or subject longer than 200 characters`);
   return { kind: c.kind, source: c.source, fingerprint: c.fingerprint, subject: c.subject };
+}
+
+function validTimestamp(field: string, unixMs: bigint): void {
+  const problem = checkTimestamp(unixMs);
+  if (problem) throw new ProtocolViolation(REJECT_REASONS.invalidTimestamp, `${field}: ${problem}`);
 }
