@@ -6,6 +6,7 @@ import { waitForSignal } from "../../shared/signals.ts";
 import { startCollector } from "../collector.ts";
 import { DEFAULT_PROBE_HOSTS, type ProberOptions } from "../classify/tailnet-prober.ts";
 import { parseDuration } from "../../shared/duration.ts";
+import { describeLimits, parseLimitOverrides } from "../ingest/limits.ts";
 
 function proberOptions(interval: string, hosts: string | undefined): ProberOptions {
   let intervalMs: number;
@@ -45,6 +46,9 @@ Options:
                             tailnet path, the collector is a real peer
   --probe-interval DURATION how often (default 60s)
   --probe-hosts REGEX       hosts the collector may probe (default: *.ts.net and 100.64.0.0/10)
+  --ingest-limit NAME=N     raise or lower one ingest limit (repeatable); what one peer address
+                            or node may cost the collector. Defaults:
+                            ${describeLimits()}
   -h, --help                show this help
 
 Listeners default to loopback; to take agents from other hosts, listen on the
@@ -61,6 +65,7 @@ Examples:
     "probe-interval": { type: "string", default: "60s" },
     "probe-hosts": { type: "string" },
     insecure: { type: "boolean" },
+    "ingest-limit": { type: "string", multiple: true },
   },
   async run(values) {
     const grpcListen = parseAddress("grpc-listen", values["grpc-listen"]!);
@@ -68,7 +73,13 @@ Examples:
     const dbPath = values.db ?? join(dataDir(), "collector.db");
     const log = createLogger("collector");
     const probeTailnet = values["probe-tailnet"] ? proberOptions(values["probe-interval"]!, values["probe-hosts"]) : undefined;
-    const collector = await startCollector({ grpcListen, httpListen, dbPath, log, probeTailnet, insecure: values.insecure });
+    let limits;
+    try {
+      limits = parseLimitOverrides(values["ingest-limit"] ?? []);
+    } catch (error) {
+      throw new UsageError(`--ingest-limit: ${(error as Error).message}`);
+    }
+    const collector = await startCollector({ grpcListen, httpListen, dbPath, log, probeTailnet, insecure: values.insecure, limits });
     log.info("collector listening", { grpc: collector.grpcAddress, http: collector.httpAddress, db: dbPath });
     process.stdout.write(
       `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n  page     http://${collector.httpAddress}/\n  metrics  http://${collector.httpAddress}/metrics\n  store    ${dbPath}\n` +

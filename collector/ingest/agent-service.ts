@@ -22,11 +22,17 @@ import { IngestLimiter, peerAddress, type IngestLimits, type Refusal } from "./l
 import { REJECT_REASONS, type RejectReason } from "./reject-reasons.ts";
 import { throttledWarn, type ThrottledWarn } from "./throttled-log.ts";
 import { checkTimestamp } from "./timestamps.ts";
+import { TurnBudget } from "./turn-budget.ts";
+import { TokenBucket } from "./token-bucket.ts";
 
 const HELLO_TIMEOUT_MS = 10_000;
 /** A last report older than this is refreshed at once when its node reconnects. */
 const STALE_AFTER_MS = 10_000;
 const VERDICTS: readonly string[] = ["ok", "warn", "fail", "unknown"];
+/** Ingest work per event-loop turn before streams yield (turn-budget.ts): keeps /healthz prompt under a flood. */
+const TURN_BUDGET_MS = 5;
+/** What an ordinary agent sends per stream: a hello, a report per interval (30 s by default), a change now and then. */
+const AGENT_PACE = { burst: 5, perSecond: 1 };
 
 type Stream = grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>;
 
@@ -55,24 +61,41 @@ export class ProtocolViolation extends Error {
   }
 }
 
+/** What a refused stream is told: a ProtocolViolation, or a limit's refusal (no Error built: a flood of them must stay cheap). */
+type Rejection = Pick<ProtocolViolation, "reason" | "message" | "code">;
+
+/** Counts, logs (throttled) and ends the stream with the rejection's status. */
+function reject(stream: Stream, ctx: IngestContext, rejection: Rejection, nodeId: string | undefined): void {
+  ctx.metrics.rejected.inc({ reason: rejection.reason });
+  ctx.warn(rejection.reason, "rejected agent stream", { reason: rejection.reason, node: nodeId ?? "?", peer: stream.getPeer(), error: rejection.message });
+  stream.emit("error", { code: rejection.code, details: rejection.message } as grpc.ServiceError);
+}
+
 /** What every stream of one collector shares: the limiter and the throttled rejection log. */
 interface IngestContext extends IngestDeps {
   limiter: IngestLimiter;
   warn: ThrottledWarn;
+  budget: TurnBudget;
 }
 
 let nextStreamId = 1;
 
 export function handleConnect(deps: IngestDeps) {
   const limiter = new IngestLimiter(deps.limits);
-  const ctx: IngestContext = { ...deps, limiter, warn: throttledWarn(deps.log, limiter.limits.logLinesPerMinute) };
+  const ctx: IngestContext = { ...deps, limiter, warn: throttledWarn(deps.log, limiter.limits.logLinesPerMinute), budget: new TurnBudget(TURN_BUDGET_MS) };
   return (stream: Stream): void => {
+    const address = peerAddress(stream.getPeer());
+    // Before anything is read: a peer over its stream budget costs one refusal.
+    const refused = limiter.openStream(address);
+    if (refused) {
+      // Answered within the turn budget too: thousands of streams can arrive in one socket read.
+      const answer = () => reject(stream, ctx, { ...refused, code: grpc.status.RESOURCE_EXHAUSTED }, undefined);
+      if (ctx.budget.proceed(answer, false)) answer();
+      return;
+    }
     const streamId = nextStreamId++;
-    const peer = stream.getPeer();
-    const address = peerAddress(peer);
     let nodeId: string | undefined;
     let closed = false;
-    let helloTimer: NodeJS.Timeout | undefined;
     deps.metrics.streams.inc();
 
     const close = () => {
@@ -86,26 +109,29 @@ export function handleConnect(deps: IngestDeps) {
         deps.log.info("agent disconnected", { node: nodeId });
       }
     };
-    const fail = (error: ProtocolViolation) => {
-      deps.metrics.rejected.inc({ reason: error.reason });
-      ctx.warn(error.reason, "rejected agent stream", { reason: error.reason, node: nodeId ?? "?", peer, error: error.message });
-      stream.emit("error", { code: error.code, details: error.message } as grpc.ServiceError);
+    const fail = (error: Rejection) => {
+      reject(stream, ctx, error, nodeId);
       stream.end();
       close();
     };
-
-    // Before anything is read: a peer over its stream budget costs one refusal.
-    const refused = limiter.openStream(address);
-    if (refused) {
-      fail(ProtocolViolation.limit(refused));
-      return;
-    }
-    helloTimer = setTimeout(() => fail(new ProtocolViolation(REJECT_REASONS.noHello, `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(() => fail(new ProtocolViolation(REJECT_REASONS.noHello, `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
 
     stream.on(UNDECODABLE, (message: UndecodableMessage) => {
       if (!closed) fail(new ProtocolViolation(REJECT_REASONS.undecodable, `undecodable message (${message.error.slice(0, 200)})`));
     });
+    // Messages at an agent's pace (a report per interval, a spool replay's first few) go
+    // before a flood's when the collector is saturated.
+    const pace = new TokenBucket(AGENT_PACE.burst, AGENT_PACE.perSecond, Date.now());
     stream.on("data", (message: ConnectRequest) => {
+      if (closed) return;
+      const later = () => {
+        handle(message);
+        if (!closed) stream.resume();
+      };
+      if (ctx.budget.proceed(later, pace.take(Date.now()))) handle(message);
+      else stream.pause();
+    });
+    const handle = (message: ConnectRequest) => {
       if (closed) return;
       try {
         if (message.message.case === "hello") {
@@ -126,7 +152,7 @@ export function handleConnect(deps: IngestDeps) {
           close();
         }
       }
-    });
+    };
     // `cancelled` is how grpc-js reports a dead peer (keepalive) or a reset.
     stream.on("cancelled", close);
     stream.on("error", close);

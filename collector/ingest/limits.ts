@@ -105,3 +105,29 @@ export class IngestLimiter {
     return { reason: REJECT_REASONS.reportRate, message: `node "${nodeId}" sends reports too fast (limit ${this.limits.reportsBurst}, then ${this.limits.reportsPerSecond}/s); back off and resend` };
   }
 }
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** `--ingest-limit` values (`streams-per-peer=2000`) as overrides; a tool that simulates a fleet from one address needs them. */
+export function parseLimitOverrides(values: readonly string[]): Partial<IngestLimits> {
+  const byFlagName = new Map(Object.keys(DEFAULT_LIMITS).map((key) => [kebab(key), key as keyof IngestLimits]));
+  const overrides: Partial<IngestLimits> = {};
+  for (const value of values) {
+    const match = /^([a-z-]+)=(\d+(?:\.\d+)?)$/.exec(value);
+    const key = match && byFlagName.get(match[1]!);
+    if (!match || !key) throw new Error(`"${value}" is not NAME=NUMBER with NAME one of ${[...byFlagName.keys()].join(", ")}`);
+    overrides[key] = Number(match[2]);
+  }
+  return overrides;
+}
+
+/** The limits and their defaults, for --help. */
+export function describeLimits(): string {
+  const lines: string[] = [""];
+  for (const [key, value] of Object.entries(DEFAULT_LIMITS)) {
+    const item = `${kebab(key)}=${value}`;
+    if (lines.at(-1)!.length + item.length > 60) lines.push("");
+    lines[lines.length - 1] += `${lines.at(-1) ? " " : ""}${item}`;
+  }
+  return lines.join(`\n${" ".repeat(28)}`);
+}
