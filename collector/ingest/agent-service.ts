@@ -1,6 +1,8 @@
 // AgentService.Connect: one stream per agent. Hello first, then reports; every
 // stored report is acknowledged by seq. A peer that breaks the protocol gets a
 // clear status naming what was wrong, and nothing it sent half-way is stored.
+// What one peer may cost (streams, hellos, new node ids, reports) is bounded in
+// limits.ts; a refusal is RESOURCE_EXHAUSTED, and a refused hello stores nothing.
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
