@@ -19,11 +19,15 @@ async function scrapeTimed(http: string): Promise<{ ms: number; text: string }> 
   return { ms: performance.now() - started, text };
 }
 
+/** Every simulated agent connects from 127.0.0.1: lift the per-address and new-node limits to the fleet's size. */
+const fleetFromOneAddress = (nodes: number) =>
+  ["hellos-per-peer-burst", "new-nodes-burst", "streams-per-peer", "reports-burst"].flatMap((name) => ["--ingest-limit", `${name}=${Math.max(nodes * 2, 2000)}`]);
+
 for (const nodes of sizes.length > 0 ? sizes : [1000, 10000]) {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-scale-"));
   const grpc = `127.0.0.1:${await freePort()}`;
   const http = `127.0.0.1:${await freePort()}`;
-  const collector = spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db")]);
+  const collector = spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db"), ...fleetFromOneAddress(nodes)]);
   await collector.waitFor(/collector ready/);
   try {
     const connectStarted = performance.now();

@@ -37,6 +37,8 @@ export interface CollectorOptions {
   pkiDir?: string;
   /** How long an issued node or operator certificate is valid (default 30 days; agents renew at two thirds). */
   certificateLifetimeMs?: number;
+  /** What one peer may cost the collector (collector/ingest/limits.ts); unset fields keep DEFAULT_LIMITS. */
+  limits?: Partial<import("./ingest/limits.ts").IngestLimits>;
   log?: Logger;
 }
 
@@ -73,8 +75,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   });
   const reject = (reason: string) => metrics.rejected.inc({ reason });
-  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log, auth: security.auth }) });
-  addService(server, QueryService, requireRole(queryHandlers(fleet), security.auth, ["operator"], reject));
+  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log, limits: options.limits, auth: security.auth }) });
+  addService(server, QueryService, requireRole(queryHandlers(fleet, reject), security.auth, ["operator"], reject));
   security.register(server, reject);
 
   const grpcPort = await new Promise<number>((resolve, reject) => {

@@ -36,6 +36,82 @@ export type ServiceClient<S extends GenServiceMethods> = { [K in keyof S]: Clien
   raw: grpc.Client;
 };
 
+/**
+ * What a served method's handler gets instead of a request whose bytes are no
+ * valid message (a string that is not UTF-8, a truncated field). grpc-js would
+ * answer a throwing deserializer with INTERNAL; this lets the service answer
+ * INVALID_ARGUMENT and count it. Typed handlers never see it as a request:
+ * unary calls are answered here, streams emit `UNDECODABLE` instead of `data`.
+ */
+export class UndecodableMessage {
+  readonly error: string;
+
+  constructor(error: string) {
+    this.error = error;
+  }
+}
+
+/** Event a request stream emits instead of `data` for an undecodable message; without a listener the call ends with INVALID_ARGUMENT. */
+export const UNDECODABLE = "undecodable";
+
+/**
+ * A request's bytes as the server received them. grpc-js deserializes every
+ * message of a socket read at once, before the handler asks for any: a peer
+ * pipelining reports would make the server decode megabytes it may never
+ * take. Served methods decode a message when their handler takes it, so a
+ * flood waits in HTTP/2 flow control instead.
+ */
+class EncodedRequest {
+  readonly bytes: Buffer;
+
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
+}
+
+function decodeRequest(method: DescMethod, value: unknown): unknown {
+  if (!(value instanceof EncodedRequest)) return value;
+  try {
+    return fromBinary(method.input, value.bytes);
+  } catch (error) {
+    return new UndecodableMessage((error as Error).message);
+  }
+}
+
+function undecodableStatus(method: DescMethod, message: UndecodableMessage): Partial<grpc.StatusObject> {
+  return { code: grpc.status.INVALID_ARGUMENT, details: `${method.input.typeName}: undecodable message (${message.error.slice(0, 200)})` };
+}
+
+type AnyHandler = (call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerDuplexStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => void;
+
+/** Decodes requests as the handler takes them, and keeps undecodable ones away from it (see UndecodableMessage). */
+function decodingHandler(method: DescMethod, handler: AnyHandler): AnyHandler {
+  if (method.methodKind === "unary" || method.methodKind === "server_streaming") {
+    return (call, callback) => {
+      const request = decodeRequest(method, call.request);
+      if (!(request instanceof UndecodableMessage)) {
+        call.request = request;
+        return handler(call, callback);
+      }
+      const status = undecodableStatus(method, request);
+      if (callback) callback(status);
+      else call.emit("error", status);
+    };
+  }
+  return (call) => {
+    // grpc-js pushes the next message only when the stream is read, i.e. when the handler takes it.
+    const push = call.push.bind(call);
+    call.push = (chunk: unknown, encoding?: BufferEncoding) => {
+      const message = decodeRequest(method, chunk);
+      if (!(message instanceof UndecodableMessage)) return push(message, encoding);
+      if (call.listenerCount(UNDECODABLE) > 0) call.emit(UNDECODABLE, message);
+      else call.emit("error", undecodableStatus(method, message));
+      return true;
+    };
+    handler(call);
+  };
+}
+
 function methodDefinition(service: { typeName: string }, method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
   return {
     path: `/${service.typeName}/${method.name}`,
@@ -62,7 +138,13 @@ export function addService<S extends GenServiceMethods>(
   service: GenService<S>,
   handlers: ServiceHandlers<S>,
 ): void {
-  server.addService(grpcServiceDefinition(service), handlers as unknown as grpc.UntypedServiceImplementation);
+  const definition = grpcServiceDefinition(service);
+  const decoding: Record<string, AnyHandler> = {};
+  for (const method of service.methods) {
+    definition[method.localName]!.requestDeserialize = (bytes: Buffer) => new EncodedRequest(bytes);
+    decoding[method.localName] = decodingHandler(method, (handlers as unknown as Record<string, AnyHandler>)[method.localName]!);
+  }
+  server.addService(definition, decoding as unknown as grpc.UntypedServiceImplementation);
 }
 
 /** A typed client for a protobuf-es service. */

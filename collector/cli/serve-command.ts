@@ -7,6 +7,7 @@ import { waitForSignal } from "../../shared/signals.ts";
 import { startCollector } from "../collector.ts";
 import { DEFAULT_PROBE_HOSTS, type ProberOptions } from "../classify/tailnet-prober.ts";
 import { parseDuration } from "../../shared/duration.ts";
+import { describeLimits, parseLimitOverrides } from "../ingest/limits.ts";
 
 function proberOptions(interval: string, hosts: string | undefined): ProberOptions {
   let intervalMs: number;
@@ -56,6 +57,9 @@ Options:
   --probe-hosts REGEX       hosts the collector may probe (default: *.ts.net and 100.64.0.0/10)
   --cert-lifetime DURATION  validity of issued certificates (default 30d; agents renew at two thirds)
   --insecure                plaintext, no authentication: a demo on loopback only (refuses other addresses)
+  --ingest-limit NAME=N     raise or lower one ingest limit (repeatable); what one peer address
+                            or node may cost the collector. Defaults:
+                            ${describeLimits()}
   -h, --help                show this help
 
 Listeners default to loopback; to take agents from other hosts, listen on the
@@ -74,6 +78,7 @@ Examples:
     insecure: { type: "boolean" },
     "cert-lifetime": { type: "string", default: "30d" },
     "metrics-listen": { type: "string" },
+    "ingest-limit": { type: "string", multiple: true },
   },
   async run(values) {
     const grpcListen = parseAddress("grpc-listen", values["grpc-listen"]!);
@@ -91,7 +96,14 @@ Examples:
     const insecure = values.insecure ?? false;
     if (insecure && !isLoopback(grpcListen.host)) throw new UsageError(`--insecure listens on loopback only: ${grpcListen.host} is not a loopback address (drop --insecure: mTLS is the default)`);
     const metricsListen = values["metrics-listen"] ? parseAddress("metrics-listen", values["metrics-listen"]) : undefined;
-    const collector = await startCollector({ grpcListen, httpListen, metricsListen, dbPath, log, probeTailnet, insecure, certificateLifetimeMs });
+    
+    let limits;
+    try {
+      limits = parseLimitOverrides(values["ingest-limit"] ?? []);
+    } catch (error) {
+      throw new UsageError(`--ingest-limit: ${(error as Error).message}`);
+    }
+    const collector = await startCollector({ grpcListen, httpListen, metricsListen, dbPath, log, probeTailnet, insecure, certificateLifetimeMs, limits });
     log.info("collector listening", { grpc: collector.grpcAddress, http: collector.httpAddress, db: dbPath });
     process.stdout.write(
       `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n${collector.pageServed ? `  page     http://${collector.httpAddress}/  (loopback only, no login, by choice)\n` : ""}  metrics  http://${collector.httpAddress}/metrics${collector.metricsAddress ? ` and http://${collector.metricsAddress}/metrics` : ""}\n  store    ${dbPath}\n` +

@@ -29,18 +29,30 @@ export function withCode(text: string): SafeHtml {
   return SafeHtml.trusted(escapeHtml(text).replace(/&#96;(.+?)&#96;/g, "<code>$1</code>"));
 }
 
+/**
+ * Stored times come from agents: an old store may hold any value (a Date
+ * throws past ±8.64e15 ms). Whatever it is, the page shows it rather than
+ * answering 500.
+ */
 export function isoUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const date = new Date(ms);
+  if (!Number.isFinite(date.getTime())) return `invalid time (${String(ms).slice(0, 24)})`;
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** formatAge for any difference, NaN included. */
+function age(ms: number): string {
+  return Number.isFinite(ms) ? formatAge(ms) : "unknown";
 }
 
 /** "3m ago" with the exact UTC time on hover; the page script rewrites it to local time. */
 export function ago(ms: number | undefined, nowMs: number): SafeHtml {
   if (!ms) return html`<span class="muted">never</span>`;
-  return html`<time datetime="${isoUtc(ms)}" title="${isoUtc(ms)}">${formatAge(nowMs - ms)} ago</time>`;
+  return html`<time datetime="${isoUtc(ms)}" title="${isoUtc(ms)}">${age(nowMs - ms)} ago</time>`;
 }
 
 export function at(ms: number, nowMs: number): SafeHtml {
-  return html`<time datetime="${isoUtc(ms)}" data-local="1">${isoUtc(ms).replace("T", " ")}</time> <span class="muted">(${formatAge(nowMs - ms)} ago)</span>`;
+  return html`<time datetime="${isoUtc(ms)}" data-local="1">${isoUtc(ms).replace("T", " ")}</time> <span class="muted">(${age(nowMs - ms)} ago)</span>`;
 }
 
 export interface Headline {
@@ -85,7 +97,7 @@ export function evidenceText(key: string, value: string): string {
 }
 
 function detailText(key: string, value: string | number | boolean): string {
-  if (typeof value === "number" && key.endsWith("Ms")) return value > 1e12 ? isoUtc(value) : formatAge(value);
+  if (typeof value === "number" && key.endsWith("Ms")) return value > 1e12 ? isoUtc(value) : age(value);
   return String(value);
 }
 

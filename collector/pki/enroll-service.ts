@@ -11,6 +11,7 @@ import type { Authority, Issued } from "./authority.ts";
 import { refusalStatus, type AuthRefusal, type PeerAuth } from "./peer-auth.ts";
 import type { TrustStore } from "./trust-store.ts";
 import { parseEnrollmentToken } from "../../shared/pki/enrollment-token.ts";
+import { REJECT_REASONS, type RejectReason } from "../ingest/reject-reasons.ts";
 
 /** A P-256 CSR is ~250 bytes; anything near this is not one. */
 const MAX_CSR_BYTES = 4096;
@@ -26,7 +27,7 @@ export interface EnrollDeps {
   lifetimeMs: number;
   log: Logger;
   /** Counts a refusal in clawfleet_collector_rejected_total{reason}. */
-  reject(reason: string): void;
+  reject(reason: RejectReason): void;
 }
 
 export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<typeof EnrollService>> {
@@ -52,7 +53,7 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
   };
   const wire = (issued: Issued, name: string, role: Role) =>
     create(IssuedCertificateSchema, { certificatePem: issued.certificatePem, caPem: deps.authority.caPem, name, role, notAfterUnixMs: BigInt(issued.notAfterMs) });
-  const invalid = (reason: string, details: string): grpc.StatusObject => {
+  const invalid = (reason: RejectReason, details: string): grpc.StatusObject => {
     deps.reject(reason);
     return { code: grpc.status.INVALID_ARGUMENT, details, metadata: new grpc.Metadata() };
   };
@@ -61,18 +62,18 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
     async enroll(call, callback) {
       const peer = call.getPeer();
       if (!allow(peer)) {
-        deps.reject("enroll_rate");
+        deps.reject(REJECT_REASONS.enrollRate);
         callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too many enrollment attempts from this address; wait a minute" });
         return;
       }
       // The agent sends the token's secret only; the pin stays with it.
       const secret = /^[A-Za-z0-9_-]{43}$/.test(call.request.token) ? call.request.token : parseEnrollmentToken(call.request.token)?.secret;
-      if (!secret) return callback(invalid("invalid_token", "token: not an enrollment token (expected what `clawfleet collector enroll` printed)"));
-      if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid("invalid_csr", `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
+      if (!secret) return callback(invalid(REJECT_REASONS.invalidToken, "token: not an enrollment token (expected what `clawfleet collector enroll` printed)"));
+      if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid(REJECT_REASONS.invalidCsr, `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
       try {
         await readCsr(call.request.csrDer);
       } catch (error) {
-        return callback(invalid("invalid_csr", (error as Error).message));
+        return callback(invalid(REJECT_REASONS.invalidCsr, (error as Error).message));
       }
       const redeemed = deps.trust.redeem(secret);
       if (typeof redeemed === "string") {
@@ -93,13 +94,13 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
         callback(refusalStatus(reason, outcome.ok ? "" : outcome.detail));
         return;
       }
-      if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid("invalid_csr", `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
+      if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid(REJECT_REASONS.invalidCsr, `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
       const { name, role } = outcome.identity;
       let issued: Issued;
       try {
         issued = await issue(call.request.csrDer, name, role);
       } catch (error) {
-        return callback(invalid("invalid_csr", (error as Error).message));
+        return callback(invalid(REJECT_REASONS.invalidCsr, (error as Error).message));
       }
       deps.log.info("renewed", { name, role, serial: issued.serial, previous: outcome.identity.serial });
       callback(null, create(RenewResponseSchema, { issued: wire(issued, name, role) }));

@@ -7,6 +7,7 @@ import type { PeerCertificate } from "node:tls";
 import type { Role } from "../../shared/pki/x509.ts";
 import { normalizeSerial } from "./authority.ts";
 import type { TrustStore } from "./trust-store.ts";
+import type { RejectReason } from "../ingest/reject-reasons.ts";
 
 export interface PeerIdentity {
   name: string;
@@ -23,7 +24,7 @@ export const AUTH_REFUSALS = {
   revoked: { code: grpc.status.PERMISSION_DENIED, text: "this certificate was revoked (`clawfleet collector revoke`); enroll again with a new token" },
   expired: { code: grpc.status.UNAUTHENTICATED, text: "this certificate expired; enroll again with a new token" },
   identity_mismatch: { code: grpc.status.PERMISSION_DENIED, text: "the node id does not match the certificate's identity" },
-} as const;
+} as const satisfies Partial<Record<RejectReason, { code: grpc.status; text: string }>>;
 export type AuthRefusal = keyof typeof AUTH_REFUSALS;
 
 export type AuthOutcome = { ok: true; identity?: PeerIdentity } | { ok: false; reason: AuthRefusal; detail: string };

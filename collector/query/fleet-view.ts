@@ -53,9 +53,37 @@ export function summarizeNode(view: NodeView, fleetFindings: Map<string, Finding
   };
 }
 
-/** `*` and `?` globs, anchored. */
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+/** Longest glob a query or the page may filter by: node ids are at most 63 characters. */
+export const MAX_GLOB_LENGTH = 256;
+
+/**
+ * Anchored `*` (any run) and `?` (one character) match, in O(glob × text)
+ * at worst. No regular expression is built from user input: a glob such as
+ * `*a*a*a…*b` made the backtracking RegExp take seconds per node id. On a
+ * mismatch only the last `*` is retried one character further, which is
+ * enough because an earlier star can never need to absorb more.
+ */
+export function globMatches(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (g < glob.length && (glob[g] === "?" || (glob[g] !== "*" && glob[g] === text[t]))) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === "*") {
+      star = g++;
+      resume = t;
+    } else if (star >= 0) {
+      g = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === "*") g++;
+  return g === glob.length;
 }
 
 /** A node matches a layer when that layer is its worst or any active finding is in it. */
@@ -63,7 +91,7 @@ export function matchesFilter(filter: NodeFilter, summary: NodeSummaryView): boo
   if (filter.state && summary.state !== filter.state) return false;
   if (filter.layer && summary.worst?.layer !== filter.layer && !summary.findings.some((f) => f.layer === filter.layer)) return false;
   if (filter.code && !summary.findings.some((f) => f.code === filter.code)) return false;
-  if (filter.nodeGlob && !globToRegExp(filter.nodeGlob).test(summary.identity.nodeId)) return false;
+  if (filter.nodeGlob && !globMatches(filter.nodeGlob, summary.identity.nodeId)) return false;
   return true;
 }
 

@@ -14,15 +14,47 @@ import {
   type QueryService,
 } from "../../shared/gen/clawfleet/v1/query_pb.ts";
 import type { MethodsOf, ServiceHandlers } from "../../shared/grpc-adapter.ts";
+import { REJECT_REASONS, type RejectReason } from "../ingest/reject-reasons.ts";
 import type { Finding } from "../../shared/finding.ts";
 import { toWireFinding } from "../../shared/report-codec.ts";
 import type { Fleet, NodeView } from "../state/fleet.ts";
 import type { CredentialUse, EventRow } from "../state/store.ts";
-import { failingFirst, fleetSummaries, globToRegExp, matchesFilter, nodeDetail, summarizeNode, type NodeFilter, type NodeSummaryView } from "./fleet-view.ts";
+import { failingFirst, fleetSummaries, matchesFilter, MAX_GLOB_LENGTH, nodeDetail, summarizeNode, type NodeFilter, type NodeSummaryView } from "./fleet-view.ts";
 
 const MAX_LIMIT = 5000;
+/** Filters compare against short names (states, layers, codes, node ids): anything longer matches nothing and is refused. */
+const MAX_FILTER_LENGTH = 64;
+const MAX_NODE_ID_LENGTH = 63;
 
-export { globToRegExp };
+/** A request field out of bounds: answered INVALID_ARGUMENT, naming the field. */
+class InvalidRequest extends Error {}
+
+function bounded(field: string, value: string, max: number): string {
+  if (value.length > max) throw new InvalidRequest(`${field} is longer than ${max} characters`);
+  return value;
+}
+
+function boundedLimit(field: string, requested: number, fallback: number): number {
+  if (requested > MAX_LIMIT) throw new InvalidRequest(`${field} must be at most ${MAX_LIMIT}, got ${requested}`);
+  return requested > 0 ? requested : fallback;
+}
+
+/** Runs a handler body; an InvalidRequest becomes INVALID_ARGUMENT (counted) instead of a crash or an unbounded answer. */
+function answerer(reject: (reason: RejectReason) => void) {
+  return function answer<T>(callback: (error: Partial<grpc.StatusObject> | null, value?: T) => void, body: () => T | undefined): void {
+    let value: T | undefined;
+    try {
+      value = body();
+    } catch (error) {
+      if (error instanceof InvalidRequest) {
+        reject(REJECT_REASONS.invalidQuery);
+        return callback({ code: grpc.status.INVALID_ARGUMENT, details: error.message });
+      }
+      throw error;
+    }
+    if (value !== undefined) callback(null, value);
+  };
+}
 
 export function nodeSummary(view: NodeView, fleetFindings: Map<string, Finding[]>) {
   return wireSummary(summarizeNode(view, fleetFindings));
@@ -44,7 +76,12 @@ function wireSummary(s: NodeSummaryView) {
 }
 
 function filterOf(request: ListNodesRequest): NodeFilter {
-  return { state: request.state, layer: request.layer, code: request.code, nodeGlob: request.nodeGlob };
+  return {
+    state: bounded("state", request.state, MAX_FILTER_LENGTH),
+    layer: bounded("layer", request.layer, MAX_FILTER_LENGTH),
+    code: bounded("code", request.code, MAX_FILTER_LENGTH),
+    nodeGlob: bounded("node_glob", request.nodeGlob, MAX_GLOB_LENGTH),
+  };
 }
 
 function wireEvent(e: EventRow) {
@@ -71,38 +108,44 @@ function wireCredential(c: CredentialUse) {
   });
 }
 
-const limitOf = (requested: number, fallback: number) => Math.min(requested > 0 ? requested : fallback, MAX_LIMIT);
-
-export function queryHandlers(fleet: Fleet): ServiceHandlers<MethodsOf<typeof QueryService>> {
+export function queryHandlers(fleet: Fleet, reject: (reason: RejectReason) => void = () => {}): ServiceHandlers<MethodsOf<typeof QueryService>> {
+  const answer = answerer(reject);
   return {
     listNodes(call, callback) {
-      const filter = filterOf(call.request);
-      const nodes = fleetSummaries(fleet)
-        .filter((s) => matchesFilter(filter, s))
-        .sort(failingFirst)
-        .map(wireSummary);
-      callback(null, create(ListNodesResponseSchema, { nodes, nowUnixMs: BigInt(Date.now()) }));
+      answer(callback, () => {
+        const filter = filterOf(call.request);
+        const nodes = fleetSummaries(fleet)
+          .filter((s) => matchesFilter(filter, s))
+          .sort(failingFirst)
+          .map(wireSummary);
+        return create(ListNodesResponseSchema, { nodes, nowUnixMs: BigInt(Date.now()) });
+      });
     },
     getNode(call, callback) {
-      const detail = nodeDetail(fleet, call.request.nodeId, limitOf(call.request.limit, 50));
-      if (!detail) {
-        callback({ code: grpc.status.NOT_FOUND, details: `no node "${call.request.nodeId.slice(0, 80)}" has ever reported to this collector` });
-        return;
-      }
-      callback(null, create(GetNodeResponseSchema, {
-        summary: wireSummary(detail.summary),
-        allFindings: detail.allFindings.map(toWireFinding),
-        events: detail.events.map(wireEvent),
-        silences: detail.silences.map((s) =>
-          create(SilenceSchema, { startedUnixMs: BigInt(s.startedMs), endedUnixMs: BigInt(s.endedMs ?? 0), label: s.label, relabelled: s.relabelled }),
-        ),
-        credentials: detail.credentials.map(wireCredential),
-        nowUnixMs: BigInt(Date.now()),
-      }));
+      answer(callback, () => {
+        const detail = nodeDetail(fleet, bounded("node_id", call.request.nodeId, MAX_NODE_ID_LENGTH), boundedLimit("limit", call.request.limit, 50));
+        if (!detail) {
+          callback({ code: grpc.status.NOT_FOUND, details: `no node "${call.request.nodeId.slice(0, 80)}" has ever reported to this collector` });
+          return undefined;
+        }
+        return create(GetNodeResponseSchema, {
+          summary: wireSummary(detail.summary),
+          allFindings: detail.allFindings.map(toWireFinding),
+          events: detail.events.map(wireEvent),
+          silences: detail.silences.map((s) =>
+            create(SilenceSchema, { startedUnixMs: BigInt(s.startedMs), endedUnixMs: BigInt(s.endedMs ?? 0), label: s.label, relabelled: s.relabelled }),
+          ),
+          credentials: detail.credentials.map(wireCredential),
+          nowUnixMs: BigInt(Date.now()),
+        });
+      });
     },
     listEvents(call, callback) {
-      const events = fleet.store.events({ sinceMs: Number(call.request.sinceUnixMs), nodeId: call.request.nodeId || undefined, limit: limitOf(call.request.limit, 500) });
-      callback(null, create(ListEventsResponseSchema, { events: events.map(wireEvent), nowUnixMs: BigInt(Date.now()) }));
+      answer(callback, () => {
+        const nodeId = bounded("node_id", call.request.nodeId, MAX_NODE_ID_LENGTH);
+        const events = fleet.store.events({ sinceMs: Number(call.request.sinceUnixMs), nodeId: nodeId || undefined, limit: boundedLimit("limit", call.request.limit, 500) });
+        return create(ListEventsResponseSchema, { events: events.map(wireEvent), nowUnixMs: BigInt(Date.now()) });
+      });
     },
     listCredentials(_call, callback) {
       const rotations = fleet.store.events({ sinceMs: 0, limit: MAX_LIMIT }).filter((e) => e.kind === "credential_rotated");

@@ -8,6 +8,9 @@ import { startLoad } from "../helpers/load-generator.ts";
 import { freePort } from "../helpers/ports.ts";
 import { runClawfleet, spawnClawfleet, stopAll } from "../helpers/processes.ts";
 
+// 50 simulated agents all say hello from 127.0.0.1 at once: more than one real peer address may.
+const FLEET_FROM_ONE_ADDRESS = ["--ingest-limit", "hellos-per-peer-burst=100"];
+
 describe("collector crash safety", () => {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-crash-"));
   afterAll(async () => {
@@ -18,7 +21,7 @@ describe("collector crash safety", () => {
   it("loses no acknowledged report when killed with SIGKILL under load", async () => {
     const db = join(dir, "crash.db");
     const address = `127.0.0.1:${await freePort()}`;
-    const serve = async () => spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db]);
+    const serve = async () => spawnClawfleet(["collector", "serve", "--insecure", "--grpc-listen", address, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", db, ...FLEET_FROM_ONE_ADDRESS]);
     const first = await serve();
     await first.waitFor(/collector ready/);
     const load = startLoad({ collector: address, nodes: 50, ratePerNode: 0, inflight: 8, nodePrefix: "crash" });

@@ -15,8 +15,11 @@ import { PassThrough } from "node:stream";
 import { scrape, series } from "../helpers/metrics.ts";
 
 const hello = (nodeId: string) => create(ConnectRequestSchema, { message: { case: "hello", value: { node: { nodeId, hostname: nodeId, platform: "linux", agentVersion: "test" } } } });
-const report = (seq: bigint, finding: Record<string, unknown> = { check: "gateway", layer: "gateway", status: "ok" }) =>
-  create(ConnectRequestSchema, { message: { case: "report", value: { seq, verdict: "ok", primaryIndex: -1, findings: [finding as never] } } });
+const report = (seq: bigint, finding: Record<string, unknown> = { check: "gateway", layer: "gateway", status: "ok" }, fields: Record<string, unknown> = {}) =>
+  create(ConnectRequestSchema, { message: { case: "report", value: { seq, verdict: "ok", primaryIndex: -1, findings: [finding as never], ...fields } } });
+const helloSentAt = (nodeId: string, sentAtUnixMs: bigint) =>
+  create(ConnectRequestSchema, { message: { case: "hello", value: { node: { nodeId, hostname: nodeId, platform: "linux", agentVersion: "test" }, sentAtUnixMs } } });
+const GATEWAY_OK = { check: "gateway", layer: "gateway", status: "ok" };
 
 describe("ingest under bad input", () => {
   let collector: RunningCollector;
@@ -58,6 +61,11 @@ describe("ingest under bad input", () => {
     ["an unknown code", [hello("h2"), report(1n, { check: "x", layer: "session", status: "fail", code: "<script>" })], "invalid_report", /findings\[0\]\.code: unknown code/],
     ["seq zero", [hello("h3"), report(0n)], "invalid_report", /report\.seq must be 1 or more/],
     ["two hellos", [hello("h4"), hello("h4")], "duplicate_hello", /hello sent twice/],
+    ["a seq far past the last acknowledged", [hello("h5"), report(10_001n)], "seq_out_of_window", /report\.seq 10001 is more than 10000 above the last acknowledged 0/],
+    ["a seq past SQLite's integer", [hello("h6"), report(2n ** 63n)], "invalid_report", /report\.seq must be at most 9223372036854775807/],
+    ["an observed_at no Date can hold", [hello("h7"), report(1n, GATEWAY_OK, { observedAtUnixMs: 8_640_000_000_000_001n })], "invalid_timestamp", /report\.observed_at_unix_ms: 8640000000000001 is not a time/],
+    ["a last_wake before 2000", [hello("h7"), report(1n, GATEWAY_OK, { lastWakeUnixMs: -(2n ** 63n) })], "invalid_timestamp", /report\.last_wake_unix_ms: -9223372036854775808 is not a time/],
+    ["a hello sent_at no Date can hold", [helloSentAt("h8", 8_640_000_000_000_001n)], "invalid_timestamp", /hello\.sent_at_unix_ms: 8640000000000001 is not a time/],
   ])("closes the stream on %s with INVALID_ARGUMENT naming the field", async (_name, messages, reason, message) => {
     const before = (await scrape(collector.httpAddress)).get(series("clawfleet_collector_rejected_total", { reason: reason as string })) ?? 0;
     const { error } = await converse(messages as ConnectRequest[]);
@@ -83,6 +91,9 @@ describe("ingest under bad input", () => {
     const seqs = Object.fromEntries(nodes.map((n) => [n.node!.nodeId, n.lastSeq]));
     expect(seqs).toMatchObject({ good: 2n, h1: 0n, h2: 0n, h3: 0n, big: 0n });
     expect(Object.keys(seqs)).not.toContain("Bad Node!");
+    // A refused hello leaves no node behind.
+    expect(Object.keys(seqs)).not.toContain("h8");
+    expect(seqs).toMatchObject({ h5: 0n, h6: 0n, h7: 0n });
     expect(logText).toMatch(/rejected agent stream .*report sent before hello/);
   });
 });

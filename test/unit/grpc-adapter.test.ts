@@ -3,7 +3,24 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { AgentService, ConnectRequestSchema, ConnectResponseSchema, type ConnectRequest } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
 import { ListNodesRequestSchema, ListNodesResponseSchema, QueryService } from "../../shared/gen/clawfleet/v1/query_pb.ts";
-import { addService, createClient, grpcServiceDefinition } from "../../shared/grpc-adapter.ts";
+import { addService, createClient, grpcServiceDefinition, UNDECODABLE, UndecodableMessage } from "../../shared/grpc-adapter.ts";
+
+/** A client that sends raw bytes: what a peer sends when its strings are not UTF-8. */
+function rawClient(address: string, path: string, requestStream: boolean) {
+  const identity = (b: Buffer) => b;
+  const Ctor = grpc.makeGenericClientConstructor(
+    { call: { path, requestStream, responseStream: requestStream, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+    "Raw",
+  );
+  return new Ctor(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+}
+
+/** A hello whose node id holds 0xff, which is no UTF-8. */
+function notUtf8Hello(): Buffer {
+  const bytes = Buffer.from(toBinary(ConnectRequestSchema, create(ConnectRequestSchema, { message: { case: "hello", value: { node: { nodeId: "mini-01" } } } })));
+  bytes[bytes.indexOf(Buffer.from("mini-01"))] = 0xff;
+  return bytes;
+}
 
 /** The QueryService methods a test does not exercise answer UNIMPLEMENTED, as grpc-js would. */
 const unimplemented = {
@@ -78,6 +95,46 @@ describe("grpc adapter", () => {
     await done;
     expect(acks).toEqual([1n, 2n, 3n]);
     client.close();
+  });
+
+  it("answers an undecodable unary request INVALID_ARGUMENT without calling the handler", async () => {
+    let called = false;
+    const address = await serve((server) =>
+      addService(server, QueryService, { ...unimplemented, listNodes: (_call, callback) => ((called = true), callback(null, create(ListNodesResponseSchema, {}))) }),
+    );
+    const client = rawClient(address, "/clawfleet.v1.QueryService/ListNodes", false);
+    const error = await new Promise<grpc.ServiceError>((resolve) => client.call!(Buffer.from([0x22, 0x02, 0xff, 0xfe]), (e: grpc.ServiceError) => resolve(e)));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/clawfleet\.v1\.ListNodesRequest: undecodable message/);
+    expect(called).toBe(false);
+    client.close();
+  });
+
+  it("gives a stream's handler the undecodable event instead of data, and ends the call INVALID_ARGUMENT when nobody listens", async () => {
+    const seen: string[] = [];
+    const address = await serve((server) =>
+      addService(server, AgentService, {
+        connect(stream) {
+          stream.on("data", () => seen.push("data"));
+          if (seen.length === 0) {
+            stream.on(UNDECODABLE, (message: UndecodableMessage) => {
+              seen.push(`undecodable: ${message.error}`);
+              stream.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: "counted and refused" });
+            });
+          }
+        },
+      }),
+    );
+    for (const expected of [/counted and refused/, /clawfleet\.v1\.ConnectRequest: undecodable message/]) {
+      const client = rawClient(address, "/clawfleet.v1.AgentService/Connect", true);
+      const stream = client.call!() as grpc.ClientDuplexStream<Buffer, Buffer>;
+      const error = new Promise<grpc.ServiceError>((resolve) => stream.on("error", resolve));
+      stream.on("data", () => undefined);
+      stream.write(notUtf8Hello());
+      expect(await error).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(expected) });
+      client.close();
+    }
+    expect(seen).toEqual([expect.stringMatching(/^undecodable: .*utf-8/)]);
   });
 
   it("rejects a unary call with the server's status", async () => {
