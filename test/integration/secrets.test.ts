@@ -117,5 +117,5 @@ describe("no secret leaves the host", () => {
       // Not even the unkeyed local fingerprint: it is for the host's own screen only.
       expect(stored.includes(localFingerprint(secret))).toBe(false);
     }
-  });
+  }, 60_000);
 });
