@@ -17,6 +17,7 @@ import { join } from "node:path";
 import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "../discovery/gateway-service.ts";
 import type { ServiceDiscoveryError } from "../discovery/find-gateway-service.ts";
 import type { CommandResult } from "./command-runner.ts";
+import { globMatch, hasGlob } from "./glob-match.ts";
 import {
   parseEnvironmentDirective,
   parseEnvironmentFile,
@@ -334,9 +335,8 @@ async function expandEnvironmentFile(spec: EnvironmentFileSpec): Promise<LoadedE
   const slash = spec.path.lastIndexOf("/");
   const dir = spec.path.slice(0, slash) || "/";
   const base = spec.path.slice(slash + 1);
-  if (!/[*?[]/.test(base)) return [await loadEnvFile(spec.path)];
-  const pattern = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n)).sort();
+  if (!hasGlob(base)) return [await loadEnvFile(spec.path)];
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => globMatch(base, n)).sort();
   if (names.length === 0) return [{ path: spec.path, exists: false, values: {}, problems: [] }];
   return Promise.all(names.map((n) => loadEnvFile(join(dir, n))));
 }

@@ -122,6 +122,10 @@ export function hugeShapes(...fixtures: string[]): Huge[] {
     shapes.push({ label: `blank run inside ${name}`, build: (size) => `${text}\n${firstLine}${" ".repeat(size)}${firstLine}\n` });
     shapes.push({ label: `digit run after ${name}`, build: (size) => `${text}\n${firstLine.slice(0, 8)}${"9".repeat(size)}x\n` });
     shapes.push({ label: `${name}… repeated`, build: (size) => fill(text, size) });
+    // The real text's own separators (" ; ", " = ", "=>") repeated after it: what lazy groups rescan.
+    if (text.length < 300) for (const separator of new Set(text.match(/[^\w\s]+\S*|\s[^\w\s]+\s/g) ?? [])) {
+      if (separator.length > 1) shapes.push({ label: `${JSON.stringify(separator)} repeated after ${name}`, build: (size) => text + fill(separator, size) });
+    }
   }
   return shapes;
 }
