@@ -282,7 +282,9 @@ interface EvaluatedUnit {
 export function evaluateDirectives(directives: readonly UnitDirective[], ctx: SpecifierContext): EvaluatedUnit {
   const problems: string[] = [];
   let execStart: string[] = [];
-  let environment: [string, string][] = [];
+  // A Map, not a filtered array: re-setting moves a name to the end in O(1), where
+  // filtering per assignment was quadratic in the number of distinct names.
+  const environment = new Map<string, string>();
   const environmentOrigin = new Map<string, string>();
   let environmentFiles: EnvironmentFileSpec[] = [];
   let unset: string[] = [];
@@ -296,11 +298,11 @@ export function evaluateDirectives(directives: readonly UnitDirective[], ctx: Sp
         else if (execStart.length === 0) execStart = parseExecStartDirective(d.value, ctx, problems);
         break;
       case "Environment":
-        if (!d.value) { environment = []; environmentOrigin.clear(); break; }
-        for (const pair of parseEnvironmentDirective(d.value, ctx, problems)) {
-          environment = environment.filter(([k]) => k !== pair[0]);
-          environment.push(pair);
-          environmentOrigin.set(pair[0], d.path);
+        if (!d.value) { environment.clear(); environmentOrigin.clear(); break; }
+        for (const [name, value] of parseEnvironmentDirective(d.value, ctx, problems)) {
+          environment.delete(name);
+          environment.set(name, value);
+          environmentOrigin.set(name, d.path);
         }
         break;
       case "EnvironmentFile": {
@@ -318,7 +320,7 @@ export function evaluateDirectives(directives: readonly UnitDirective[], ctx: Sp
         break;
     }
   }
-  return { execStart, environment, environmentOrigin, environmentFiles, unset, workingDirectory, problems };
+  return { execStart, environment: [...environment], environmentOrigin, environmentFiles, unset, workingDirectory, problems };
 }
 
 interface LoadedEnvFile {

@@ -4,6 +4,7 @@
 // or no lingering). Both follow systemd's own rules, cited per function.
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { problemList } from "./problem-list.ts";
 
 // ---------------------------------------------------------------------------
 // `systemctl show` output
@@ -158,20 +159,23 @@ export interface UnitDirective {
  */
 export function parseUnitFile(text: string, path: string): { directives: UnitDirective[]; problems: string[] } {
   const directives: UnitDirective[] = [];
-  const problems: string[] = [];
+  const problems = problemList();
   let section = "";
   // Continued lines are collected and joined once: re-joining and re-testing
   // the growing text per line is quadratic in the number of continuations.
   let pending: string[] = [];
   let pendingLine = 0;
   const lines = text.split("\n");
-  const isComment = (line: string) => /^\s*[#;]/.test(line);
+  const isComment = (line: string) => {
+    const first = line.trimStart()[0];
+    return first === "#" || first === ";";
+  };
   for (let n = 0; n < lines.length; n++) {
     const raw = lines[n]!.endsWith("\r") ? lines[n]!.slice(0, -1) : lines[n]!;
-    if (pending.length > 0 && isComment(raw)) continue;
+    if (pending.length > 0 ? isComment(raw) : false) continue;
     if (raw.endsWith("\\") && (pending.length > 0 || !isComment(raw))) {
       if (pending.length === 0) pendingLine = n + 1;
-      pending.push(`${raw.slice(0, -1)} `);
+      pending.push(raw.slice(0, -1), " ");
       continue;
     }
     const lineNo = pending.length > 0 ? pendingLine : n + 1;
@@ -189,7 +193,7 @@ export function parseUnitFile(text: string, path: string): { directives: UnitDir
     if (!section) { problems.push(`${path}:${lineNo}: assignment outside any section`); continue; }
     directives.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), path });
   }
-  return { directives, problems };
+  return { directives, problems: problems.list() };
 }
 
 /**
@@ -391,7 +395,7 @@ export interface EnvironmentFileParse {
  */
 export function parseEnvironmentFile(text: string): EnvironmentFileParse {
   const values: Record<string, string> = {};
-  const problems: string[] = [];
+  const problems = problemList();
   type State = "preKey" | "key" | "preValue" | "value" | "valueEscape" | "single" | "double" | "doubleEscape" | "comment" | "commentEscape";
   let state: State = "preKey";
   let key = "";
@@ -475,5 +479,5 @@ export function parseEnvironmentFile(text: string): EnvironmentFileParse {
   }
   if (state === "value" && lastValueWs >= 0) value = value.slice(0, lastValueWs);
   if (["preValue", "value", "valueEscape", "single", "double", "doubleEscape"].includes(state)) push();
-  return { values, problems };
+  return { values, problems: problems.list() };
 }

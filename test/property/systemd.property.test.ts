@@ -195,6 +195,23 @@ describe("systemd parsers stay linear on ~1 MB inputs", () => {
   }
 });
 
+describe("unit evaluation stays linear in the number of distinct names", () => {
+  it("~1 MB of Environment= lines, each a new variable", () => {
+    const huge = {
+      label: "Environment=A<n>=1 lines",
+      build: (size: number) => {
+        const lines = ["[Service]"];
+        for (let i = 0, length = 10; length < size; i++) {
+          lines.push(`Environment=A${i}=1`);
+          length += lines.at(-1)!.length + 1;
+        }
+        return lines.join("\n");
+      },
+    };
+    expectWithinBudget("parseUnitFile + evaluateDirectives", huge, (t) => evaluateDirectives(parseUnitFile(t, "/u").directives, ctx));
+  });
+});
+
 describe("the whole systemd unit discovery, through the production runner and real files", () => {
   let home: string;
   beforeAll(() => {
