@@ -252,6 +252,7 @@ export interface SpecifierContext {
 
 /** Expands the specifiers a user unit can use; an unknown one is left as is and reported. */
 export function expandSpecifiers(value: string, ctx: SpecifierContext, problems?: string[]): string {
+  if (!value.includes("%")) return value; // the common case, without building the table
   const unitBase = ctx.unitName.replace(/\.[^.]+$/, "");
   const at = unitBase.indexOf("@");
   const table: Record<string, string | undefined> = {
@@ -354,10 +355,12 @@ export function splitQuotedWords(text: string): string[] {
   return words;
 }
 
+/** Built once: a table per escape made a megabyte of backslashes allocation-bound. ("\0" alone is not one: octal needs three digits.) */
+const SIMPLE_ESCAPES = new Map(Object.entries({ n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", s: " " }));
+
 /** One C escape starting at `at` (after the backslash): [decoded text, characters consumed]. */
 function cUnescape(text: string, at: number): [string, number] {
   const ch = text[at]!;
-  const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", s: " ", "0": "\0" };
   if (ch === "x") {
     const hex = /^[0-9a-fA-F]{2}/.exec(text.slice(at + 1, at + 3));
     if (hex) return [String.fromCharCode(Number.parseInt(hex[0], 16)), 3];
@@ -370,7 +373,8 @@ function cUnescape(text: string, at: number): [string, number] {
     if (codePoint >= 0 && codePoint <= 0x10ffff) return [String.fromCodePoint(codePoint), len + 1];
   }
   if (/^[0-7]{3}$/.test(text.slice(at, at + 3))) return [String.fromCharCode(Number.parseInt(text.slice(at, at + 3), 8)), 3];
-  if (ch in simple && ch !== "0") return [simple[ch]!, 1];
+  const simple = SIMPLE_ESCAPES.get(ch);
+  if (simple !== undefined) return [simple, 1];
   return [ch, 1];
 }
 

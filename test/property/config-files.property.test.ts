@@ -132,7 +132,7 @@ describe("~/.openclaw/.env", () => {
   it("stays linear on ~1 MB inputs (dotenv itself is quadratic on a run of blank lines before a line)", () => {
     for (const huge of hugeShapes()) expectWithinBudget("parseDotenv", huge, parseDotenv);
     expectWithinBudget("parseDotenv", { label: "blank lines, then a key", build: (size) => `${"\n".repeat(size)}A=1` }, parseDotenv);
-    fc.assert(fc.property(hugeFrom(DOTENV_WORDS), (huge) => void expectWithinBudget("parseDotenv", huge, parseDotenv)), { numRuns: 10, endOnFailure: true });
+    fc.assert(fc.property(hugeFrom(DOTENV_WORDS), (huge) => void expectWithinBudget("parseDotenv", huge, parseDotenv)), { numRuns: 6, endOnFailure: true });
   });
 });
 
@@ -266,6 +266,6 @@ describe("flags: durations and HOST:PORT", () => {
       expectWithinBudget("parseDuration", huge, parseDuration);
       expectWithinBudget("parseAddress", huge, (t) => parseAddress("collector", t));
     }
-    fc.assert(fc.property(hugeFrom(DURATION_WORDS), (huge) => void expectWithinBudget("parseDuration", huge, parseDuration)), { numRuns: 8, endOnFailure: true });
+    fc.assert(fc.property(hugeFrom(DURATION_WORDS), (huge) => void expectWithinBudget("parseDuration", huge, parseDuration)), { numRuns: 6, endOnFailure: true });
   });
 });

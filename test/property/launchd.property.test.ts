@@ -34,7 +34,7 @@ describe("`launchctl print`", () => {
 
   it("stays linear on ~1 MB inputs", () => {
     for (const huge of hugeShapes(...printFixtures)) expectWithinBudget("parseLaunchctlPrint", huge, parseLaunchctlPrint);
-    fc.assert(fc.property(hugeFrom(PRINT_WORDS, ...printFixtures), (huge) => void expectWithinBudget("parseLaunchctlPrint", huge, parseLaunchctlPrint)), { numRuns: 10, endOnFailure: true });
+    fc.assert(fc.property(hugeFrom(PRINT_WORDS, ...printFixtures), (huge) => void expectWithinBudget("parseLaunchctlPrint", huge, parseLaunchctlPrint)), { numRuns: 6, endOnFailure: true });
   });
 });
 
@@ -70,7 +70,7 @@ describe("LaunchAgent plists read from disk", () => {
           for (const value of Object.values(result.plist.environmentVariables)) expect(typeof value).toBe("string");
         }
       }),
-      { numRuns: 120 },
+      { numRuns: 80 },
     );
   });
 
@@ -118,6 +118,6 @@ describe("OpenClaw's service env file (`export KEY='value'` shell)", () => {
 
   it("stays linear on ~1 MB inputs", () => {
     for (const huge of hugeShapes()) expectWithinBudget("parseShellEnv", huge, parseShellEnv);
-    fc.assert(fc.property(hugeFrom(SHELL_WORDS), (huge) => void expectWithinBudget("parseShellEnv", huge, parseShellEnv)), { numRuns: 10, endOnFailure: true });
+    fc.assert(fc.property(hugeFrom(SHELL_WORDS), (huge) => void expectWithinBudget("parseShellEnv", huge, parseShellEnv)), { numRuns: 6, endOnFailure: true });
   });
 });

@@ -78,7 +78,7 @@ describe("Linux power parsers", () => {
   it("stays linear on ~1 MB inputs", () => {
     const parse = (t: string) => [parseKernelSleepStates(t), parseIsEnabled(t, SLEEP_TARGETS)];
     for (const huge of hugeShapes(...isEnabledFixtures)) expectWithinBudget("parseKernelSleepStates/parseIsEnabled", huge, parse);
-    fc.assert(fc.property(hugeFrom(POWER_WORDS), (huge) => void expectWithinBudget("parseKernelSleepStates/parseIsEnabled", huge, parse)), { numRuns: 8, endOnFailure: true });
+    fc.assert(fc.property(hugeFrom(POWER_WORDS), (huge) => void expectWithinBudget("parseKernelSleepStates/parseIsEnabled", huge, parse)), { numRuns: 6, endOnFailure: true });
   });
 });
 
@@ -143,13 +143,13 @@ describe("Tailscale LocalAPI answers", () => {
       const started = performance.now();
       const value = JSON.parse(text) as unknown;
       readLikeTheTunnelCheck(checkStatus(value), checkServeConfig(value));
-      expect(performance.now() - started).toBeLessThan(500);
+      expect(performance.now() - started).toBeLessThan(2000);
     }
   });
 
   it("keyExpired stays linear on a ~1 MB health message", () => {
     for (const huge of hugeShapes()) expectWithinBudget("keyExpired", huge, (t) => keyExpired({ BackendState: "NeedsLogin", Health: [t] }));
-    fc.assert(fc.property(hugeFrom(["key ", "expired ", "expir", "node ", "\n", " "]), (huge) => void expectWithinBudget("keyExpired", huge, (t) => keyExpired({ BackendState: "NeedsLogin", Health: [t] }))), { numRuns: 8, endOnFailure: true });
+    fc.assert(fc.property(hugeFrom(["key ", "expired ", "expir", "node ", "\n", " "]), (huge) => void expectWithinBudget("keyExpired", huge, (t) => keyExpired({ BackendState: "NeedsLogin", Health: [t] }))), { numRuns: 6, endOnFailure: true });
   });
 
   it("keyExpired reads a message the way /\\bkey\\b.*\\bexpir|\\bexpired\\b.*\\bkey\\b/i did, on inputs small enough for that", () =>
