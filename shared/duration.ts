@@ -1,12 +1,25 @@
 // "30s", "1m30s", "500ms", "2h" → milliseconds, for flags and config.
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** One number-and-unit; sticky, so each is tried only where the previous ended (a global scan is quadratic on a long run of digits). */
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
+
 export function parseDuration(text: string): number {
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
-    throw new Error(`"${text}" is not a duration (examples: 500ms, 30s, 5m, 1h)`);
+  // Quoted shortened: the text is whatever was typed or configured, possibly huge.
+  const quoted = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  let ms = 0;
+  let at = 0;
+  while (at < text.length) {
+    PART.lastIndex = at;
+    const part = PART.exec(text);
+    if (!part) break;
+    ms += Number(part[1]) * UNIT_MS[part[2]!]!;
+    at = PART.lastIndex;
   }
-  return parts.reduce((total, [, value, unit]) => total + Number(value) * UNIT_MS[unit!]!, 0);
+  if (text.length === 0 || at < text.length) throw new Error(`${quoted} is not a duration (examples: 500ms, 30s, 5m, 1h)`);
+  // A few hundred digits still match the pattern and overflow to Infinity.
+  if (!Number.isSafeInteger(Math.round(ms))) throw new Error(`${quoted} is too long a duration`);
+  return ms;
 }
 
 export function formatAge(ms: number): string {

@@ -14,25 +14,41 @@ export interface Advisory {
 const BUNDLED = new URL("../../shared/advisories.json", import.meta.url);
 
 export function loadAdvisories(extraPath?: string): { advisories: Advisory[]; error?: string } {
-  const advisories = parse(readFileSync(BUNDLED, "utf8"), "bundled advisories");
+  const advisories = parseAdvisories(readFileSync(BUNDLED, "utf8"), "bundled advisories");
   if (!extraPath) return { advisories };
   try {
-    return { advisories: [...advisories, ...parse(readFileSync(extraPath, "utf8"), extraPath)] };
+    return { advisories: [...advisories, ...parseAdvisories(readFileSync(extraPath, "utf8"), extraPath)] };
   } catch (error) {
     return { advisories, error: (error as Error).message };
   }
 }
 
-function parse(text: string, where: string): Advisory[] {
-  const doc = JSON.parse(text) as { advisories?: unknown };
-  if (!Array.isArray(doc.advisories)) throw new Error(`${where}: "advisories" must be a list`);
-  return doc.advisories.map((a, i) => {
-    const entry = a as Partial<Advisory>;
+/** Every way the file can be wrong is an Error naming `where` and the field, never a TypeError. */
+export function parseAdvisories(text: string, where: string): Advisory[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${where}: not valid JSON (${(error as Error).message.slice(0, 120)})`);
+  }
+  const list = isObject(doc) ? doc.advisories : undefined;
+  if (!Array.isArray(list)) throw new Error(`${where}: "advisories" must be a list`);
+  return list.map((a: unknown, i) => {
+    if (!isObject(a)) throw new Error(`${where}: advisories[${i}] must be an object`);
     for (const field of ["id", "affectedUpTo", "fixedIn"] as const) {
-      if (typeof entry[field] !== "string") throw new Error(`${where}: advisories[${i}].${field} must be a string`);
+      if (typeof a[field] !== "string") throw new Error(`${where}: advisories[${i}].${field} must be a string`);
     }
-    return { id: entry.id!, title: entry.title ?? entry.id!, affectedUpTo: entry.affectedUpTo!, fixedIn: entry.fixedIn!, sources: entry.sources ?? [] };
+    if (a.title !== undefined && typeof a.title !== "string") throw new Error(`${where}: advisories[${i}].title must be a string`);
+    if (a.sources !== undefined && !(Array.isArray(a.sources) && a.sources.every((s) => typeof s === "string"))) {
+      throw new Error(`${where}: advisories[${i}].sources must be a list of strings`);
+    }
+    const id = a.id as string;
+    return { id, title: (a.title as string | undefined) ?? id, affectedUpTo: a.affectedUpTo as string, fixedIn: a.fixedIn as string, sources: (a.sources as string[] | undefined) ?? [] };
   });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Compares dotted numeric versions ("2026.1.28", "24.16.0"); pre-release suffixes sort before the release. */

@@ -257,6 +257,13 @@ function expiry(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
+/**
+ * A key that is really a pasted `openclaw onboard … --auth-choice …` command
+ * line. Not OpenClaw's /^openclaw\s+onboard(?:\s+.*)?\s+--auth-choice/: its
+ * two blank runs can split a long run of spaces every which way (quadratic).
+ */
+const PASTED_ONBOARD = /^openclaw\s+onboard\s(?:.*\s)?--auth-choice(?:\s|=|$)/i;
+
 const FENCE = /^openclaw-oauth-refresh-fence:v1:[a-f0-9]{32}:(failed:)?access:[a-f0-9]{64}$/;
 
 function parseProfile(id: string, value: unknown, storePath: string): StoredProfile | undefined {
@@ -278,7 +285,7 @@ function parseProfile(id: string, value: unknown, storePath: string): StoredProf
     // A key stored as an object is a SecretRef in the legacy `key` slot.
     const key = nonBlank(value.key) ?? (value.key === undefined ? nonBlank(value.apiKey) : undefined);
     const ref = secretRef(value.keyRef) ?? secretRef(value.key);
-    const malformed = key !== undefined && /^openclaw\s+onboard(?:\s+.*)?\s+--auth-choice(?:\s|=|$)/i.test(key);
+    const malformed = key !== undefined && PASTED_ONBOARD.test(key);
     return {
       ...base,
       ...(ref ? { secretRef: ref } : key ? { secret: key } : {}),

@@ -89,20 +89,33 @@ export function resolveSecret(value: unknown, env: Env): ResolvedSecret | undefi
   return undefined;
 }
 
-/** Parses a dotenv file (KEY=value, optional quotes, `export`, comments). */
+/**
+ * Parses a dotenv file exactly as OpenClaw loads `~/.openclaw/.env`: with
+ * `dotenv`'s parse() (17.x, lib/main.js), then keeping only portable names
+ * (openclaw dist/dotenv-global-*.mjs, normalizeEnvVarKey). So: `#` starts a
+ * comment even mid-value, quotes ('…', "…", `…`) may span lines, "…" turns
+ * \n and \r into line breaks, `KEY: value` is an assignment, and a later
+ * duplicate wins. One deliberate difference: dotenv's leading \s* may run
+ * across lines, which makes it quadratic on a run of blank lines (minutes on
+ * 1 MB); here it stays on its line, which finds the same assignments, since a
+ * key can only begin at the first non-blank character after a line start.
+ */
 export function parseDotenv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!match) continue;
-    let value = match[2]!;
+  const lines = text.replace(/\r\n?/g, "\n");
+  for (const match of lines.matchAll(DOTENV_LINE)) {
+    const key = match[1]!.trim();
+    let value = (match[2] ?? "").trim();
     const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) value = value.slice(1, -1);
-    else value = value.replace(/\s+#.*$/, "");
-    out[match[1]!] = value;
+    value = value.replace(/^(['"`])([\s\S]*)\1$/gm, "$2");
+    if (quote === '"') value = value.replace(/\\n/g, "\n").replace(/\\r/g, "\r");
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out[key] = value;
   }
   return out;
 }
+
+/** dotenv's LINE with `[^\S\n\u2028\u2029]*` (blanks within the line) for its leading `\s*`. */
+const DOTENV_LINE = /^[^\S\n\u2028\u2029]*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?$/gm;
 
 export function readDotenv(path: string): Record<string, string> | undefined {
   try {
@@ -115,17 +128,20 @@ export function readDotenv(path: string): Record<string, string> | undefined {
 /** Every variable a config names: `${VAR}` in any string and env SecretRef ids. */
 export function referencedVariables(raw: unknown): string[] {
   const found = new Set<string>();
-  const walk = (node: unknown): void => {
+  // An explicit stack, not recursion: a JSON5 file of a few hundred kilobytes
+  // can nest deeper than the call stack allows.
+  const pending: unknown[] = [raw];
+  while (pending.length > 0) {
+    const node = pending.pop();
     if (typeof node === "string") {
       for (const match of node.matchAll(VAR_PATTERN)) if (!match[1]) found.add(match[2]!);
     } else if (Array.isArray(node)) {
-      node.forEach(walk);
+      for (const item of node) pending.push(item); // not push(...node): a huge array overflows the arguments
     } else if (node && typeof node === "object") {
       const ref = node as { source?: unknown; id?: unknown };
       if (ref.source === "env" && typeof ref.id === "string") found.add(ref.id);
-      Object.values(node).forEach(walk);
+      for (const value of Object.values(node)) pending.push(value);
     }
-  };
-  walk(raw);
+  }
   return [...found].sort();
 }

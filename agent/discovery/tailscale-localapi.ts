@@ -9,6 +9,7 @@ import { delimiter, join } from "node:path";
 import type { Agent } from "undici";
 import type { Env } from "./openclaw-config.ts";
 import type { CommandRunner } from "../platform/command-runner.ts";
+import { checkServeConfig, checkStatus } from "./tailscale-json.ts";
 
 /** client/tailscale/apitype.LocalAPIHost: LocalAPI refuses (403) any other Host on its unix socket. */
 export const LOCALAPI_HOST = "local-tailscaled.sock";
@@ -131,24 +132,26 @@ export async function readTailscale(options: ReadOptions): Promise<TailscaleRead
   try {
     // Peers are not needed and are the bulk of the answer on a large tailnet.
     const [status, serve] = await Promise.all([
-      localApiGet<IpnStatus>(endpoint, dispatcher, "/localapi/v0/status?peers=false", options),
-      localApiGet<ServeConfig | null>(endpoint, dispatcher, "/localapi/v0/serve-config", options),
+      localApiGet(endpoint, dispatcher, "/localapi/v0/status?peers=false", options),
+      localApiGet(endpoint, dispatcher, "/localapi/v0/serve-config", options),
     ]);
     const reading: TailscaleReading = { installSigns, endpoint };
-    if ("error" in status) reading.statusError = status.error;
-    else if (!status.value || typeof status.value.BackendState !== "string") reading.statusError = "status without BackendState";
-    else reading.status = status.value;
-    if ("error" in serve) reading.serveError = serve.error;
-    else reading.serveConfig = serve.value;
+    const checkedStatus = "error" in status ? status : checkStatus(status.value);
+    if ("error" in checkedStatus) reading.statusError = checkedStatus.error;
+    else reading.status = checkedStatus.status;
+    const checkedServe = "error" in serve ? serve : checkServeConfig(serve.value);
+    if ("error" in checkedServe) reading.serveError = checkedServe.error;
+    else reading.serveConfig = checkedServe.config;
     return reading;
   } finally {
     await dispatcher.destroy().catch(() => undefined);
   }
 }
 
-type Got<T> = { value: T } | { error: string; httpStatus?: number };
+type Got = { value: unknown } | { error: string; httpStatus?: number };
 
-async function localApiGet<T>(endpoint: LocalApiEndpoint, dispatcher: Agent, path: string, options: ReadOptions): Promise<Got<T>> {
+/** The answer as untyped JSON: checkStatus / checkServeConfig give it its type. */
+async function localApiGet(endpoint: LocalApiEndpoint, dispatcher: Agent, path: string, options: ReadOptions): Promise<Got> {
   // Over TCP the Host is 127.0.0.1:port, which LocalAPI accepts only with the
   // Basic-auth password (localapi.go validHost); the user name is empty.
   const url = endpoint.kind === "unix" ? `http://${LOCALAPI_HOST}${path}` : `http://127.0.0.1:${endpoint.port}${path}`;
@@ -162,7 +165,7 @@ async function localApiGet<T>(endpoint: LocalApiEndpoint, dispatcher: Agent, pat
     });
     const text = await response.body.text();
     if (response.statusCode !== 200) return { error: `HTTP ${response.statusCode}: ${text.trim().slice(0, 200)}`, httpStatus: response.statusCode };
-    return { value: JSON.parse(text) as T };
+    return { value: JSON.parse(text) as unknown };
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     return { error: e.code ?? e.name ?? e.message };
@@ -251,7 +254,21 @@ export function keyExpired(status: IpnStatus, nowMs: number = Date.now()): boole
   if (self?.Expired) return true;
   const expiry = self?.KeyExpiry ? Date.parse(self.KeyExpiry) : Number.NaN;
   if (Number.isFinite(expiry) && expiry <= nowMs) return true;
-  return (status.Health ?? []).some((text) => /\bkey\b.*\bexpir|\bexpired\b.*\bkey\b/i.test(text));
+  return (status.Health ?? []).some(namesKeyExpiry);
+}
+
+/**
+ * "key" before an "expir…" word, or "expired" before "key", on one line. Not
+ * /\bkey\b.*\bexpir/: that rescans the rest of the line from every "key",
+ * quadratic on a long message repeating it.
+ */
+function namesKeyExpiry(text: string): boolean {
+  return text.split(/[\n\r\u2028\u2029]/).some((line) => {
+    const key = /\bkey\b/i.exec(line);
+    if (key && /\bexpir/i.test(line.slice(key.index + key[0].length))) return true;
+    const expired = /\bexpired\b/i.exec(line);
+    return expired !== null && /\bkey\b/i.test(line.slice(expired.index + expired[0].length));
+  });
 }
 
 /** Self.DNSName without its trailing dot, as URLs and resolvers want it. */

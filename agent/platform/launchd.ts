@@ -49,7 +49,7 @@ export async function readLaunchAgentPlist(path: string): Promise<PlistReadResul
   let value: PlistValue;
   try {
     // Binary plists must reach the parser as bytes; everything else as text.
-    value = bytes.subarray(0, 6).toString("latin1") === "bplist" ? parsePlistText(new Uint8Array(bytes)) : parsePlistText(bytes.toString("utf8"));
+    value = bytes.subarray(0, 6).toString("latin1") === "bplist" ? parseQuietly(new Uint8Array(bytes)) : parseQuietly(bytes.toString("utf8"));
   } catch (error) {
     return { ok: false, missing: false, mtimeMs, error: `${path} is not a valid property list (${errorReason(error)})` };
   }
@@ -59,6 +59,22 @@ export async function readLaunchAgentPlist(path: string): Promise<PlistReadResul
     return { ok: false, missing: false, mtimeMs, error: `${path} has neither Program nor ProgramArguments: launchd cannot start it` };
   }
   return { ok: true, plist, mtimeMs };
+}
+
+/**
+ * plist's XML reader (@xmldom/xmldom, given no onError) reports each syntax
+ * problem with console.error, quoting the offending text, which in a plist can
+ * be a token. The parse is synchronous, so console.error is silenced for
+ * exactly its duration; the thrown error still says what is wrong.
+ */
+function parseQuietly(input: string | Uint8Array): PlistValue {
+  const original = console.error;
+  console.error = () => undefined;
+  try {
+    return typeof input === "string" ? parsePlistText(input) : parsePlistText(input);
+  } finally {
+    console.error = original;
+  }
 }
 
 function launchAgentFields(dict: Record<string, PlistValue>): LaunchAgentPlist {
@@ -171,7 +187,7 @@ export function parseLaunchctlPrint(text: string): LaunchctlJob | undefined {
     const net = bracketBalance(line);
     if (net > 0) {
       if (depth === 0) sawHeader = true;
-      if (depth === 1) block = line.replace(/\s*=>?\s*[{[]$/, "");
+      if (depth === 1) block = blockName(line);
       depth += net;
       continue;
     }
@@ -194,6 +210,18 @@ export function parseLaunchctlPrint(text: string): LaunchctlJob | undefined {
   // A header without any known field is a format we do not understand, not an empty job.
   const recognised = job.state !== undefined || job.pid !== undefined || job.path !== undefined || job.program !== undefined;
   return sawHeader && recognised ? job : undefined;
+}
+
+/**
+ * `environment = {` → "environment" (also `=> {`, `= [`); other lines as they
+ * are. By hand: /\s*=>?\s*[{[]$/ retries each blank of a long run, quadratic.
+ */
+function blockName(line: string): string {
+  if (!line.endsWith("{") && !line.endsWith("[")) return line;
+  const body = line.slice(0, -1).trimEnd();
+  if (body.endsWith("=>")) return body.slice(0, -2).trimEnd();
+  if (body.endsWith("=")) return body.slice(0, -1).trimEnd();
+  return line;
 }
 
 /** Opening minus closing brackets on a line, ignoring quoted text. */
@@ -221,16 +249,26 @@ function setField(job: LaunchctlJob, key: string, value: string): void {
       job.lastExit = value;
       // "0", "1", "78: EX_CONFIG"; "(never exited)" has no number.
       job.lastExitStatus = /^-?\d+/.test(value) ? Number.parseInt(value, 10) : undefined;
+      if (!Number.isSafeInteger(job.lastExitStatus)) job.lastExitStatus = undefined;
       break;
     case "last terminating signal": {
       job.lastExit = value;
-      const signal = /(\d+)\s*$/.exec(value);
-      if (signal) job.lastExitStatus = -Number(signal[1]);
+      const signal = trailingNumber(value);
+      if (signal !== undefined) job.lastExitStatus = -signal;
       break;
     }
   }
 }
 
 function intOrUndefined(value: string): number | undefined {
-  return /^\d+$/.test(value) ? Number(value) : undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The number ending `Terminated: 15`; scanned by hand, as /(\d+)\s*$/ is quadratic on a long run of digits. */
+function trailingNumber(value: string): number | undefined {
+  const text = value.trimEnd();
+  let start = text.length;
+  while (start > 0 && text[start - 1]! >= "0" && text[start - 1]! <= "9") start--;
+  return intOrUndefined(text.slice(start));
 }

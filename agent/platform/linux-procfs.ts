@@ -36,15 +36,18 @@ export async function listeningSockets(port: number, procRoot = "/proc"): Promis
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10 || fields[3] !== TCP_LISTEN) continue;
       const [hexAddress, hexPort] = fields[1]!.split(":");
-      if (parseInt(hexPort!, 16) !== port) continue;
-      found.push({ inode: fields[9]!, address: decodeAddress(hexAddress!), port });
+      if (!/^[0-9A-Fa-f]{4}$/.test(hexPort ?? "") || parseInt(hexPort!, 16) !== port) continue;
+      const address = decodeAddress(hexAddress ?? "");
+      // A line that is not the kernel's format (a truncated read) is skipped, not fatal.
+      if (address !== undefined) found.push({ inode: fields[9]!, address, port });
     }
   }
   return found;
 }
 
-/** /proc/net/tcp stores addresses as host-order 32-bit words in hex. */
-export function decodeAddress(hex: string): string {
+/** /proc/net/tcp stores addresses as host-order 32-bit words in hex; undefined for anything else. */
+export function decodeAddress(hex: string): string | undefined {
+  if (!/^(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{32})$/.test(hex)) return undefined;
   const words = hex.toLowerCase().match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(""));
   if (words.length === 1) return words[0]!.match(/../g)!.map((b) => parseInt(b, 16)).join(".");
   const bytes = words.join("");
@@ -53,12 +56,22 @@ export function decodeAddress(hex: string): string {
   return compressIpv6(groups);
 }
 
+/**
+ * RFC 5952: the first longest run of two or more zero groups becomes "::".
+ * Counted in groups: comparing regex matches by text length preferred a
+ * later run of equal length, whose match carries one more colon.
+ */
 function compressIpv6(groups: string[]): string {
-  const text = groups.join(":");
-  const runs = [...text.matchAll(/(^|:)0(:0)+(:|$)/g)].sort((a, b) => b[0].length - a[0].length);
-  if (runs.length === 0) return text;
-  const run = runs[0]!;
-  return `${text.slice(0, run.index)}::${text.slice(run.index! + run[0].length)}`;
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < groups.length; ) {
+    let end = i;
+    while (groups[end] === "0") end++;
+    if (end - i > bestLength) [bestStart, bestLength] = [i, end - i];
+    i = Math.max(end, i + 1);
+  }
+  if (bestStart < 0) return groups.join(":");
+  return `${groups.slice(0, bestStart).join(":")}::${groups.slice(bestStart + bestLength).join(":")}`;
 }
 
 /** Pids holding any of the given socket inodes (scans /proc/<pid>/fd). */
@@ -105,10 +118,11 @@ export async function procInfo(pid: number, procRoot = "/proc"): Promise<ProcInf
   // Fields after the parenthesised command name, which may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   if (fields.length > 19) {
-    info.ppid = Number(fields[1]);
+    const ppid = Number(fields[1]);
+    if (Number.isSafeInteger(ppid)) info.ppid = ppid;
     const startTicks = Number(fields[19]);
     const bootSeconds = await bootTimeSeconds(procRoot);
-    if (bootSeconds !== undefined) info.startedAtMs = Math.round((bootSeconds + startTicks / CLOCK_TICKS) * 1000);
+    if (bootSeconds !== undefined && Number.isSafeInteger(startTicks)) info.startedAtMs = Math.round((bootSeconds + startTicks / CLOCK_TICKS) * 1000);
   }
   return info;
 }

@@ -39,7 +39,7 @@ export function parsePmsetSettings(text: string): PmsetSettings {
   let sleepPreventedBy: string[] = [];
   let section: "system" | "live" | undefined;
   for (const raw of text.split("\n")) {
-    const line = raw.replace(/\s+$/, "");
+    const line = raw.trimEnd();
     if (line.startsWith("System-wide power settings:")) { section = "system"; continue; }
     if (line.startsWith("Currently in use:")) { section = "live"; continue; }
     if (!line.trim() || !section) continue;
@@ -50,10 +50,10 @@ export function parsePmsetSettings(text: string): PmsetSettings {
       note = body.slice(noteAt + 2);
       body = body.slice(0, noteAt).trim();
     }
-    body = body.replace(/\s*\(Graphics dim captured\)$/, "");
-    const match = /^(.+?)\s+(\S+)$/.exec(body);
-    if (!match) continue;
-    const [, key, value] = match as unknown as [string, string, string];
+    if (body.endsWith(GRAPHICS_DIM)) body = body.slice(0, -GRAPHICS_DIM.length).trimEnd();
+    const split = splitLastWord(body);
+    if (!split) continue;
+    const [key, value] = split;
     if (section === "system") {
       if (key === "SleepDisabled") sleepDisabled = value === "1";
       continue;
@@ -64,6 +64,23 @@ export function parsePmsetSettings(text: string): PmsetSettings {
     }
   }
   return { settings, sleepDisabled, sleepPreventedBy, recognised: section === "live" };
+}
+
+const GRAPHICS_DIM = "(Graphics dim captured)";
+const SPACE = /\s/;
+
+/**
+ * "name words   value" → [name words, value]. By hand, not /^(.+?)\s+(\S+)$/:
+ * that regex retries its whitespace run from every position of a long blank
+ * stretch, which is quadratic (seconds on one 1 MB line).
+ */
+function splitLastWord(body: string): [string, string] | undefined {
+  let valueStart = body.length;
+  while (valueStart > 0 && !SPACE.test(body[valueStart - 1]!)) valueStart--;
+  let keyEnd = valueStart;
+  while (keyEnd > 0 && SPACE.test(body[keyEnd - 1]!)) keyEnd--;
+  if (valueStart === body.length || keyEnd === valueStart || keyEnd === 0) return undefined;
+  return [body.slice(0, keyEnd), body.slice(valueStart)];
 }
 
 export interface PowerAssertion {
@@ -95,8 +112,7 @@ export function parsePmsetAssertions(text: string): PmsetAssertions {
   const holders: PowerAssertion[] = [];
   let section: "status" | "holders" | "other" | undefined;
   for (const raw of text.split("\n")) {
-    const line = raw.replace(/\s+$/, "");
-    const trimmed = line.trim();
+    const trimmed = raw.trim();
     if (trimmed.startsWith("Assertion status system-wide:")) { section = "status"; continue; }
     if (trimmed.startsWith("Listed by owning process:")) { section = "holders"; continue; }
     if (/^(Kernel Assertions:|No kernel assertions\.|Idle sleep preventers:)/.test(trimmed)) { section = "other"; continue; }
@@ -206,14 +222,15 @@ export const SLEEP_WAKE_OIDS = ["kern.sleeptime", "kern.waketime", "kern.wakerea
 export function parseSleepWakeSysctl(text: string): SleepWake {
   const out: SleepWake = {};
   for (const line of text.split("\n")) {
-    const m = /^(kern\.\w+):\s?(.*)$/.exec(line.replace(/\s+$/, ""));
+    const m = /^(kern\.\w+):\s?(.*)$/.exec(line.trimEnd());
     if (!m) continue;
     const [, oid, value] = m as unknown as [string, string, string];
     if (oid === "kern.wakereason") { if (value.trim()) out.wakeReason = value.trim(); continue; }
     const tv = /\{ sec = (\d+), usec = (\d+) \}/.exec(value);
     if (!tv) continue;
     const ms = Number(tv[1]) * 1000 + Math.floor(Number(tv[2]) / 1000);
-    if (ms === 0) continue;
+    // An absurd count of seconds is no instant (and would not fit the report's int64).
+    if (ms === 0 || !Number.isSafeInteger(ms)) continue;
     if (oid === "kern.sleeptime") out.sleptAtMs = ms;
     if (oid === "kern.waketime") out.wokeAtMs = ms;
     if (oid === "kern.boottime") out.bootedAtMs = ms;

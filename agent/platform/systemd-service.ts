@@ -17,6 +17,7 @@ import { join } from "node:path";
 import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "../discovery/gateway-service.ts";
 import type { ServiceDiscoveryError } from "../discovery/find-gateway-service.ts";
 import type { CommandResult } from "./command-runner.ts";
+import { globMatch, hasGlob } from "./glob-match.ts";
 import {
   parseEnvironmentDirective,
   parseEnvironmentFile,
@@ -281,7 +282,9 @@ interface EvaluatedUnit {
 export function evaluateDirectives(directives: readonly UnitDirective[], ctx: SpecifierContext): EvaluatedUnit {
   const problems: string[] = [];
   let execStart: string[] = [];
-  let environment: [string, string][] = [];
+  // A Map, not a filtered array: re-setting moves a name to the end in O(1), where
+  // filtering per assignment was quadratic in the number of distinct names.
+  const environment = new Map<string, string>();
   const environmentOrigin = new Map<string, string>();
   let environmentFiles: EnvironmentFileSpec[] = [];
   let unset: string[] = [];
@@ -295,11 +298,11 @@ export function evaluateDirectives(directives: readonly UnitDirective[], ctx: Sp
         else if (execStart.length === 0) execStart = parseExecStartDirective(d.value, ctx, problems);
         break;
       case "Environment":
-        if (!d.value) { environment = []; environmentOrigin.clear(); break; }
-        for (const pair of parseEnvironmentDirective(d.value, ctx, problems)) {
-          environment = environment.filter(([k]) => k !== pair[0]);
-          environment.push(pair);
-          environmentOrigin.set(pair[0], d.path);
+        if (!d.value) { environment.clear(); environmentOrigin.clear(); break; }
+        for (const [name, value] of parseEnvironmentDirective(d.value, ctx, problems)) {
+          environment.delete(name);
+          environment.set(name, value);
+          environmentOrigin.set(name, d.path);
         }
         break;
       case "EnvironmentFile": {
@@ -317,7 +320,7 @@ export function evaluateDirectives(directives: readonly UnitDirective[], ctx: Sp
         break;
     }
   }
-  return { execStart, environment, environmentOrigin, environmentFiles, unset, workingDirectory, problems };
+  return { execStart, environment: [...environment], environmentOrigin, environmentFiles, unset, workingDirectory, problems };
 }
 
 interface LoadedEnvFile {
@@ -334,9 +337,8 @@ async function expandEnvironmentFile(spec: EnvironmentFileSpec): Promise<LoadedE
   const slash = spec.path.lastIndexOf("/");
   const dir = spec.path.slice(0, slash) || "/";
   const base = spec.path.slice(slash + 1);
-  if (!/[*?[]/.test(base)) return [await loadEnvFile(spec.path)];
-  const pattern = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n)).sort();
+  if (!hasGlob(base)) return [await loadEnvFile(spec.path)];
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => globMatch(base, n)).sort();
   if (names.length === 0) return [{ path: spec.path, exists: false, values: {}, problems: [] }];
   return Promise.all(names.map((n) => loadEnvFile(join(dir, n))));
 }

@@ -4,6 +4,7 @@
 // or no lingering). Both follow systemd's own rules, cited per function.
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { problemList } from "./problem-list.ts";
 
 // ---------------------------------------------------------------------------
 // `systemctl show` output
@@ -63,12 +64,17 @@ export interface EnvironmentFileSpec {
 export function parseShowEnvironmentFiles(lines: readonly string[]): EnvironmentFileSpec[] {
   const specs: EnvironmentFileSpec[] = [];
   for (const line of lines) {
-    const match = /^(.*?)\s+\(ignore_errors=(yes|no)\)\s*$/.exec(line.trim());
-    if (!match) continue;
-    let path = match[1]!;
+    // Found from the end, not with /^(.*?)\s+\(…\)$/: that retries the blank
+    // run from each of its positions, quadratic on a long line of spaces.
+    const trimmed = line.trim();
+    const flag = /\(ignore_errors=(yes|no)\)$/.exec(trimmed);
+    if (!flag) continue;
+    const before = trimmed.slice(0, flag.index);
+    if (before.trimEnd() === before) continue; // no blank between path and flag
+    let path = before.trimEnd();
     const dash = path.startsWith("-");
     if (dash) path = path.slice(1);
-    specs.push({ path, optional: match[2] === "yes" || dash });
+    specs.push({ path, optional: flag[1] === "yes" || dash });
   }
   return specs;
 }
@@ -87,12 +93,24 @@ export interface ShowExecCommand {
 
 /** `ExecStart={ path=/usr/bin/node ; argv[]=/usr/bin/node a b ; ignore_errors=no ; start_time=[…] ; … }` (or ExecStartEx's `flags=`). */
 export function parseShowExecStart(value: string): ShowExecCommand | undefined {
-  const match = /^\{ path=(.*?) ; argv\[\]=(.*?) ; (?:ignore_errors|flags)=/.exec(value.trim());
-  if (!match) return undefined;
+  // The first " ; argv[]=" and the first " ; ignore_errors=" / " ; flags=" after
+  // it, found with indexOf: the equivalent pair of lazy groups is quadratic when
+  // the separator repeats.
+  const text = value.trim();
+  if (!text.startsWith(EXEC_PATH)) return undefined;
+  const argvAt = text.indexOf(EXEC_ARGV, EXEC_PATH.length);
+  if (argvAt < 0) return undefined;
+  const argvStart = argvAt + EXEC_ARGV.length;
+  const ends = [text.indexOf(" ; ignore_errors=", argvStart), text.indexOf(" ; flags=", argvStart)].filter((i) => i >= 0);
+  if (ends.length === 0) return undefined;
   const pid = /; pid=(\d+) ;/.exec(value);
-  const argvText = match[2]!;
-  return { path: match[1]!, argv: argvText.split(" ").filter((a) => a !== ""), argvText, pid: pid && pid[1] !== "0" ? Number(pid[1]) : undefined };
+  const argvText = text.slice(argvStart, Math.min(...ends));
+  const pidNumber = pid ? Number(pid[1]) : 0;
+  return { path: text.slice(EXEC_PATH.length, argvAt), argv: argvText.split(" ").filter((a) => a !== ""), argvText, pid: pidNumber > 0 && Number.isSafeInteger(pidNumber) ? pidNumber : undefined };
 }
+
+const EXEC_PATH = "{ path=";
+const EXEC_ARGV = " ; argv[]=";
 
 /** True when `argv`, joined the way systemctl joins it, is `argvText`. */
 export function sameCommandLine(argv: readonly string[], argvText: string): boolean {
@@ -141,22 +159,28 @@ export interface UnitDirective {
  */
 export function parseUnitFile(text: string, path: string): { directives: UnitDirective[]; problems: string[] } {
   const directives: UnitDirective[] = [];
-  const problems: string[] = [];
+  const problems = problemList();
   let section = "";
-  let pending = "";
+  // Continued lines are collected and joined once: re-joining and re-testing
+  // the growing text per line is quadratic in the number of continuations.
+  let pending: string[] = [];
   let pendingLine = 0;
-  const lines = text.split(/\r?\n/);
+  const lines = text.split("\n");
+  const isComment = (line: string) => {
+    const first = line.trimStart()[0];
+    return first === "#" || first === ";";
+  };
   for (let n = 0; n < lines.length; n++) {
-    const raw = lines[n]!;
-    if (pending && /^\s*[#;]/.test(raw)) continue;
-    const joined = pending + raw;
-    if (/\\$/.test(joined) && !/^\s*[#;]/.test(joined)) {
-      if (!pending) pendingLine = n + 1;
-      pending = `${joined.slice(0, -1)} `;
+    const raw = lines[n]!.endsWith("\r") ? lines[n]!.slice(0, -1) : lines[n]!;
+    if (pending.length > 0 ? isComment(raw) : false) continue;
+    if (raw.endsWith("\\") && (pending.length > 0 || !isComment(raw))) {
+      if (pending.length === 0) pendingLine = n + 1;
+      pending.push(raw.slice(0, -1), " ");
       continue;
     }
-    const lineNo = pending ? pendingLine : n + 1;
-    pending = "";
+    const lineNo = pending.length > 0 ? pendingLine : n + 1;
+    const joined = pending.length > 0 ? pending.join("") + raw : raw;
+    pending = [];
     const line = joined.trim();
     if (!line || line.startsWith("#") || line.startsWith(";")) continue;
     if (line.startsWith("[")) {
@@ -169,7 +193,7 @@ export function parseUnitFile(text: string, path: string): { directives: UnitDir
     if (!section) { problems.push(`${path}:${lineNo}: assignment outside any section`); continue; }
     directives.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), path });
   }
-  return { directives, problems };
+  return { directives, problems: problems.list() };
 }
 
 /**
@@ -228,6 +252,7 @@ export interface SpecifierContext {
 
 /** Expands the specifiers a user unit can use; an unknown one is left as is and reported. */
 export function expandSpecifiers(value: string, ctx: SpecifierContext, problems?: string[]): string {
+  if (!value.includes("%")) return value; // the common case, without building the table
   const unitBase = ctx.unitName.replace(/\.[^.]+$/, "");
   const at = unitBase.indexOf("@");
   const table: Record<string, string | undefined> = {
@@ -330,21 +355,26 @@ export function splitQuotedWords(text: string): string[] {
   return words;
 }
 
+/** Built once: a table per escape made a megabyte of backslashes allocation-bound. ("\0" alone is not one: octal needs three digits.) */
+const SIMPLE_ESCAPES = new Map(Object.entries({ n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", s: " " }));
+
 /** One C escape starting at `at` (after the backslash): [decoded text, characters consumed]. */
 function cUnescape(text: string, at: number): [string, number] {
   const ch = text[at]!;
-  const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", s: " ", "0": "\0" };
   if (ch === "x") {
-    const hex = /^[0-9a-fA-F]{2}/.exec(text.slice(at + 1));
+    const hex = /^[0-9a-fA-F]{2}/.exec(text.slice(at + 1, at + 3));
     if (hex) return [String.fromCharCode(Number.parseInt(hex[0], 16)), 3];
   }
   if (ch === "u" || ch === "U") {
     const len = ch === "u" ? 4 : 8;
-    const hex = new RegExp(`^[0-9a-fA-F]{${len}}`).exec(text.slice(at + 1));
-    if (hex) return [String.fromCodePoint(Number.parseInt(hex[0], 16)), len + 1];
+    const hex = new RegExp(`^[0-9a-fA-F]{${len}}`).exec(text.slice(at + 1, at + 1 + len));
+    const codePoint = hex ? Number.parseInt(hex[0], 16) : -1;
+    // \U can name more than Unicode holds (\UFFFFFFFF): systemd rejects it as an invalid escape, taken literally here.
+    if (codePoint >= 0 && codePoint <= 0x10ffff) return [String.fromCodePoint(codePoint), len + 1];
   }
-  if (/[0-7]/.test(ch) && /^[0-7]{3}/.test(text.slice(at))) return [String.fromCharCode(Number.parseInt(text.slice(at, at + 3), 8)), 3];
-  if (ch in simple && ch !== "0") return [simple[ch]!, 1];
+  if (/^[0-7]{3}$/.test(text.slice(at, at + 3))) return [String.fromCharCode(Number.parseInt(text.slice(at, at + 3), 8)), 3];
+  const simple = SIMPLE_ESCAPES.get(ch);
+  if (simple !== undefined) return [simple, 1];
   return [ch, 1];
 }
 
@@ -369,7 +399,7 @@ export interface EnvironmentFileParse {
  */
 export function parseEnvironmentFile(text: string): EnvironmentFileParse {
   const values: Record<string, string> = {};
-  const problems: string[] = [];
+  const problems = problemList();
   type State = "preKey" | "key" | "preValue" | "value" | "valueEscape" | "single" | "double" | "doubleEscape" | "comment" | "commentEscape";
   let state: State = "preKey";
   let key = "";
@@ -453,5 +483,5 @@ export function parseEnvironmentFile(text: string): EnvironmentFileParse {
   }
   if (state === "value" && lastValueWs >= 0) value = value.slice(0, lastValueWs);
   if (["preValue", "value", "valueEscape", "single", "double", "doubleEscape"].includes(state)) push();
-  return { values, problems };
+  return { values, problems: problems.list() };
 }
