@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLoad } from "../test/helpers/load-generator.ts";
+import { fleetFromOneAddress, startLoad } from "../test/helpers/load-generator.ts";
 import { parseExposition } from "../test/helpers/metrics.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { spawnClawfleet } from "../test/helpers/processes.ts";
@@ -19,9 +19,6 @@ async function scrapeTimed(http: string): Promise<{ ms: number; text: string }> 
   return { ms: performance.now() - started, text };
 }
 
-/** Every simulated agent connects from 127.0.0.1: lift the per-address and new-node limits to the fleet's size. */
-const fleetFromOneAddress = (nodes: number) =>
-  ["hellos-per-peer-burst", "new-nodes-burst", "streams-per-peer", "reports-burst"].flatMap((name) => ["--ingest-limit", `${name}=${Math.max(nodes * 2, 2000)}`]);
 
 for (const nodes of sizes.length > 0 ? sizes : [1000, 10000]) {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-scale-"));

@@ -12,13 +12,14 @@ import { Authority } from "../collector/pki/authority.ts";
 import { TrustStore } from "../collector/pki/trust-store.ts";
 import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../shared/pki/collector-channel.ts";
 import { createCsr, newKeyPair, privateKeyPem } from "../shared/pki/x509.ts";
-import { startLoad } from "../test/helpers/load-generator.ts";
+import { fleetFromOneAddress, startLoad } from "../test/helpers/load-generator.ts";
 import { parseExposition } from "../test/helpers/metrics.ts";
 import { freePort } from "../test/helpers/ports.ts";
 import { spawnClawfleet } from "../test/helpers/processes.ts";
 
 const nodes = Number(process.argv[2] ?? 10_000);
 const PREFIX = "bench";
+const CONNECT_PER_SECOND = 1000;
 const nodeName = (i: number) => `${PREFIX}-${String(i).padStart(5, "0")}`;
 
 /** Certificates for every node, issued by the collector's CA as enrollment would (the enrollment RPC itself is not what is measured). */
@@ -44,7 +45,7 @@ async function run(mode: "plaintext" | "mtls") {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-mtls-bench-"));
   const grpc = `127.0.0.1:${await freePort()}`;
   const http = `127.0.0.1:${await freePort()}`;
-  const args = ["collector", "serve", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db"), ...(mode === "plaintext" ? ["--insecure"] : [])];
+  const args = ["collector", "serve", "--grpc-listen", grpc, "--http-listen", http, "--db", join(dir, "c.db"), ...fleetFromOneAddress(nodes), ...(mode === "plaintext" ? ["--insecure"] : [])];
   const collector = spawnClawfleet(args);
   await collector.waitFor(/collector ready/);
   try {
@@ -58,6 +59,8 @@ async function run(mode: "plaintext" | "mtls") {
       ratePerNode: 0,
       inflight: 2,
       nodePrefix: PREFIX,
+      // The same pace for both modes, so connect times compare; a restarted collector sees its fleet back over ~30 s of jittered backoff.
+      connectPerSecond: CONNECT_PER_SECOND,
       channelFor: (i) => (mode === "mtls" ? { credentials: collectorCredentials(identities[i]!), options: COLLECTOR_CHANNEL_OPTIONS } : { credentials: grpcJs.credentials.createInsecure() }),
     });
     await load.welcomed;
@@ -84,6 +87,7 @@ async function run(mode: "plaintext" | "mtls") {
         `collector CPU ${result.cpuMsPer1000.toFixed(0)} ms per 1,000 reports; RSS ${result.rssMb.toFixed(0)} MB; ${result.errors} stream errors` +
         (mode === "mtls" ? ` (minting ${nodes} certificates took ${(mintMs / 1000).toFixed(1)} s, not counted)` : ""),
     );
+    if (load.errorKinds.size > 0) console.log(`  stream errors: ${[...load.errorKinds].map(([why, n]) => `${n}× ${why}`).join("; ")}`);
     return result;
   } finally {
     await collector.stop();

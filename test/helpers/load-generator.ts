@@ -21,6 +21,8 @@ export interface LoadOptions {
   nodePrefix?: string;
   /** Agents share a few gRPC channels, as real agents on separate hosts would not; it keeps the client cheap. */
   channels?: number;
+  /** Opens at most this many streams per second (default: all at once). */
+  connectPerSecond?: number;
   /** One channel per node with these credentials (mTLS: each node its own certificate); overrides `channels`. */
   channelFor?: (index: number) => { credentials: grpc.ChannelCredentials; options?: grpc.ClientOptions };
 }
@@ -32,6 +34,7 @@ export interface LoadRun {
   sent: Map<string, bigint>;
   readonly ackCount: number;
   readonly errors: number;
+  readonly errorKinds: ReadonlyMap<string, number>;
   welcomed: Promise<void>;
   stop(): void;
 }
@@ -61,6 +64,8 @@ export function startLoad(options: LoadOptions): LoadRun {
   const sent = new Map<string, bigint>();
   let ackCount = 0;
   let errors = 0;
+  /** Stream errors by status and message, to tell a limit from a timeout. */
+  const errorKinds = new Map<string, number>();
   let stopped = false;
   const channels = options.channelFor
     ? Array.from({ length: options.nodes }, (_, i) => {
@@ -76,7 +81,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   // property of the generator, not of the collector under test.
   const starters: (() => void)[] = [];
 
-  for (let i = 0; i < options.nodes; i++) {
+  const openNode = (i: number, welcomed: () => void, refused: (error: Error) => void) => {
     const nodeId = `${options.nodePrefix ?? "load"}-${String(i).padStart(5, "0")}`;
     const stream = channels[i % channels.length]!.connect();
     streams.push(stream);
@@ -91,28 +96,40 @@ export function startLoad(options: LoadOptions): LoadRun {
         if (options.ratePerNode > 0) break;
       }
     };
-    welcomes.push(
-      new Promise((resolve) => {
-        stream.on("data", (message: ConnectResponse) => {
-          if (message.message.case === "welcome") {
-            key = message.message.value.fingerprintKey;
-            seq = message.message.value.lastAckedSeq;
-            acked.set(nodeId, seq);
-            resolve();
-            starters.push(() => (options.ratePerNode > 0 ? timers.push(setInterval(pump, 1000 / options.ratePerNode)) : pump()));
-          } else if (message.message.case === "ack") {
-            ackCount++;
-            const ack = message.message.value.seq;
-            if (ack > (acked.get(nodeId) ?? 0n)) acked.set(nodeId, ack);
-            if (options.ratePerNode === 0) pump();
-          }
-        });
-      }),
-    );
-    stream.on("error", () => {
-      if (!stopped) errors++;
+    stream.on("data", (message: ConnectResponse) => {
+      if (message.message.case === "welcome") {
+        key = message.message.value.fingerprintKey;
+        seq = message.message.value.lastAckedSeq;
+        acked.set(nodeId, seq);
+        welcomed();
+        starters.push(() => (options.ratePerNode > 0 ? timers.push(setInterval(pump, 1000 / options.ratePerNode)) : pump()));
+      } else if (message.message.case === "ack") {
+        ackCount++;
+        const ack = message.message.value.seq;
+        if (ack > (acked.get(nodeId) ?? 0n)) acked.set(nodeId, ack);
+        if (options.ratePerNode === 0) pump();
+      }
+    });
+    stream.on("error", (error: grpc.ServiceError) => {
+      if (stopped) return;
+      errors++;
+      const why = `${grpc.status[error.code] ?? error.code}: ${(error.details || error.message).slice(0, 120)}`;
+      errorKinds.set(why, (errorKinds.get(why) ?? 0) + 1);
+      // A node refused before its welcome would otherwise leave `welcomed` pending forever.
+      if (!key) refused(new Error(`${nodeId} was not welcomed: ${error.details || error.message}`));
     });
     stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: { nodeId, hostname: nodeId, platform: "darwin", agentVersion: "load" }, sentAtUnixMs: BigInt(Date.now()) } } }));
+  };
+
+  for (let i = 0; i < options.nodes; i++) {
+    welcomes.push(
+      new Promise((resolve, reject) => {
+        const open = () => openNode(i, resolve, reject);
+        // Spread connections out, as a fleet's jittered reconnects are: thousands of TLS handshakes at once would time out.
+        if (options.connectPerSecond) timers.push(setTimeout(open, (i * 1000) / options.connectPerSecond));
+        else open();
+      }),
+    );
   }
 
   return {
@@ -124,6 +141,7 @@ export function startLoad(options: LoadOptions): LoadRun {
     get errors() {
       return errors;
     },
+    errorKinds,
     welcomed: Promise.all(welcomes).then(() => {
       for (const start of starters) start();
     }),
@@ -135,3 +153,7 @@ export function startLoad(options: LoadOptions): LoadRun {
     },
   };
 }
+
+/** `collector serve` flags for a simulated fleet: every agent connects from 127.0.0.1, so lift the per-address and new-node limits to the fleet's size. */
+export const fleetFromOneAddress = (nodes: number) =>
+  ["hellos-per-peer-burst", "new-nodes-burst", "streams-per-peer", "reports-burst"].flatMap((name) => ["--ingest-limit", `${name}=${Math.max(nodes * 2, 2000)}`]);
