@@ -3,7 +3,23 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { noGateway } from "../helpers/no-gateway.ts";
-import { spawnClawfleet, type Spawned } from "../helpers/processes.ts";
+import { spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
+import { afterEach } from "vitest";
+import { startFakeCollector, type FakeCollector } from "../helpers/fake-collector.ts";
+
+/** Starts fake collectors for a describe block; after each test they and every spawned agent are stopped. */
+export function fakeCollectors(): (...args: Parameters<typeof startFakeCollector>) => Promise<FakeCollector> {
+  const fakes: FakeCollector[] = [];
+  afterEach(async () => {
+    await stopAll();
+    await Promise.all(fakes.splice(0).map((f) => f.stop()));
+  });
+  return async (...args) => {
+    const started = await startFakeCollector(...args);
+    fakes.push(started);
+    return started;
+  };
+}
 
 export async function spawnAgent(collector: string, nodeId: string, stateDir: string, home: string, interval = "1s"): Promise<Spawned> {
   return spawnClawfleet(["agent", "run", "--insecure", "--collector", collector, "--node-id", nodeId, "--interval", interval, "--state-dir", stateDir], await noGateway(home));

@@ -5,26 +5,16 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { SEQ_WINDOW } from "../../shared/report-codec.ts";
-import { ack, startFakeCollector, type FakeCollector } from "../helpers/fake-collector.ts";
-import { stopAll } from "../helpers/processes.ts";
-import { linesMatching, seqFile, spawnAgent, spoolDir, until } from "./agent-process.ts";
+import { ack } from "../helpers/fake-collector.ts";
+import { fakeCollectors, linesMatching, seqFile, spawnAgent, spoolDir, until } from "./agent-process.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
 
 describe("agent against a hostile collector", () => {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-hostile-"));
-  const fakes: FakeCollector[] = [];
-  const fake = async (...args: Parameters<typeof startFakeCollector>) => {
-    const started = await startFakeCollector(...args);
-    fakes.push(started);
-    return started;
-  };
-  afterEach(async () => {
-    await stopAll();
-    await Promise.all(fakes.splice(0).map((f) => f.stop()));
-  });
+  const fake = fakeCollectors();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("ignores an ack for a report it never sent, and logs it once", async () => {

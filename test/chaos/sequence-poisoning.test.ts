@@ -4,26 +4,15 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { MAX_SEQ } from "../../shared/report-codec.ts";
-import { startFakeCollector, type FakeCollector } from "../helpers/fake-collector.ts";
-import { stopAll } from "../helpers/processes.ts";
-import { seqFile, spawnAgent, until } from "./agent-process.ts";
+import { fakeCollectors, seqFile, spawnAgent, until } from "./agent-process.ts";
 
 const U64_MAX = 2n ** 64n - 1n;
 
 describe("agent against a poisoned sequence", () => {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-poison-"));
-  const fakes: FakeCollector[] = [];
-  const fake = async (...args: Parameters<typeof startFakeCollector>) => {
-    const started = await startFakeCollector(...args);
-    fakes.push(started);
-    return started;
-  };
-  afterEach(async () => {
-    await stopAll();
-    await Promise.all(fakes.splice(0).map((f) => f.stop()));
-  });
+  const fake = fakeCollectors();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("does not adopt a welcome of 2^64-1, and starts again afterwards", async () => {
