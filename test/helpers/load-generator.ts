@@ -21,6 +21,8 @@ export interface LoadOptions {
   nodePrefix?: string;
   /** Agents share a few gRPC channels, as real agents on separate hosts would not; it keeps the client cheap. */
   channels?: number;
+  /** A node refused before its welcome is counted (`notWelcomed`) instead of failing `welcomed`: for benchmarks. */
+  tolerateRefusals?: boolean;
   /** Opens at most this many streams per second (default: all at once). */
   connectPerSecond?: number;
   /** One channel per node with these credentials (mTLS: each node its own certificate); overrides `channels`. */
@@ -35,6 +37,7 @@ export interface LoadRun {
   readonly ackCount: number;
   readonly errors: number;
   readonly errorKinds: ReadonlyMap<string, number>;
+  readonly notWelcomed: number;
   welcomed: Promise<void>;
   stop(): void;
 }
@@ -64,6 +67,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   const sent = new Map<string, bigint>();
   let ackCount = 0;
   let errors = 0;
+  let notWelcomed = 0;
   /** Stream errors by status and message, to tell a limit from a timeout. */
   const errorKinds = new Map<string, number>();
   let stopped = false;
@@ -116,7 +120,7 @@ export function startLoad(options: LoadOptions): LoadRun {
       const why = `${grpc.status[error.code] ?? error.code}: ${(error.details || error.message).slice(0, 120)}`;
       errorKinds.set(why, (errorKinds.get(why) ?? 0) + 1);
       // A node refused before its welcome would otherwise leave `welcomed` pending forever.
-      if (!key) refused(new Error(`${nodeId} was not welcomed: ${error.details || error.message}`));
+      if (!key) options.tolerateRefusals ? (notWelcomed++, welcomed()) : refused(new Error(`${nodeId} was not welcomed: ${error.details || error.message}`));
     });
     stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: { nodeId, hostname: nodeId, platform: "darwin", agentVersion: "load" }, sentAtUnixMs: BigInt(Date.now()) } } }));
   };
@@ -142,6 +146,9 @@ export function startLoad(options: LoadOptions): LoadRun {
       return errors;
     },
     errorKinds,
+    get notWelcomed() {
+      return notWelcomed;
+    },
     welcomed: Promise.all(welcomes).then(() => {
       for (const start of starters) start();
     }),
