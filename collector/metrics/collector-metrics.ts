@@ -65,7 +65,7 @@ export function collectorMetrics(registry: Registry, fleet: Fleet) {
     }),
     rejected: new Counter({
       name: "clawfleet_collector_rejected_total",
-      help: "Agent streams closed for breaking the protocol, by reason.",
+      help: "Requests refused: bad input, a limit, failed authentication or enrollment, by reason (one table: collector/ingest/reject-reasons.ts).",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

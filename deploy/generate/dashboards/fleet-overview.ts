@@ -171,8 +171,8 @@ function collectorReports(): TimeSeriesPanel {
 
 function collectorRejections(): TimeSeriesPanel {
   return new TimeSeriesPanel()
-    .title("Streams rejected")
-    .description("Agents closed for breaking the protocol, by reason: a version skew or a hostile peer.")
+    .title("Requests refused")
+    .description("Refused by reason: bad input (a version skew or a hostile peer), a limit (floods), or failed authentication and enrollment (no, revoked or another node's certificate).")
     .datasource(DATASOURCE)
     .withTarget(target({ expr: "sum by (reason) (rate(clawfleet_collector_rejected_total[$__rate_interval]))", legend: "{{reason}}" }, "A"))
     .unit("reqps")
