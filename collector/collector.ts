@@ -91,8 +91,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const retention = options.retention ?? DEFAULT_RETENTION;
   const prune = () => {
     try {
-      const removed = fleet.prune(retention);
-      if (removed.reports + removed.events > 0) log.info("pruned history", removed);
+      const removed = { ...fleet.prune(retention), ...security.prune() };
+      if (Object.values(removed).some((n) => n > 0)) log.info("pruned history", removed);
     } catch (error) {
       log.error("pruning history failed", { error: (error as Error).message });
     }

@@ -13,7 +13,7 @@ import type { Logger } from "../../shared/log.ts";
 import { describeGrpcError } from "../../shared/grpc-errors.ts";
 import type { SequenceFile } from "./sequence-file.ts";
 import type { Spool } from "./spool.ts";
-import { TokenBucket } from "./token-bucket.ts";
+import { TokenBucket } from "../../shared/token-bucket.ts";
 import { judgeWelcome } from "./welcome-seq.ts";
 
 
@@ -76,8 +76,8 @@ export class CollectorLink {
   private recycling = false;
   private lastWarnMs = 0;
   private readonly options: LinkOptions;
-  private readonly checkNow = new TokenBucket(CHECK_NOW_LIMIT.burst, CHECK_NOW_LIMIT.refillMs);
-  private flood = new TokenBucket(FLOOD_LIMIT.burst, FLOOD_LIMIT.refillMs);
+  private readonly checkNow = new TokenBucket(CHECK_NOW_LIMIT.burst, 1000 / CHECK_NOW_LIMIT.refillMs, Date.now());
+  private flood = new TokenBucket(FLOOD_LIMIT.burst, 1000 / FLOOD_LIMIT.refillMs, Date.now());
   private floodDrops = 0;
   /** When each rate-limited complaint was last logged. */
   private readonly complainedMs = new Map<string, number>();
@@ -177,7 +177,7 @@ export class CollectorLink {
     const stream = this.client.connect();
     this.stream = stream;
     this.recycling = false;
-    this.flood = new TokenBucket(FLOOD_LIMIT.burst, FLOOD_LIMIT.refillMs);
+    this.flood = new TokenBucket(FLOOD_LIMIT.burst, 1000 / FLOOD_LIMIT.refillMs, Date.now());
     stream.on("data", (message: ConnectResponse) => {
       if (this.stream !== stream) return;
       try {
@@ -245,7 +245,7 @@ export class CollectorLink {
       }
       case "checkNow":
         if (this.unsolicited(stream)) break;
-        if (this.checkNow.take()) this.options.onCheckNow?.(message.message.value.reason);
+        if (this.checkNow.take(Date.now())) this.options.onCheckNow?.(message.message.value.reason);
         break;
     }
   }
@@ -306,7 +306,7 @@ export class CollectorLink {
    */
   private unsolicited(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, complaint?: string, fields: Record<string, unknown> = {}): boolean {
     if (complaint) this.complain(complaint, complaint, { collector: this.options.address, ...fields });
-    if (this.flood.take()) return false;
+    if (this.flood.take(Date.now())) return false;
     const delayMs = this.floodBackoffMs();
     this.complain("flood", "collector is flooding this agent with messages: dropping the stream and reconnecting later", {
       collector: this.options.address,

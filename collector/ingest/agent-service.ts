@@ -26,7 +26,7 @@ import { REJECT_REASONS, type RejectReason } from "./reject-reasons.ts";
 import { throttledWarn, type ThrottledWarn } from "./throttled-log.ts";
 import { checkTimestamp } from "./timestamps.ts";
 import { TurnBudget } from "./turn-budget.ts";
-import { TokenBucket } from "./token-bucket.ts";
+import { TokenBucket } from "../../shared/token-bucket.ts";
 
 const HELLO_TIMEOUT_MS = 10_000;
 /** A last report older than this is refreshed at once when its node reconnects. */

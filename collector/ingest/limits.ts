@@ -2,7 +2,7 @@
 // RESOURCE_EXHAUSTED and a counted reason; nothing refused is stored. The
 // defaults fit a fleet of hundreds of hosts behind distinct addresses; tests
 // and benchmarks that simulate a whole fleet from 127.0.0.1 raise them.
-import { KeyedBuckets, TokenBucket } from "./token-bucket.ts";
+import { KeyedBuckets, TokenBucket } from "../../shared/token-bucket.ts";
 import { REJECT_REASONS, type RejectReason } from "./reject-reasons.ts";
 
 export interface IngestLimits {

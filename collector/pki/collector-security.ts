@@ -19,6 +19,8 @@ export interface CollectorSecurity {
   credentials: grpc.ServerCredentials;
   /** Adds EnrollService (secure mode only). */
   register(server: grpc.Server, reject: (reason: string) => void): void;
+  /** Drops expired tokens and certificates; runs with the store's history pruning. */
+  prune(): { tokens: number; certificates: number };
   close(): void;
 }
 
@@ -32,7 +34,7 @@ export async function openTrust(pkiDir: string): Promise<{ authority: Authority;
 
 export async function collectorSecurity(options: { insecure: boolean; pkiDir: string; certificateLifetimeMs?: number; log: Logger }): Promise<CollectorSecurity> {
   if (options.insecure) {
-    return { auth: insecureAuth, credentials: grpc.ServerCredentials.createInsecure(), register: () => {}, close: () => {} };
+    return { auth: insecureAuth, credentials: grpc.ServerCredentials.createInsecure(), register: () => {}, prune: () => ({ tokens: 0, certificates: 0 }), close: () => {} };
   }
   const { authority, trust } = await openTrust(options.pkiDir);
   const auth = certificateAuth(trust);
@@ -42,6 +44,7 @@ export async function collectorSecurity(options: { insecure: boolean; pkiDir: st
     register(server, reject) {
       addService(server, EnrollService, enrollHandlers({ authority, trust, auth, lifetimeMs: options.certificateLifetimeMs ?? DEFAULT_CERTIFICATE_LIFETIME_MS, log: options.log, reject }));
     },
+    prune: () => trust.prune(),
     close() {
       auth.stop();
       trust.close();

@@ -10,14 +10,19 @@ import { readCsr, type Role } from "../../shared/pki/x509.ts";
 import type { Authority, Issued } from "./authority.ts";
 import { refusalStatus, type AuthRefusal, type PeerAuth } from "./peer-auth.ts";
 import type { TrustStore } from "./trust-store.ts";
-import { parseEnrollmentToken } from "../../shared/pki/enrollment-token.ts";
+import { ENROLLMENT_SECRET } from "../../shared/pki/enrollment-token.ts";
 import { REJECT_REASONS, type RejectReason } from "../ingest/reject-reasons.ts";
+import { peerAddress } from "../ingest/limits.ts";
+import { KeyedBuckets } from "../../shared/token-bucket.ts";
 
 /** A P-256 CSR is ~250 bytes; anything near this is not one. */
 const MAX_CSR_BYTES = 4096;
 /** Unauthenticated Enroll calls per peer address: tokens cannot be guessed, but the CA's signing work is not free. */
 const ENROLL_BURST = 10;
 const ENROLL_REFILL_PER_S = 0.2;
+/** Renewals per certificate identity: an agent renews once per two thirds of a lifetime, so a few suffice. */
+const RENEW_BURST = 5;
+const RENEW_REFILL_PER_S = 1 / 60;
 const MAX_TRACKED_PEERS = 10_000;
 
 export interface EnrollDeps {
@@ -31,20 +36,8 @@ export interface EnrollDeps {
 }
 
 export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<typeof EnrollService>> {
-  const buckets = new Map<string, { tokens: number; atMs: number }>();
-  const allow = (peer: string): boolean => {
-    const host = peer.replace(/:\d+$/, "");
-    const now = Date.now();
-    const bucket = buckets.get(host) ?? { tokens: ENROLL_BURST, atMs: now };
-    bucket.tokens = Math.min(ENROLL_BURST, bucket.tokens + ((now - bucket.atMs) / 1000) * ENROLL_REFILL_PER_S);
-    bucket.atMs = now;
-    buckets.delete(host);
-    if (buckets.size >= MAX_TRACKED_PEERS) buckets.delete(buckets.keys().next().value!);
-    buckets.set(host, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
-  };
+  const enrollments = new KeyedBuckets(ENROLL_BURST, ENROLL_REFILL_PER_S, MAX_TRACKED_PEERS);
+  const renewals = new KeyedBuckets(RENEW_BURST, RENEW_REFILL_PER_S, MAX_TRACKED_PEERS);
 
   const issue = async (csr: Uint8Array, name: string, role: Role): Promise<Issued> => {
     const issued = await deps.authority.issue(csr, name, role, deps.lifetimeMs);
@@ -61,13 +54,13 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
   return {
     async enroll(call, callback) {
       const peer = call.getPeer();
-      if (!allow(peer)) {
+      if (!enrollments.take(peerAddress(peer), Date.now())) {
         deps.reject(REJECT_REASONS.enrollRate);
         callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too many enrollment attempts from this address; wait a minute" });
         return;
       }
-      // The agent sends the token's secret only; the pin stays with it.
-      const secret = /^[A-Za-z0-9_-]{43}$/.test(call.request.token) ? call.request.token : parseEnrollmentToken(call.request.token)?.secret;
+      // The enrolling host sends the token's secret only; the CA pin is for its own check.
+      const secret = ENROLLMENT_SECRET.test(call.request.token) ? call.request.token : undefined;
       if (!secret) return callback(invalid(REJECT_REASONS.invalidToken, "token: not an enrollment token (expected what `clawfleet collector enroll` printed)"));
       if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid(REJECT_REASONS.invalidCsr, `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
       try {
@@ -96,6 +89,11 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
       }
       if (call.request.csrDer.length > MAX_CSR_BYTES) return callback(invalid(REJECT_REASONS.invalidCsr, `csr_der: larger than ${MAX_CSR_BYTES} bytes`));
       const { name, role } = outcome.identity;
+      if (!renewals.take(`${role}/${name}`, Date.now())) {
+        deps.reject(REJECT_REASONS.enrollRate);
+        callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too many renewals for this certificate; wait a minute" });
+        return;
+      }
       let issued: Issued;
       try {
         issued = await issue(call.request.csrDer, name, role);

@@ -91,6 +91,18 @@ export class TrustStore {
     return Number(result.changes);
   }
 
+  /**
+   * Forgets tokens and certificates past their expiry (a day's grace for clock
+   * skew): TLS already refuses an expired certificate, and without this every
+   * renewal would add a row forever.
+   */
+  prune(nowMs = Date.now()): { tokens: number; certificates: number } {
+    const before = nowMs - 86_400_000;
+    const tokens = this.db.prepare("DELETE FROM enrollments WHERE expires_ms < ?").run(before).changes;
+    const certificates = this.db.prepare("DELETE FROM certificates WHERE not_after_ms < ?").run(before).changes;
+    return { tokens: Number(tokens), certificates: Number(certificates) };
+  }
+
   certificate(serial: string): CertificateRow | undefined {
     const row = this.db.prepare("SELECT serial, name, role, issued_ms, not_after_ms, revoked_ms FROM certificates WHERE serial = ?").get(serial) as
       | { serial: string; name: string; role: Role; issued_ms: number; not_after_ms: number; revoked_ms: number | null }

@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 
 const PREFIX = "cfenroll1";
 const PATTERN = /^cfenroll1\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+/** The secret part alone: what the enrolling host sends. */
+export const ENROLLMENT_SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 export interface EnrollmentToken {
   secret: string;

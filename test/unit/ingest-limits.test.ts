@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, IngestLimiter, peerAddress } from "../../collector/ingest/limits.ts";
-import { KeyedBuckets, TokenBucket } from "../../collector/ingest/token-bucket.ts";
+import { KeyedBuckets, TokenBucket } from "../../shared/token-bucket.ts";
 import { checkTimestamp } from "../../collector/ingest/timestamps.ts";
 import { throttledWarn } from "../../collector/ingest/throttled-log.ts";
 import type { Logger } from "../../shared/log.ts";

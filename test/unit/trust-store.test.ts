@@ -43,6 +43,20 @@ describe("trust store", () => {
     cli.close();
   });
 
+  it("forgets tokens and certificates a day past their expiry", () => {
+    const store = new TrustStore(join(dir, "p.db"));
+    const now = 1_800_000_000_000;
+    store.addEnrollment("old", { name: "a", role: "node", expiresMs: now - 2 * 86_400_000 }, now);
+    store.addEnrollment("fresh", { name: "b", role: "node", expiresMs: now + 60_000 }, now);
+    store.recordCertificate({ serial: "01", name: "a", role: "node", issuedMs: 0, notAfterMs: now - 2 * 86_400_000 });
+    store.recordCertificate({ serial: "02", name: "a", role: "node", issuedMs: 0, notAfterMs: now - 1000 });
+    expect(store.prune(now)).toEqual({ tokens: 1, certificates: 1 });
+    expect(store.certificate("01")).toBeUndefined();
+    expect(store.certificate("02")).toBeDefined();
+    expect(store.redeem("fresh", now)).toMatchObject({ name: "b" });
+    store.close();
+  });
+
   it("keeps only a hash of each token, and tokens carry the CA pin", () => {
     const { token, secret } = newEnrollmentToken("P".repeat(43));
     expect(parseEnrollmentToken(token)).toEqual({ secret, caPin: "P".repeat(43) });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { judgeWelcome } from "../../agent/run/welcome-seq.ts";
-import { TokenBucket } from "../../agent/run/token-bucket.ts";
+import { TokenBucket } from "../../shared/token-bucket.ts";
 import { MAX_SEQ, SEQ_WINDOW } from "../../shared/report-codec.ts";
 
 describe("what the agent makes of Welcome.last_acked_seq", () => {
@@ -24,13 +24,13 @@ describe("what the agent makes of Welcome.last_acked_seq", () => {
 describe("token bucket", () => {
   it("allows a burst, then one per refill interval, never more than the burst after a pause", () => {
     let now = 0;
-    const bucket = new TokenBucket(3, 10_000, () => now);
-    expect([1, 2, 3, 4].map(() => bucket.take())).toEqual([true, true, true, false]);
+    const bucket = new TokenBucket(3, 1000 / 10_000, now);
+    expect([1, 2, 3, 4].map(() => bucket.take(now))).toEqual([true, true, true, false]);
     now += 9_999;
-    expect(bucket.take()).toBe(false);
+    expect(bucket.take(now)).toBe(false);
     now += 1;
-    expect([bucket.take(), bucket.take()]).toEqual([true, false]);
+    expect([bucket.take(now), bucket.take(now)]).toEqual([true, false]);
     now += 1_000_000;
-    expect([1, 2, 3, 4].map(() => bucket.take())).toEqual([true, true, true, false]);
+    expect([1, 2, 3, 4].map(() => bucket.take(now))).toEqual([true, true, true, false]);
   });
 });
