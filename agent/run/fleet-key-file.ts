@@ -2,7 +2,8 @@
 // restarts while the collector is away still fingerprints with it. Until an
 // agent has a key it makes no report: an unkeyed hash of a weak secret on the
 // wire could be brute-forced by whoever reads the collector's database.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
 import { dirname } from "node:path";
 
 export function readFleetKey(path: string): Uint8Array | undefined {
@@ -16,7 +17,5 @@ export function readFleetKey(path: string): Uint8Array | undefined {
 
 export function writeFleetKey(path: string, key: Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, key, { mode: 0o600 });
-  renameSync(temporary, path);
+  writeFileAtomic(path, key, 0o600);
 }

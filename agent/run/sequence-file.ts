@@ -3,9 +3,10 @@
 // be a sequence (not digits, empty, a directory, absurdly large) is set aside
 // as `.corrupt`, never trusted and never a reason to refuse to start: the
 // agent then waits for the collector's welcome to know where to continue.
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { MAX_SEQ, SEQ_WINDOW } from "../../shared/report-codec.ts";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
 
 /**
  * No honest sequence gets near MAX_SEQ (a report a second for 292 billion
@@ -97,8 +98,6 @@ export class SequenceFile {
 
   private write(seq: bigint): void {
     mkdirSync(dirname(this.path), { recursive: true });
-    const temporary = `${this.path}.tmp`;
-    writeFileSync(temporary, `${seq}\n`, { mode: 0o600 });
-    renameSync(temporary, this.path);
+    writeFileAtomic(this.path, `${seq}\n`, 0o600);
   }
 }

@@ -6,11 +6,12 @@
 // in the log, never deleted. The directory is read as hostile: only regular
 // files are opened, never through a link, never blocking (a FIFO), and never
 // more than one report's worth of bytes.
-import { type Stats, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { type Stats, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ReportSchema, type Report } from "../../shared/gen/clawfleet/v1/report_pb.ts";
 import { absurdSeq } from "./sequence-file.ts";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
 
 export interface SpoolLimits {
   maxReports: number;
@@ -144,10 +145,8 @@ export class Spool {
     const bytes = toBinary(ReportSchema, report);
     const path = this.path(report.seq);
     try {
-      writeFileSync(`${path}.tmp`, bytes, { mode: 0o600 });
-      renameSync(`${path}.tmp`, path);
+      writeFileAtomic(path, bytes, 0o600);
     } catch (error) {
-      tryUnlink(`${path}.tmp`);
       throw new Error(`${path}: cannot spool report ${report.seq} (${(error as Error).message})`);
     }
     return bytes.length;

@@ -2,7 +2,8 @@
 // `collector enroll`) beside the store, private key 0600, and the collector's
 // server certificate it signs. Nothing here is ever sent but certificates.
 import { X509Certificate } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../../shared/atomic-file.ts";
 import { join } from "node:path";
 import {
   certificatePin,
@@ -62,7 +63,7 @@ export class Authority {
       const created = await createAuthority("CN=clawfleet fleet CA, O=clawfleet", new Date(Date.now() + CA_LIFETIME_MS));
       // Key first: a CA certificate without its key would be useless after a crash.
       writePrivate(caKeyPath, created.keyPem);
-      writeAtomic(caCertPath, created.certificatePem, 0o644);
+      writeFileAtomic(caCertPath, created.certificatePem, 0o644);
     }
     const caPem = readPem(caCertPath);
     let caKey: CryptoKey;
@@ -121,7 +122,7 @@ async function serverCertificate(dir: string, caPem: string, caKey: CryptoKey): 
   });
   const keyPem = await privateKeyPem(keys.privateKey);
   writePrivate(keyPath, keyPem);
-  writeAtomic(certPath, certPem, 0o644);
+  writeFileAtomic(certPath, certPem, 0o644);
   return { keyPem, certPem };
 }
 
@@ -134,12 +135,5 @@ function readPem(path: string): string {
 }
 
 function writePrivate(path: string, text: string): void {
-  writeAtomic(path, text, 0o600);
-}
-
-function writeAtomic(path: string, text: string, mode: number): void {
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, text, { mode });
-  chmodSync(temporary, mode);
-  renameSync(temporary, path);
+  writeFileAtomic(path, text, 0o600);
 }

@@ -3,7 +3,8 @@
 // certificate), the fleet CA, and the collector address it was enrolled with.
 // Agents keep theirs in the agent state dir, operators in <data dir>/operator.
 import { X509Certificate } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../atomic-file.ts";
 import { join } from "node:path";
 
 export interface StoredIdentity {
@@ -66,14 +67,7 @@ export function readIdentity(dir: string): StoredIdentity | undefined {
 export function writeIdentity(dir: string, identity: { keyPem: string; certificatePem: string; caPem: string; collector: string }): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  writeAtomic(join(dir, "ca.pem"), identity.caPem, 0o644);
-  writeAtomic(join(dir, "collector"), `${identity.collector}\n`, 0o644);
-  writeAtomic(join(dir, "identity.pem"), identity.keyPem + identity.certificatePem, 0o600);
-}
-
-function writeAtomic(path: string, text: string, mode: number): void {
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, text, { mode });
-  chmodSync(temporary, mode);
-  renameSync(temporary, path);
+  writeFileAtomic(join(dir, "ca.pem"), identity.caPem, 0o644);
+  writeFileAtomic(join(dir, "collector"), `${identity.collector}\n`, 0o644);
+  writeFileAtomic(join(dir, "identity.pem"), identity.keyPem + identity.certificatePem, 0o600);
 }
