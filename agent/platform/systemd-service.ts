@@ -17,7 +17,7 @@ import { join } from "node:path";
 import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "../discovery/gateway-service.ts";
 import type { ServiceDiscoveryError } from "../discovery/find-gateway-service.ts";
 import type { CommandResult } from "./command-runner.ts";
-import { globMatch, hasGlob } from "./glob-match.ts";
+import { globMatch, hasGlob } from "../../shared/glob-match.ts";
 import {
   parseEnvironmentDirective,
   parseEnvironmentFile,

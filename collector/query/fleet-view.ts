@@ -2,6 +2,7 @@
 // primary problem, active findings), the filters operators use, and the
 // failing-first order. The query service (CLI, over gRPC) and the fleet page
 // (HTTP) both build on this, so they can never disagree about a node.
+import { globMatch } from "../../shared/glob-match.ts";
 import { isProblem, type Finding } from "../../shared/finding.ts";
 import { LAYERS, type Layer, type Status } from "../../shared/taxonomy.ts";
 import { activeProblems, nodeState, worstLayer, type NodeState } from "../classify/node-state.ts";
@@ -56,35 +57,8 @@ export function summarizeNode(view: NodeView, fleetFindings: Map<string, Finding
 /** Longest glob a query or the page may filter by: node ids are at most 63 characters. */
 export const MAX_GLOB_LENGTH = 256;
 
-/**
- * Anchored `*` (any run) and `?` (one character) match, in O(glob × text)
- * at worst. No regular expression is built from user input: a glob such as
- * `*a*a*a…*b` made the backtracking RegExp take seconds per node id. On a
- * mismatch only the last `*` is retried one character further, which is
- * enough because an earlier star can never need to absorb more.
- */
-export function globMatches(glob: string, text: string): boolean {
-  let g = 0;
-  let t = 0;
-  let star = -1;
-  let resume = 0;
-  while (t < text.length) {
-    if (g < glob.length && (glob[g] === "?" || (glob[g] !== "*" && glob[g] === text[t]))) {
-      g++;
-      t++;
-    } else if (g < glob.length && glob[g] === "*") {
-      star = g++;
-      resume = t;
-    } else if (star >= 0) {
-      g = star + 1;
-      t = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (g < glob.length && glob[g] === "*") g++;
-  return g === glob.length;
-}
+/** Anchored `*` and `?` match of a node id, linear in glob × id: no regular expression is built from user input. */
+export const globMatches = (glob: string, nodeId: string) => globMatch(glob, nodeId, "wildcards");
 
 /** A node matches a layer when that layer is its worst or any active finding is in it. */
 export function matchesFilter(filter: NodeFilter, summary: NodeSummaryView): boolean {

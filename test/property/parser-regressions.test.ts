@@ -12,7 +12,7 @@ import { parseDotenv, referencedVariables } from "../../agent/discovery/openclaw
 import { checkStatus } from "../../agent/discovery/tailscale-json.ts";
 import { keyExpired } from "../../agent/discovery/tailscale-localapi.ts";
 import { parseShellEnv } from "../../agent/platform/dotenv-service-env.ts";
-import { globMatch } from "../../agent/platform/glob-match.ts";
+import { globMatch } from "../../shared/glob-match.ts";
 import { parseLaunchctlPrint, readLaunchAgentPlist } from "../../agent/platform/launchd.ts";
 import { decodeAddress, listeningSockets } from "../../agent/platform/linux-procfs.ts";
 import { parsePmsetSettings, parseSleepWakeSysctl } from "../../agent/platform/pmset.ts";

@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverGatewayServices } from "../../agent/discovery/find-gateway-service.ts";
 import { replayRunner } from "../../agent/platform/command-runner.ts";
-import { globMatch } from "../../agent/platform/glob-match.ts";
+import { globMatch } from "../../shared/glob-match.ts";
 import { evaluateDirectives } from "../../agent/platform/systemd-service.ts";
 import {
   parseEnvironmentDirective,

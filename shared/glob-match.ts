@@ -1,11 +1,15 @@
-// File-name globs as glob(3) reads them in EnvironmentFile= (`*`, `?`,
-// `[abc]`, `[a-z]`, `[!x]`), matched without a regular expression: a pattern
-// turned into a RegExp fails on an unclosed `[` (SyntaxError) and backtracks
-// exponentially on `*a*a*a…` against a long name.
+// Globs matched without a regular expression: a pattern turned into a RegExp
+// fails on an unclosed `[` (SyntaxError) and backtracks exponentially on
+// `*a*a*a…` against a long name. Two syntaxes: "glob3", file names as glob(3)
+// reads them in systemd's EnvironmentFile= (`*`, `?`, `[abc]`, `[a-z]`, `[!x]`),
+// and "wildcards", node-id filters (`*` and `?` only; `[` is literal, as node
+// ids cannot contain it).
 
 type Token = { kind: "star" } | { kind: "one" } | { kind: "literal"; ch: string } | { kind: "set"; negated: boolean; ranges: [string, string][] };
 
-function tokenize(pattern: string): Token[] {
+export type GlobSyntax = "glob3" | "wildcards";
+
+function tokenize(pattern: string, syntax: GlobSyntax): Token[] {
   const tokens: Token[] = [];
   const chars = [...pattern];
   for (let i = 0; i < chars.length; i++) {
@@ -13,7 +17,7 @@ function tokenize(pattern: string): Token[] {
     if (ch === "*") {
       if (tokens.at(-1)?.kind !== "star") tokens.push({ kind: "star" });
     } else if (ch === "?") tokens.push({ kind: "one" });
-    else if (ch === "[") {
+    else if (ch === "[" && syntax === "glob3") {
       const set = readSet(chars, i + 1);
       if (set) {
         tokens.push(set.token);
@@ -55,8 +59,8 @@ function matchesOne(token: Token, ch: string): boolean {
  * on a mismatch only the latest `*` takes one more character, which is
  * enough for `*` and keeps the work within pattern length × name length.
  */
-export function globMatch(pattern: string, name: string): boolean {
-  const tokens = tokenize(pattern);
+export function globMatch(pattern: string, name: string, syntax: GlobSyntax = "glob3"): boolean {
+  const tokens = tokenize(pattern, syntax);
   const chars = [...name];
   let t = 0;
   let c = 0;
