@@ -17,7 +17,9 @@ import type { RetentionPolicy } from "./state/store.ts";
 import { startTailnetProber, type ProberOptions } from "./classify/tailnet-prober.ts";
 import { SqliteStore } from "./state/sqlite-store.ts";
 import { dirname } from "node:path";
-import { collectorSecurity, isLoopback, pkiDirFor } from "./pki/collector-security.ts";
+import { collectorSecurity, pkiDirFor } from "./pki/collector-security.ts";
+import { isLoopbackHost } from "../shared/loopback.ts";
+import { UsageError } from "../shared/cli.ts";
 import { requireRole } from "./pki/peer-auth.ts";
 
 export interface CollectorOptions {
@@ -59,8 +61,8 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const log = options.log ?? createLogger("collector");
   const insecure = options.insecure ?? false;
-  if (insecure && !isLoopback(options.grpcListen.host)) {
-    throw new Error(`--insecure takes agents and queries with no authentication, so it listens on loopback only; ${options.grpcListen.host} is not loopback. Drop --insecure (mTLS is the default) or listen on 127.0.0.1.`);
+  if (insecure && !isLoopbackHost(options.grpcListen.host)) {
+    throw new UsageError(`--insecure takes agents and queries with no authentication, so it listens on loopback only: ${options.grpcListen.host} is not a loopback address. Drop --insecure (mTLS is the default) or listen on 127.0.0.1.`);
   }
   const security = await collectorSecurity({ insecure, pkiDir: options.pkiDir ?? pkiDirFor(dirname(options.dbPath)), certificateLifetimeMs: options.certificateLifetimeMs, log });
   const store = new SqliteStore(options.dbPath);
@@ -104,7 +106,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const prober = options.probeTailnet ? startTailnetProber(fleet, options.probeTailnet) : undefined;
 
   // The page shows the whole fleet to whoever asks: with mTLS on, only on loopback (reach it through SSH or the tailnet's own auth).
-  const pageServed = insecure || isLoopback(options.httpListen.host);
+  const pageServed = insecure || isLoopbackHost(options.httpListen.host);
   const http = createHttpServer(registry, cachedFleetMetrics(fleet), pageServed ? fleet : undefined);
   await new Promise<void>((resolve, reject) => {
     http.once("error", (error) => reject(new Error(`cannot listen for HTTP on ${formatAddress(options.httpListen.host, options.httpListen.port)}: ${error.message}`)));

@@ -1,6 +1,7 @@
 // Baseline layer: the production posture to reach before go-live. Patched
 // OpenClaw, a supported Node, loopback bind, auth on, HTTPS for the Control UI
 // off loopback, and no live secret lying in a shell history.
+import { isLoopbackHost } from "../../shared/loopback.ts";
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { passed, problem, type Finding } from "../../shared/finding.ts";
@@ -11,7 +12,6 @@ import { allTokenSources } from "../discovery/token-sources.ts";
 import type { Check, CheckContext } from "./check.ts";
 import { gatewayServices, loopbackHandshake, loopbackOpen, portOwner } from "./observations.ts";
 
-const LOOPBACK = /^(127\.|::1$|localhost$)/;
 /** Tailscale's CGNAT range 100.64.0.0/10 and its IPv6 ULA prefix. */
 const TAILNET = /^(100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|fd7a:115c:a1e0:)/i;
 
@@ -45,7 +45,7 @@ export const baselineCheck: Check = {
       findings.push(problem("baseline", "node_runtime_unsupported", `The gateway runs Node ${nodeVersion}, outside OpenClaw's supported range ${required}.`, { nodeVersion, required }));
     }
 
-    const exposed = owner.listenAddresses.filter((a) => !LOOPBACK.test(a));
+    const exposed = owner.listenAddresses.filter((a) => !isLoopbackHost(a));
     const bind = String(configValue(config.raw, "gateway.bind") ?? "loopback");
     if (exposed.length > 0) {
       const tailnetOnly = exposed.every((a) => TAILNET.test(a));

@@ -1,5 +1,6 @@
 import { dirname, join } from "node:path";
-import { isLoopback, pkiDirFor } from "../pki/collector-security.ts";
+import { pkiDirFor } from "../pki/collector-security.ts";
+import { isLoopbackHost } from "../../shared/loopback.ts";
 import { defineCommand, parseAddress, UsageError } from "../../shared/cli.ts";
 import { createLogger } from "../../shared/log.ts";
 import { dataDir } from "../../shared/paths.ts";
@@ -94,7 +95,6 @@ Examples:
     }
     if (certificateLifetimeMs < 3000) throw new UsageError(`--cert-lifetime must be at least 3s, got ${values["cert-lifetime"]}`);
     const insecure = values.insecure ?? false;
-    if (insecure && !isLoopback(grpcListen.host)) throw new UsageError(`--insecure listens on loopback only: ${grpcListen.host} is not a loopback address (drop --insecure: mTLS is the default)`);
     const metricsListen = values["metrics-listen"] ? parseAddress("metrics-listen", values["metrics-listen"]) : undefined;
     
     let limits;
@@ -114,7 +114,7 @@ Examples:
             `  join a host:    here \`clawfleet collector enroll NODE\`, there \`clawfleet agent enroll --collector ${collector.grpcAddress} --token TOKEN\`\n` +
             `  as a service:   clawfleet agent install-service --collector ${collector.grpcAddress} --apply   (on each host, as the gateway's user, after enrolling)\n`) +
         (collector.pageServed ? "" : `  page           not served: --http-listen is not loopback and the page has no login; use \`clawfleet collector query\` or a loopback listener\n`) +
-        (grpcListen.host === "127.0.0.1" || grpcListen.host === "::1" || grpcListen.host === "localhost"
+        (isLoopbackHost(grpcListen.host)
           ? `  (loopback only: agents on other hosts need --grpc-listen <this host's tailnet address>:${collector.grpcAddress.slice(collector.grpcAddress.lastIndexOf(":") + 1)})\n`
           : ""),
     );

@@ -51,6 +51,3 @@ export async function collectorSecurity(options: { insecure: boolean; pkiDir: st
     },
   };
 }
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-export const isLoopback = (host: string) => LOOPBACK.test(host);
