@@ -62,7 +62,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const log = options.log ?? createLogger("collector");
   const insecure = options.insecure ?? false;
   if (insecure && !isLoopbackHost(options.grpcListen.host)) {
-    throw new UsageError(`--insecure takes agents and queries with no authentication, so it listens on loopback only: ${options.grpcListen.host} is not a loopback address. Drop --insecure (mTLS is the default) or listen on 127.0.0.1.`);
+    throw new UsageError(`--insecure listens on loopback only (it takes agents and queries with no authentication): ${options.grpcListen.host} is not a loopback address. Drop --insecure (mTLS is the default) or listen on 127.0.0.1.`);
   }
   const security = await collectorSecurity({ insecure, pkiDir: options.pkiDir ?? pkiDirFor(dirname(options.dbPath)), certificateLifetimeMs: options.certificateLifetimeMs, log });
   const store = new SqliteStore(options.dbPath);
