@@ -53,7 +53,9 @@ Examples:
     process.stdout.write(`${token}\n`);
     process.stderr.write(
       `one-time token for ${role} "${name}", usable until ${new Date(expiresMs).toISOString()}\n` +
-        (role === "node" ? `  on ${name}: clawfleet agent enroll --collector <this collector>:4317 --token <token>\n` : `  clawfleet collector login --collector <this collector>:4317 --token <token>\n`),
+        (role === "node"
+          ? `  on ${name}: clawfleet agent enroll --collector <this collector's gRPC address> --token <token>\n`
+          : `  on the operator's machine: clawfleet collector login --collector <this collector's gRPC address> --token <token>\n`),
     );
     return 0;
   },
