@@ -1,11 +1,6 @@
-import { join } from "node:path";
 import { defineCommand } from "../../shared/cli.ts";
-import { dataDir } from "../../shared/paths.ts";
-import { identityDir } from "../../shared/pki/identity-files.ts";
+import { operatorIdentityDir } from "../../shared/pki/identity-files.ts";
 import { runEnrollment } from "../../shared/pki/enroll-command-run.ts";
-
-/** Where an operator's certificate lives: `collector query` uses it by default. */
-export const operatorDir = () => identityDir(join(dataDir(), "operator"));
 
 export const loginCommand = defineCommand({
   path: ["collector", "login"],
@@ -26,6 +21,6 @@ Examples:
   clawfleet collector login --collector fleet-collector.tailnet.ts.net:4317 --token cfenroll1.…`,
   options: { collector: { type: "string" }, token: { type: "string" } },
   async run(values) {
-    return runEnrollment(values, operatorDir(), "operator");
+    return runEnrollment(values, operatorIdentityDir(), "operator");
   },
 });

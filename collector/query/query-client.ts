@@ -3,9 +3,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { QueryService } from "../../shared/gen/clawfleet/v1/query_pb.ts";
 import { parseAddress, UsageError } from "../../shared/cli.ts";
-import { readIdentity } from "../../shared/pki/identity-files.ts";
+import { operatorIdentityDir, readIdentity } from "../../shared/pki/identity-files.ts";
 import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../../shared/pki/collector-channel.ts";
-import { operatorDir } from "../cli/login-command.ts";
 import { createClient, type MethodsOf, type ServiceClient } from "../../shared/grpc-adapter.ts";
 import { describeGrpcError } from "../../shared/grpc-errors.ts";
 
@@ -33,7 +32,7 @@ function queryChannel(flags: { collector?: string; insecure?: boolean }): { addr
   }
   let identity;
   try {
-    identity = readIdentity(operatorDir());
+    identity = readIdentity(operatorIdentityDir());
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

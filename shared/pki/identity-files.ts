@@ -6,6 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../atomic-file.ts";
 import { join } from "node:path";
+import { dataDir } from "../paths.ts";
 
 export interface StoredIdentity {
   keyPem: string;
@@ -21,6 +22,9 @@ export interface StoredIdentity {
 }
 
 export const identityDir = (base: string) => join(base, "identity");
+
+/** Where an operator's certificate lives (`collector login` writes it, `collector query` reads it). */
+export const operatorIdentityDir = () => identityDir(join(dataDir(), "operator"));
 
 export class IdentityError extends Error {}
 
