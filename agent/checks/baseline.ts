@@ -2,15 +2,16 @@
 // OpenClaw, a supported Node, loopback bind, auth on, HTTPS for the Control UI
 // off loopback, and no live secret lying in a shell history.
 import { isLoopbackHost } from "../../shared/loopback.ts";
-import { readFileSync, realpathSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import { affecting, loadAdvisories, satisfiesEngines } from "../discovery/advisories.ts";
 import { configValue } from "../discovery/openclaw-config.ts";
 import { historyFiles, secretsInHistory } from "../discovery/shell-history.ts";
 import { allTokenSources } from "../discovery/token-sources.ts";
-import type { Check, CheckContext } from "./check.ts";
-import { gatewayServices, loopbackHandshake, loopbackOpen, portOwner } from "./observations.ts";
+import { gatewayNodeVersion } from "../observations/gateway-node.ts";
+import { serviceDiscovery } from "../observations/gateway-services.ts";
+import { loopbackOpen, portOwner } from "../observations/host-gateway.ts";
+import { anonymousHandshake, tokenProbes } from "../observations/token-handshakes.ts";
+import type { Check } from "./check.ts";
 
 /** Tailscale's CGNAT range 100.64.0.0/10 and its IPv6 ULA prefix. */
 const TAILNET = /^(100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|fd7a:115c:a1e0:)/i;
@@ -19,13 +20,15 @@ export const baselineCheck: Check = {
   name: "baseline",
   layer: "baseline",
   deadlineMs: 7500,
+  observes: [portOwner, loopbackOpen, serviceDiscovery, tokenProbes, anonymousHandshake, gatewayNodeVersion],
   async run(ctx): Promise<Finding[]> {
-    const [owner, open, services] = await Promise.all([portOwner(ctx), loopbackOpen(ctx), gatewayServices(ctx)]);
+    const [owner, open, { services }] = await Promise.all([ctx.observe(portOwner), ctx.observe(loopbackOpen), ctx.observe(serviceDiscovery)]);
     const live = owner.gateway;
     const findings: Finding[] = [];
     const config = ctx.world.config;
 
-    const version = live?.version ?? (open && ctx.world.clientToken?.value ? (await loopbackHandshake(ctx, ctx.world.clientToken.value)).serverVersion : undefined);
+    const clientToken = ctx.world.clientToken?.value;
+    const version = live?.version ?? (open && clientToken ? (await ctx.observe(tokenProbes)).find((p) => p.value === clientToken)?.result.serverVersion : undefined);
     if (version) {
       const { advisories, error } = loadAdvisories(ctx.world.env.CLAWFLEET_ADVISORIES);
       for (const advisory of affecting(advisories, version)) {
@@ -39,7 +42,7 @@ export const baselineCheck: Check = {
       if (error) findings.push(problem("baseline", "check_error", `Operator advisories could not be read: ${error}.`, { check: "baseline", error }, "error"));
     }
 
-    const nodeVersion = await gatewayNodeVersion(ctx, live?.exe ?? services[0]?.programArguments[0]);
+    const nodeVersion = await ctx.observe(gatewayNodeVersion);
     const required = live?.enginesNode ?? ">=24";
     if (nodeVersion && !satisfiesEngines(nodeVersion, required)) {
       findings.push(problem("baseline", "node_runtime_unsupported", `The gateway runs Node ${nodeVersion}, outside OpenClaw's supported range ${required}.`, { nodeVersion, required }));
@@ -71,7 +74,7 @@ export const baselineCheck: Check = {
     }
 
     const authMode = configValue(config.raw, "gateway.auth.mode");
-    const noTokenAccepted = open && ctx.world.tokenSources.length === 0 ? (await loopbackHandshake(ctx, undefined)).outcome === "accepted" : false;
+    const noTokenAccepted = open && ctx.world.tokenSources.length === 0 ? (await ctx.observe(anonymousHandshake)).outcome === "accepted" : false;
     if (authMode === "none" || noTokenAccepted) {
       findings.push(problem("baseline", "auth_disabled", authMode === "none" ? `gateway.auth.mode is "none" in ${config.path}.` : "The gateway accepts clients without any token.", { configPath: config.path }));
     }
@@ -89,42 +92,3 @@ export const baselineCheck: Check = {
     return [passed("baseline", "baseline", `${parts.filter(Boolean).join("; ")}.`, { ...(version ? { version } : {}), ...(nodeVersion ? { nodeVersion } : {}) })];
   },
 };
-
-/** `node --version` of the gateway's executable, once per binary (keyed by path and mtime). */
-const nodeVersions = new Map<string, string>();
-
-async function gatewayNodeVersion(ctx: CheckContext, exe: string | undefined): Promise<string | undefined> {
-  if (!exe || !/(^|\/)node[\d.]*$/.test(exe)) return undefined;
-  let key: string;
-  try {
-    key = `${exe}@${statSync(exe).mtimeMs}`;
-  } catch {
-    return undefined;
-  }
-  if (!nodeVersions.has(key)) {
-    const fromHeader = versionFromHeader(exe);
-    if (fromHeader) {
-      nodeVersions.set(key, fromHeader);
-    } else {
-      const result = await ctx.runner.run(exe, ["--version"], { timeoutMs: 2000, signal: ctx.signal });
-      if (result.exitCode !== 0) return undefined; // not remembered: it may work next time
-      nodeVersions.set(key, result.stdout.trim().replace(/^v/, ""));
-    }
-  }
-  return nodeVersions.get(key);
-}
-
-/**
- * Official Node builds and Homebrew ship `include/node/node_version.h` beside
- * `bin/node`: reading it costs a file read instead of starting a process.
- */
-export function versionFromHeader(exe: string): string | undefined {
-  try {
-    const header = readFileSync(join(dirname(realpathSync(exe)), "..", "include", "node", "node_version.h"), "utf8");
-    const part = (name: string) => new RegExp(`#define NODE_${name}_VERSION (\\d+)`).exec(header)?.[1];
-    const [major, minor, patch] = [part("MAJOR"), part("MINOR"), part("PATCH")];
-    return major && minor && patch ? `${major}.${minor}.${patch}` : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,9 +1,12 @@
 // The one shape every check has (blackbox_exporter's ProbeFn, with a reason):
-// a named function from a context to findings, run under its own deadline.
+// a named judge from the observations it declares to findings, run under its
+// own deadline. Checks import no other check; what several need is an
+// observation (agent/observations/).
 import type { Finding } from "../../shared/finding.ts";
 import type { Fingerprinter } from "../../shared/fingerprint.ts";
 import type { Layer } from "../../shared/taxonomy.ts";
 import type { OpenClawWorld } from "../discovery/openclaw-world.ts";
+import type { Observation } from "../observations/observation.ts";
 import type { CommandRunner } from "../platform/command-runner.ts";
 
 export interface CheckContext {
@@ -15,10 +18,11 @@ export interface CheckContext {
   runner: CommandRunner;
   platform: NodeJS.Platform;
   /**
-   * Shares one observation between checks of the same run (the gateway probe
-   * is used by several): the first caller computes it, the rest await it.
+   * One of the check's declared observations, gathered once per run under the
+   * observation's own deadline; rejects with ObservationUnavailable when it
+   * timed out or failed (the run reports that once, as its own finding).
    */
-  once<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  observe<T>(observation: Observation<T>): Promise<T>;
   /**
    * Records a secret the host uses, for the fleet's inventory (shared secrets,
    * rotations). Only its fingerprint is kept; the value never leaves the call.
@@ -41,5 +45,7 @@ export interface Check {
   layer: Layer;
   /** Longest this check may take; a bad-token probe needs the gateway's auth delay. */
   deadlineMs: number;
+  /** The observations `run` may ask for. */
+  observes: readonly Observation<unknown>[];
   run(ctx: CheckContext): Promise<Finding[]>;
 }

@@ -8,9 +8,10 @@ import { configValue, readDotenv, referencedVariables } from "../discovery/openc
 import { installOfProgram, openclawOnPath } from "../discovery/openclaw-installs.ts";
 import { exposedSecrets, secretPaths } from "../discovery/secret-files.ts";
 import { allTokenSources, groupByValue } from "../discovery/token-sources.ts";
+import { serviceDiscovery } from "../observations/gateway-services.ts";
+import { loopbackOpen, portOwner } from "../observations/host-gateway.ts";
+import { tokenProbes, type TokenProbe } from "../observations/token-handshakes.ts";
 import type { Check, CheckContext } from "./check.ts";
-import { gatewayServices, loopbackOpen, portOwner } from "./observations.ts";
-import { probeAllTokens } from "./session.ts";
 
 /** OpenClaw's install writes this instead of values in some versions (openclaw#13340). */
 const REDACTED_PLACEHOLDER = "__OPENCLAW_REDACTED__";
@@ -18,11 +19,12 @@ const REDACTED_PLACEHOLDER = "__OPENCLAW_REDACTED__";
 export const driftCheck: Check = {
   name: "drift",
   layer: "drift",
-  // Waits for the session check's token probes (shared), which may take the gateway's auth delay.
+  // Waits for the token probes, which may take the gateway's auth delay.
   deadlineMs: 7500,
+  observes: [serviceDiscovery, portOwner, loopbackOpen, tokenProbes],
   async run(ctx): Promise<Finding[]> {
-    const [services, owner, open] = await Promise.all([gatewayServices(ctx), portOwner(ctx), loopbackOpen(ctx)]);
-    const probes = open ? await probeAllTokens(ctx) : [];
+    const [{ services }, owner, open] = await Promise.all([ctx.observe(serviceDiscovery), ctx.observe(portOwner), ctx.observe(loopbackOpen)]);
+    const probes = open ? await ctx.observe(tokenProbes) : [];
     const findings = [
       ...binaries(ctx, services.map((s) => s.servicePath), services.map((s) => ({ name: s.name, argv: s.programArguments })), owner.gateway?.version ?? probes.find((p) => p.result.serverVersion)?.result.serverVersion),
       ...configState(ctx, probes.find((p) => p.result.config)?.result.config, owner.gateway),
@@ -139,7 +141,7 @@ function environment(ctx: CheckContext, services: import("../discovery/gateway-s
   return findings;
 }
 
-function tokens(ctx: CheckContext, sources: ReturnType<typeof allTokenSources>, probes: Awaited<ReturnType<typeof probeAllTokens>>): Finding[] {
+function tokens(ctx: CheckContext, sources: ReturnType<typeof allTokenSources>, probes: readonly TokenProbe[]): Finding[] {
   const groups = groupByValue(sources);
   if (groups.size < 2) return [];
   const verdict = (value: string) => {

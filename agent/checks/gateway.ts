@@ -2,13 +2,13 @@
 // its port, ready. The listener's process is the ground truth for later checks.
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import { within } from "../../shared/within.ts";
-import { findGatewayProcesses } from "../discovery/gateway-processes.ts";
 import { openclawStateDir } from "../discovery/openclaw-world.ts";
-import { probeReady } from "../probes/gateway-ready.ts";
-import type { Check } from "./check.ts";
-import { loopbackOpen, portOwner, serviceDiscovery } from "./observations.ts";
 import type { ServiceDefinition } from "../discovery/gateway-service.ts";
 import type { ServiceDiscovery } from "../discovery/find-gateway-service.ts";
+import { serviceDiscovery } from "../observations/gateway-services.ts";
+import { gatewayProcesses, gatewayReadiness, loopbackOpen, portOwner } from "../observations/host-gateway.ts";
+import { orElse } from "../observations/observation.ts";
+import type { Check } from "./check.ts";
 
 const ENRICHMENT_MS = 2000;
 
@@ -33,16 +33,18 @@ export const gatewayCheck: Check = {
   name: "gateway",
   layer: "gateway",
   deadlineMs: 5000,
+  observes: [loopbackOpen, portOwner, serviceDiscovery, gatewayProcesses, gatewayReadiness],
   async run(ctx): Promise<Finding[]> {
     const { port, portSource, stateDir } = ctx.world;
     const evidence: Record<string, string> = { port: String(port), portSource };
     // The verdict rests on loopback and /readyz; who owns the port and what the
     // service manager says only enrich it, so a slow /proc scan or systemctl on a
     // loaded host must not cost the verdict its deadline.
+    const noServices: ServiceDiscovery = { services: [], errors: [{ manager: ctx.platform === "darwin" ? "launchd" : "systemd", name: "service discovery", message: `no answer within ${ENRICHMENT_MS} ms` }] };
     const [open, owner, discovery] = await Promise.all([
-      loopbackOpen(ctx),
-      within(portOwner(ctx), ENRICHMENT_MS, { listenAddresses: [] }),
-      within(serviceDiscovery(ctx), ENRICHMENT_MS, { services: [], errors: [{ manager: ctx.platform === "darwin" ? "launchd" : "systemd", name: "service discovery", message: `no answer within ${ENRICHMENT_MS} ms` }] } as ServiceDiscovery),
+      ctx.observe(loopbackOpen),
+      within(orElse(ctx.observe(portOwner), { listenAddresses: [] }), ENRICHMENT_MS, { listenAddresses: [] }),
+      within(orElse(ctx.observe(serviceDiscovery), noServices), ENRICHMENT_MS, noServices),
     ]);
     Object.assign(evidence, serviceEvidence(discovery.services));
     if (discovery.errors.length > 0) evidence.serviceProblems = discovery.errors.map((e) => `${e.name}: ${e.message}`).join("; ").slice(0, 900);
@@ -51,7 +53,7 @@ export const gatewayCheck: Check = {
     if (!open) {
       // Several gateways (profiles, other users) may run on one host: only one
       // serving this state dir is ours. An unreadable environment counts as ours.
-      const all = await findGatewayProcesses(ctx.runner, ctx.platform, ctx.signal);
+      const all = await ctx.observe(gatewayProcesses);
       const ours = all.filter((p) => !p.env || openclawStateDir(p.env) === stateDir);
       if (ours.length === 0) {
         const others = all.map((p) => `${p.pid} (${openclawStateDir(p.env!)})`).join(", ");
@@ -70,7 +72,7 @@ export const gatewayCheck: Check = {
     const live = owner.gateway;
     if (live?.version) evidence.gatewayVersion = live.version;
     if (live?.startedAtMs) evidence.startedAt = new Date(live.startedAtMs).toISOString();
-    const ready = await probeReady(port, ctx.signal);
+    const ready = await ctx.observe(gatewayReadiness);
     if (!ready.ready) {
       const failing = ready.failing.length > 0 ? ready.failing.join(", ") : (ready.error ?? `HTTP ${ready.httpStatus}`);
       return [problem("gateway", "not_ready", `Gateway on 127.0.0.1:${port} is not ready: ${failing}.`, { ...evidence, failing })];

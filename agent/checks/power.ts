@@ -4,7 +4,8 @@
 // node is asleep rather than dead.
 import { passed, problem, skipped, type Finding } from "../../shared/finding.ts";
 import { SUSPEND_NOISE_MS } from "../platform/linux-power.ts";
-import { powerFacts, type PowerFacts } from "../platform/power-facts.ts";
+import { powerFacts } from "../observations/host-power.ts";
+import type { PowerFacts } from "../platform/power-facts.ts";
 import type { Check } from "./check.ts";
 
 /** A sleep or wake this recent explains errors people are still looking at. */
@@ -14,8 +15,9 @@ export const powerCheck: Check = {
   name: "power",
   layer: "power",
   deadlineMs: 2500,
+  observes: [powerFacts],
   async run(ctx) {
-    return evaluatePower(await powerFacts(ctx), Date.now());
+    return evaluatePower(await ctx.observe(powerFacts), Date.now());
   },
 };
 

@@ -21,43 +21,22 @@ import {
   type GatewayEnv,
 } from "../discovery/provider-env.ts";
 import type { Check, CheckContext } from "./check.ts";
-import { gatewayServices, portOwner } from "./observations.ts";
+import { gatewayEnvironment } from "../observations/gateway-environment.ts";
 
 const CHECK = "provider";
-
-/**
- * The environment the gateway reads provider keys from, once per run: the live
- * gateway process's, else its service definition's, else (a gateway started by
- * hand from this shell) the CLI's; plus the state dir's .env and config env.vars.
- */
-export function gatewayEnvironment(ctx: CheckContext): Promise<GatewayEnv> {
-  return ctx.once("provider:gateway-env", async () => {
-    const [services, owner] = await Promise.all([gatewayServices(ctx), portOwner(ctx)]);
-    const service = services.find((s) => Object.keys(s.environment).length > 0) ?? services[0];
-    // A gateway on this port serving another state dir (another profile) is not the one these agents run in.
-    const gateway = owner.gateway;
-    const live = gateway?.env && Object.keys(gateway.env).length > 0 && (!gateway.stateDir || gateway.stateDir === ctx.world.stateDir) ? gateway : undefined;
-    return gatewayEnv({
-      stateDir: ctx.world.stateDir,
-      cliEnv: ctx.world.env,
-      ...(service ? { serviceEnv: service.environment, serviceName: service.name } : {}),
-      ...(live ? { processEnv: live.env!, processLabel: `gateway pid ${live.pid} env` } : {}),
-      ...(ctx.world.config.raw ? { config: ctx.world.config.raw } : {}),
-    });
-  });
-}
 
 export const providerCheck: Check = {
   name: CHECK,
   layer: "provider",
   // SQLite reads of a few small rows; the wait is for shared observations (service, port owner).
   deadlineMs: 3000,
+  observes: [gatewayEnvironment],
   async run(ctx): Promise<Finding[]> {
     const { world } = ctx;
     if (world.config.exists && !world.config.raw) {
       return [skipped(CHECK, "provider", `Providers not checked: ${world.config.error ?? `${world.config.path} cannot be used`}.`, { configPath: world.config.path })];
     }
-    const env = await gatewayEnvironment(ctx);
+    const env = await ctx.observe(gatewayEnvironment);
     return assessProviders({ ctx, env, now: Date.now() });
   },
 };

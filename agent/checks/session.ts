@@ -4,10 +4,10 @@
 // accepts, by fingerprint.
 import { passed, problem, skipped, type Finding } from "../../shared/finding.ts";
 import type { Code } from "../../shared/taxonomy.ts";
-import { allTokenSources, groupByValue } from "../discovery/token-sources.ts";
 import type { HandshakeResult } from "../probes/gateway-handshake.ts";
-import type { Check, CheckContext } from "./check.ts";
-import { gatewayServices, loopbackHandshake, loopbackOpen, portOwner } from "./observations.ts";
+import { loopbackOpen } from "../observations/host-gateway.ts";
+import { anonymousHandshake, tokenProbes } from "../observations/token-handshakes.ts";
+import type { Check } from "./check.ts";
 
 /** The gateway's connect error detail codes (openclaw ConnectErrorDetailCodes) → ours. */
 const REJECTION_CODES: Record<string, Code> = {
@@ -33,35 +33,20 @@ export function codeForRejection(result: HandshakeResult): Code {
   return "token_mismatch";
 }
 
-/** Tries every distinct token value once; the session and drift checks share the outcome. */
-export function probeAllTokens(ctx: CheckContext) {
-  return ctx.once("token-probes", () => probeTokens(ctx));
-}
-
-async function probeTokens(ctx: CheckContext) {
-  const [services, owner] = await Promise.all([gatewayServices(ctx), portOwner(ctx)]);
-  const sources = allTokenSources(ctx.world, services, owner.gateway);
-  for (const source of sources) {
-    if (source.value) ctx.noteCredential({ kind: "gateway_token", source: source.source, secret: source.value, subject: `gateway:${ctx.world.port}` });
-  }
-  const groups = groupByValue(sources);
-  const outcomes = await Promise.all([...groups].map(async ([value, sources]) => ({ value, sources, result: await loopbackHandshake(ctx, value) })));
-  return outcomes;
-}
-
 export const sessionCheck: Check = {
   name: "session",
   layer: "session",
   // A wrong token is answered only after the gateway's growing auth delay (up to 5 s).
   deadlineMs: 7000,
+  observes: [loopbackOpen, tokenProbes, anonymousHandshake],
   async run(ctx): Promise<Finding[]> {
     const { world } = ctx;
     const client = world.clientToken;
     const base = { configPath: world.config.path, port: String(world.port) };
-    if (!(await loopbackOpen(ctx))) {
+    if (!(await ctx.observe(loopbackOpen))) {
       return [skipped("session", "session", "Token not tested: the gateway does not answer on loopback.", base)];
     }
-    const outcomes = await probeAllTokens(ctx);
+    const outcomes = await ctx.observe(tokenProbes);
     const evidence: Record<string, string> = { ...base, source: client?.source ?? "none" };
     const accepted = outcomes.filter((o) => o.result.outcome === "accepted");
     const rejected = outcomes.filter((o) => o.result.outcome === "rejected");
@@ -77,7 +62,7 @@ export const sessionCheck: Check = {
     }
     const token = client?.value;
     if (token !== undefined) evidence.fingerprint = ctx.fingerprint(token);
-    const result = token === undefined ? await loopbackHandshake(ctx, undefined) : outcomes.find((o) => o.value === token)!.result;
+    const result = token === undefined ? await ctx.observe(anonymousHandshake) : outcomes.find((o) => o.value === token)!.result;
     if (result.serverVersion) evidence.gatewayVersion = result.serverVersion;
     if (result.remembered) evidence.remembered = "rejected by this gateway process earlier; not re-sent";
 

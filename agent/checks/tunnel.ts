@@ -7,17 +7,19 @@
 import { passed, problem, skipped, type Finding } from "../../shared/finding.ts";
 import { AGENT_VERSION } from "../../shared/version.ts";
 import { configValue } from "../discovery/openclaw-config.ts";
-import { keyExpired, readTailscale, selfDnsName, type IpnStatus, type LocalApiEndpoint } from "../discovery/tailscale-localapi.ts";
+import { keyExpired, selfDnsName, type IpnStatus, type LocalApiEndpoint } from "../discovery/tailscale-localapi.ts";
 import { gatewayHandshake } from "../probes/gateway-handshake.ts";
 import { resolveName } from "../probes/tailnet-dns.ts";
 import { httpProbe, tokenProbe, type TokenProbeResult } from "../probes/tailnet-http.ts";
 import { findGatewayRoute } from "../probes/tailnet-serve-route.ts";
 import type { Check, CheckContext } from "./check.ts";
-import { loopbackHandshake, loopbackOpen } from "./observations.ts";
+import { loopbackOpen } from "../observations/host-gateway.ts";
+import { orElse } from "../observations/observation.ts";
+import { tailscaleReading } from "../observations/tailscale.ts";
+import { tokenProbes } from "../observations/token-handshakes.ts";
 import { within } from "../../shared/within.ts";
 
 const CHECK = "tunnel";
-const LOCALAPI_TIMEOUT_MS = 1500;
 const DNS_TIMEOUT_MS = 1500;
 const LOOPBACK_TOKEN_TIMEOUT_MS = 4000;
 const PATH_TIMEOUT_MS = 2500;
@@ -30,6 +32,7 @@ export const tunnelCheck: Check = {
   // LocalAPI (1.5 s) beside the loopback baseline (≤ 4 s), then the path
   // probes (2.5 s); a healthy host answers in milliseconds.
   deadlineMs: 7000,
+  observes: [loopbackOpen, tokenProbes, tailscaleReading],
   async run(ctx): Promise<Finding[]> {
     const { world } = ctx;
     const bind = stringAt(world.config.raw, "gateway.bind") ?? "loopback";
@@ -39,7 +42,7 @@ export const tunnelCheck: Check = {
 
     // Started now, awaited later: decides whether the token may go down the path.
     const loopback = loopbackToken(ctx);
-    const reading = await readTailscale({ env: world.env, platform: ctx.platform, runner: ctx.runner, signal: ctx.signal, timeoutMs: LOCALAPI_TIMEOUT_MS });
+    const reading = await ctx.observe(tailscaleReading);
 
     if (!reading.endpoint) {
       if (mode === "off" && bind !== "tailnet") {
@@ -178,17 +181,18 @@ interface LoopbackToken {
 
 /**
  * The baseline the tailnet path is compared with. The loopback handshake is
- * the one the session check makes (shared, so a bad token is sent once per
+ * one of the token probes (an observation, so a bad token is sent once per
  * run); only a token it accepted gets the loopback HTTP probe, then the path.
  */
 async function loopbackToken(ctx: CheckContext): Promise<LoopbackToken> {
-  if (!(await loopbackOpen(ctx))) return { open: false };
+  if (!(await orElse(ctx.observe(loopbackOpen), false))) return { open: false };
   const client = ctx.world.clientToken;
   if (!client?.value) return { open: true };
   const base = { open: true, token: client.value, source: client.source };
   // An accepted token is answered in milliseconds; a rejected one only after
   // the gateway's auth delay, which the session check waits out, not this one.
-  const handshake = await within<string>(loopbackHandshake(ctx, client.value).then((r) => r.outcome), LOOPBACK_TOKEN_TIMEOUT_MS, "slow");
+  const probed = orElse(ctx.observe(tokenProbes), []).then((probes) => probes.find((p) => p.value === client.value)?.result.outcome ?? "unavailable");
+  const handshake = await within<string>(probed, LOOPBACK_TOKEN_TIMEOUT_MS, "slow");
   if (handshake !== "accepted") return { ...base, handshake };
   const result = await tokenProbe(`http://127.0.0.1:${ctx.world.port}`, client.value, { timeoutMs: LOOPBACK_TOKEN_TIMEOUT_MS, signal: ctx.signal });
   return { ...base, handshake, result };

@@ -1,8 +1,8 @@
 // Finds the gateway's service definition(s) on this host: launchd LaunchAgents
 // on macOS, systemd user units on Linux. Several can exist (profiles, a stale
 // legacy unit); each comes back with what its manager says about it.
-import { findLaunchdServices } from "../platform/launchd-service.ts";
-import { findSystemdServices } from "../platform/systemd-service.ts";
+import { findLaunchdServices } from "./launchd-service.ts";
+import { findSystemdServices } from "./systemd-service.ts";
 import type { ServiceDefinition, ServiceDiscoveryInput } from "./gateway-service.ts";
 
 /**

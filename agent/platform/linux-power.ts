@@ -155,9 +155,6 @@ export async function readIdleAction(sources: LinuxPowerSources): Promise<string
   return action;
 }
 
-/** The daemon's tracker; `agent check` runs once, so it only ever sees one reading. */
-const processTracker = createSuspendTracker();
-
 export async function readLinuxPower(
   runner: CommandRunner,
   options: { signal?: AbortSignal; sources?: LinuxPowerSources; tracker?: ReturnType<typeof createSuspendTracker> } = {},
@@ -181,6 +178,6 @@ export async function readLinuxPower(
     }),
     readIdleAction(sources),
   ]);
-  const resumed = clock ? (options.tracker ?? processTracker)(clock) : undefined;
+  const resumed = clock ? (options.tracker ?? createSuspendTracker())(clock) : undefined;
   return { capability: suspendCapability(kernelStates, targets), clock, resumed, idleAction, failures };
 }

@@ -65,14 +65,6 @@ export async function readPowerFacts(options: PowerFactsOptions): Promise<PowerF
   };
 }
 
-/**
- * Memoized per check run (ctx.once), so the power check and anything else in
- * the run share one set of commands.
- */
-export function powerFacts(ctx: { runner: CommandRunner; platform: NodeJS.Platform; signal?: AbortSignal; once<T>(key: string, compute: () => Promise<T>): Promise<T> }): Promise<PowerFacts> {
-  return ctx.once("power.facts", () => readPowerFacts({ runner: ctx.runner, platform: ctx.platform, signal: ctx.signal }));
-}
-
 /** What the wire report carries about power. */
 export function hostPowerState(facts: PowerFacts): { maySleep: boolean; lastWakeMs: number } {
   return { maySleep: facts.maySleep, lastWakeMs: facts.lastWakeMs };

@@ -7,6 +7,7 @@ import { fingerprinter, type Fingerprinter } from "../../shared/fingerprint.ts";
 import type { Logger } from "../../shared/log.ts";
 import { AGENT_VERSION } from "../../shared/version.ts";
 import type { Check } from "../checks/check.ts";
+import { newRunCaches } from "../observations/run-caches.ts";
 import { runChecks } from "../checks/run-checks.ts";
 import { discoverOpenClaw, type Env } from "../discovery/openclaw-world.ts";
 import type { NodeInfo } from "../discovery/node-identity.ts";
@@ -96,6 +97,9 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
     timer = setTimeout(tick, options.intervalMs * jitter);
   };
 
+  // What the daemon remembers between runs (rejected tokens, Node versions), each entry with its invalidation.
+  const caches = newRunCaches();
+
   const once = async () => {
     lastRunStartedMs = Date.now();
     const slept = wake.read();
@@ -103,7 +107,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
       lastSleep = slept;
       log.info("host slept since the last check", { sleptMs: slept.sleptMs });
     }
-    const run = await runChecks(options.checks, { world: discoverOpenClaw(options.env), fingerprint: fingerprint!, runner: systemRunner, platform: process.platform });
+    const run = await runChecks(options.checks, { world: discoverOpenClaw(options.env), fingerprint: fingerprint!, runner: systemRunner, platform: process.platform, caches });
     const report = wireReport(options.sequence.next(), run, hostFacts(run, lastSleep));
     link.send(report);
     log.info("report", { seq: report.seq, verdict: run.verdict, primary: run.primary?.code ?? "none", ms: run.durationMs, unacked: link.unacknowledged });

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CheckContext } from "../../agent/checks/check.ts";
 import { providerCheck } from "../../agent/checks/provider.ts";
 import { runChecks } from "../../agent/checks/run-checks.ts";
 import { PROVIDER_ENV_VARS, gatewayEnv } from "../../agent/discovery/provider-env.ts";
@@ -147,20 +146,12 @@ describe("provider check against state written by the real OpenClaw CLI", () => 
   });
 
   it("judges by the service's environment when there is one, and says when a key is only in this shell", async () => {
-    // A launchd/systemd service definition as gateway-service.ts reports it; the check reads it through its memoized helper.
+    // A launchd/systemd service definition as gateway-service.ts reports it; the check reads it as the gateway-environment observation.
     const world = discoverOpenClaw({ ...process.env, ...env(), OPENAI_API_KEY: OPENAI_ENV_KEY, OPENROUTER_API_KEY: OPENROUTER_DOTENV_KEY });
     const serviceView = gatewayEnv({ stateDir, cliEnv: world.env, serviceEnv: { HOME: home, OPENAI_API_KEY: OPENAI_ENV_KEY }, serviceName: "ai.openclaw.gateway", config: world.config.raw! });
-    const noted: string[] = [];
-    const ctx: CheckContext = {
-      signal: AbortSignal.timeout(5000),
-      world,
-      fingerprint: localFingerprint,
-      runner: systemRunner,
-      platform: process.platform,
-      once: <T>(key: string, compute: () => Promise<T>) => (key === "provider:gateway-env" ? Promise.resolve(serviceView as T) : compute()),
-      noteCredential: ({ source, subject }) => noted.push(`${subject} ${source}`),
-    };
-    const findings = (await providerCheck.run(ctx)) as unknown as Finding[];
+    const run = await runChecks([providerCheck], { world, fingerprint: localFingerprint, runner: systemRunner, platform: process.platform, preset: new Map([["gateway-environment", serviceView]]) });
+    const findings = run.findings;
+    const noted = run.credentials.map((c) => `${c.subject} ${c.source}`);
     outputs.push(JSON.stringify(findings));
     expect(forAgent(findings, "main")[0]).toMatchObject({ status: "ok", evidence: { source: "service ai.openclaw.gateway env OPENAI_API_KEY" } });
     const [ops] = forAgent(findings, "ops", "openrouter");

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLaunchctlPrint, readLaunchAgentPlist } from "../../agent/platform/launchd.ts";
-import { parseShellEnv } from "../../agent/platform/dotenv-service-env.ts";
+import { parseShellEnv } from "../../agent/discovery/dotenv-service-env.ts";
 import { anyText, expectWithinBudget, expectWithinBudgetAsync, fixture, hugeFrom, hugeShapes, inputsFor, MB, mutationsOf, parsesOrFailsCleanly } from "./arbitraries.ts";
 
 const printFixtures = ["launchctl-print-running.txt", "launchctl-print-crash-loop.txt"].map((f) => fixture(`macos/${f}`));

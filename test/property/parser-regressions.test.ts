@@ -11,12 +11,12 @@ import { parseStoreJson } from "../../agent/discovery/auth-store.ts";
 import { parseDotenv, referencedVariables } from "../../agent/discovery/openclaw-config.ts";
 import { checkStatus } from "../../agent/discovery/tailscale-json.ts";
 import { keyExpired } from "../../agent/discovery/tailscale-localapi.ts";
-import { parseShellEnv } from "../../agent/platform/dotenv-service-env.ts";
+import { parseShellEnv } from "../../agent/discovery/dotenv-service-env.ts";
 import { globMatch } from "../../shared/glob-match.ts";
 import { parseLaunchctlPrint, readLaunchAgentPlist } from "../../agent/platform/launchd.ts";
 import { decodeAddress, listeningSockets } from "../../agent/platform/linux-procfs.ts";
 import { parsePmsetSettings, parseSleepWakeSysctl } from "../../agent/platform/pmset.ts";
-import { evaluateDirectives } from "../../agent/platform/systemd-service.ts";
+import { evaluateDirectives } from "../../agent/discovery/systemd-service.ts";
 import { parseEnvironmentDirective, parseShowEnvironmentFiles, parseShowExecStart, parseUnitFile, splitQuotedWords } from "../../agent/platform/systemd.ts";
 import { parseDuration } from "../../shared/duration.ts";
 

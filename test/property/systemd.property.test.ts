@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverGatewayServices } from "../../agent/discovery/find-gateway-service.ts";
 import { replayRunner } from "../../agent/platform/command-runner.ts";
 import { globMatch } from "../../shared/glob-match.ts";
-import { evaluateDirectives } from "../../agent/platform/systemd-service.ts";
+import { evaluateDirectives } from "../../agent/discovery/systemd-service.ts";
 import {
   parseEnvironmentDirective,
   parseEnvironmentFile,

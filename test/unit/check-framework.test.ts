@@ -6,12 +6,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Check } from "../../agent/checks/check.ts";
+import type { Check, CheckContext } from "../../agent/checks/check.ts";
 import { gatewayCheck } from "../../agent/checks/gateway.ts";
 import { runChecks } from "../../agent/checks/run-checks.ts";
 import { codeForRejection } from "../../agent/checks/session.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { replayRunner } from "../../agent/platform/command-runner.ts";
+import { observation, type Observation } from "../../agent/observations/observation.ts";
+import { newRunCaches } from "../../agent/observations/run-caches.ts";
 import { fleetFindings } from "../../collector/classify/fleet-findings.ts";
 import { passed } from "../../shared/finding.ts";
 import { localFingerprint } from "../../shared/fingerprint.ts";
@@ -23,9 +25,9 @@ const world = (port = 1) => discoverOpenClaw({ HOME: home, OPENCLAW_GATEWAY_PORT
 
 describe("running checks", () => {
   it("turns a check that overruns its deadline into check_timeout and one that throws into check_error, and still runs the rest", async () => {
-    const hangs: Check = { name: "hangs", layer: "drift", deadlineMs: 50, run: () => new Promise(() => {}) };
-    const throws: Check = { name: "throws", layer: "power", deadlineMs: 1000, run: async () => { throw new Error("pmset exploded"); } };
-    const fine: Check = { name: "fine", layer: "gateway", deadlineMs: 1000, run: async () => [passed("fine", "gateway", "ok")] };
+    const hangs: Check = { name: "hangs", layer: "drift", deadlineMs: 50, observes: [], run: () => new Promise(() => {}) };
+    const throws: Check = { name: "throws", layer: "power", deadlineMs: 1000, observes: [], run: async () => { throw new Error("pmset exploded"); } };
+    const fine: Check = { name: "fine", layer: "gateway", deadlineMs: 1000, observes: [], run: async () => [passed("fine", "gateway", "ok")] };
     const started = performance.now();
     const run = await runChecks([hangs, throws, fine], { world: world(), fingerprint: localFingerprint, runner: replayRunner({}), platform: "linux" });
     expect(performance.now() - started).toBeLessThan(1000);
@@ -34,6 +36,55 @@ describe("running checks", () => {
     expect(byCheck.throws).toMatchObject({ code: "check_error", layer: "agent", evidence: { error: "pmset exploded" } });
     expect(byCheck.fine!.status).toBe("ok");
     expect(run.verdict).toBe("warn");
+  });
+});
+
+describe("observations", () => {
+  let gathered = 0;
+  const slow = observation<string>("slow-fact", 60, [], () => new Promise(() => {}));
+  const counted = observation<number>("counted-fact", 1000, [], async () => ++gathered);
+  const derived = observation<number>("derived-fact", 1000, [slow], async (ctx) => (await ctx.observe(slow)).length);
+  const judge = (name: string, layer: "drift" | "power" | "baseline", observes: Observation<unknown>[], read: (ctx: CheckContext) => Promise<unknown>): Check => ({
+    name, layer, deadlineMs: 2000, observes,
+    run: async (ctx) => [passed(name, layer, `saw ${String(await read(ctx))}`)],
+  });
+
+  it("reports a slow observation once as its own check_timeout, skips only the checks that need it, and gathers a shared one once", async () => {
+    gathered = 0;
+    const run = await runChecks([
+      judge("needs-slow", "drift", [slow], (ctx) => ctx.observe(slow)),
+      judge("needs-derived", "baseline", [derived], (ctx) => ctx.observe(derived)),
+      judge("first", "power", [counted], (ctx) => ctx.observe(counted)),
+      judge("second", "power", [counted], (ctx) => ctx.observe(counted)),
+    ], { world: world(), fingerprint: localFingerprint, runner: replayRunner({}), platform: "linux" });
+    const byCheck = Object.fromEntries(run.findings.map((f) => [f.check, f]));
+    const timeouts = run.findings.filter((f) => f.code === "check_timeout");
+    expect(timeouts).toHaveLength(1);
+    expect(byCheck["slow-fact"]).toMatchObject({ code: "check_timeout", evidence: { deadlineMs: "60" } });
+    expect(byCheck["needs-slow"]).toMatchObject({ status: "skip", evidence: { observation: "slow-fact" } });
+    expect(byCheck["needs-derived"]).toMatchObject({ status: "skip", evidence: { observation: "slow-fact" } });
+    expect([byCheck.first!.summary, byCheck.second!.summary]).toEqual(["saw 1", "saw 1"]);
+    expect(gathered).toBe(1);
+  });
+
+  it("refuses an observation the check did not declare (check_error naming both)", async () => {
+    const run = await runChecks([judge("sneaky", "drift", [], (ctx) => ctx.observe(counted))], { world: world(), fingerprint: localFingerprint, runner: replayRunner({}), platform: "linux" });
+    expect(run.findings[0]).toMatchObject({ code: "check_error" });
+    expect(run.findings[0]!.summary).toContain("sneaky check observes counted-fact without declaring it");
+  });
+
+  it("keeps nothing between runs except the caches the caller passes in", async () => {
+    const remembering = observation<number>("remembering", 1000, [], async (ctx) => {
+      const seen = Number(ctx.caches.nodeVersions.get("runs") ?? 0) + 1;
+      ctx.caches.nodeVersions.set("runs", String(seen));
+      return seen;
+    });
+    const check = judge("counter", "drift", [remembering], (ctx) => ctx.observe(remembering));
+    const input = { world: world(), fingerprint: localFingerprint, runner: replayRunner({}), platform: "linux" as const };
+    const caches = newRunCaches();
+    expect((await runChecks([check], { ...input, caches })).findings[0]!.summary).toBe("saw 1");
+    expect((await runChecks([check], { ...input, caches })).findings[0]!.summary).toBe("saw 2");
+    expect((await runChecks([check], input)).findings[0]!.summary).toBe("saw 1");
   });
 });
 

@@ -9,8 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { discoverGatewayServices, findGatewayServices } from "../../agent/discovery/find-gateway-service.ts";
 import type { ServiceDiscoveryInput } from "../../agent/discovery/gateway-service.ts";
 import { replayRunner, type Recording } from "../../agent/platform/command-runner.ts";
-import { newerThan, OPENCLAW_SERVICE_ENV_HEADER, parseShellEnv } from "../../agent/platform/dotenv-service-env.ts";
-import { expectedLaunchdLabel, redactedVariables, REDACTED_PLACEHOLDER } from "../../agent/platform/launchd-service.ts";
+import { newerThan, OPENCLAW_SERVICE_ENV_HEADER, parseShellEnv } from "../../agent/discovery/dotenv-service-env.ts";
+import { expectedLaunchdLabel, redactedVariables, REDACTED_PLACEHOLDER } from "../../agent/discovery/launchd-service.ts";
 import { LAUNCHD_DEFAULT_PATH } from "../../agent/platform/launchd.ts";
 import { loadFixture, recordings } from "../fixtures/macos/recording.ts";
 

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { discoverGatewayServices, findGatewayServices } from "../../agent/discovery/find-gateway-service.ts";
 import type { ServiceDiscoveryInput } from "../../agent/discovery/gateway-service.ts";
 import { replayRunner, systemRunner, type Recording } from "../../agent/platform/command-runner.ts";
-import { expectedSystemdUnit, SYSTEMD_DEFAULT_USER_PATH } from "../../agent/platform/systemd-service.ts";
+import { expectedSystemdUnit, SYSTEMD_DEFAULT_USER_PATH } from "../../agent/discovery/systemd-service.ts";
 import { fill, loadFixture, recordings } from "../fixtures/macos/recording.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/systemd");

@@ -14,10 +14,10 @@
 //   `gateway install` sometimes wrote `__OPENCLAW_REDACTED__` instead of values (#13340).
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "../discovery/gateway-service.ts";
+import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "./gateway-service.ts";
 import { readServiceEnvFile, type ServiceEnvFile } from "./dotenv-service-env.ts";
-import { LAUNCHD_DEFAULT_PATH, launchctlPrint, readLaunchAgentPlist, type LaunchctlPrintResult } from "./launchd.ts";
-import type { ServiceDiscoveryError } from "../discovery/find-gateway-service.ts";
+import { LAUNCHD_DEFAULT_PATH, launchctlPrint, readLaunchAgentPlist, type LaunchctlPrintResult } from "../platform/launchd.ts";
+import type { ServiceDiscoveryError } from "./find-gateway-service.ts";
 
 export const GATEWAY_LAUNCH_AGENT_LABEL = "ai.openclaw.gateway";
 /** What OpenClaw's `gateway install` wrote when it redacted a value it should have kept (#13340). */

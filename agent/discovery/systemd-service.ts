@@ -14,9 +14,9 @@
 // reason in `state`: the definition is known, whether systemd runs it is not.
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "../discovery/gateway-service.ts";
-import type { ServiceDiscoveryError } from "../discovery/find-gateway-service.ts";
-import type { CommandResult } from "./command-runner.ts";
+import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "./gateway-service.ts";
+import type { ServiceDiscoveryError } from "./find-gateway-service.ts";
+import type { CommandResult } from "../platform/command-runner.ts";
 import { globMatch, hasGlob } from "../../shared/glob-match.ts";
 import {
   parseEnvironmentDirective,
@@ -35,7 +35,7 @@ import {
   type EnvironmentFileSpec,
   type SpecifierContext,
   type UnitDirective,
-} from "./systemd.ts";
+} from "../platform/systemd.ts";
 
 export const GATEWAY_SYSTEMD_UNIT = "openclaw-gateway.service";
 /** Renamed long ago; OpenClaw still migrates it, so it may linger on old hosts. */

@@ -1,0 +1,45 @@
+// The only state that outlives a check run. Each cache says what invalidates
+// an entry; nothing else is kept between runs (no module-level maps).
+import { createSuspendTracker } from "../platform/linux-power.ts";
+import type { HandshakeResult } from "../probes/gateway-handshake.ts";
+
+/** How long a rejected token is not re-sent to the same gateway process. */
+export const REJECTION_MEMORY_MS = 10 * 60_000;
+const NODE_VERSION_ENTRIES = 32;
+
+export interface RunCaches {
+  /**
+   * Rejected handshakes by (token fingerprint, port, gateway pid and start time):
+   * the daemon must not knock with the same bad token every interval, each costing
+   * the gateway's growing auth delay and counting toward its lockout. A restarted
+   * gateway (new pid or start time) is a new key, so it is tried again; an entry
+   * expires after REJECTION_MEMORY_MS.
+   */
+  tokenRejections: Map<string, { result: HandshakeResult; atMs: number }>;
+  /** `node --version` by executable path and mtime: a replaced binary is a new key. */
+  nodeVersions: Map<string, string>;
+  /**
+   * The last suspend-clock reading on Linux: a resume is seen as the suspended
+   * time growing between two runs (`agent check` runs once, so it sees one reading).
+   */
+  suspendTracker: ReturnType<typeof createSuspendTracker>;
+}
+
+export function newRunCaches(): RunCaches {
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker() };
+}
+
+export function rememberRejection(caches: RunCaches, key: string, result: HandshakeResult, nowMs: number): void {
+  for (const [old, entry] of caches.tokenRejections) if (nowMs - entry.atMs >= REJECTION_MEMORY_MS) caches.tokenRejections.delete(old);
+  caches.tokenRejections.set(key, { result, atMs: nowMs });
+}
+
+export function rememberedRejection(caches: RunCaches, key: string, nowMs: number): HandshakeResult | undefined {
+  const entry = caches.tokenRejections.get(key);
+  return entry && nowMs - entry.atMs < REJECTION_MEMORY_MS ? entry.result : undefined;
+}
+
+export function rememberNodeVersion(caches: RunCaches, key: string, version: string): void {
+  if (caches.nodeVersions.size >= NODE_VERSION_ENTRIES) caches.nodeVersions.delete(caches.nodeVersions.keys().next().value!);
+  caches.nodeVersions.set(key, version);
+}
