@@ -31,6 +31,12 @@ export interface CodeSpec {
 }
 
 const GATEWAY_DOWN = ["layer:gateway"] as const;
+/**
+ * Why a gateway cannot start (a fatal line in its log, or a precondition read
+ * from disk): while one holds, a down or restarting gateway is its consequence
+ * and "start it" is never the advice.
+ */
+const STARTUP_BLOCKERS = [] as const;
 const TAILSCALE_DOWN = ["tailscale_not_running", "tailscale_needs_login", "tailscale_key_expired"] as const;
 
 export const CODES = {
@@ -42,6 +48,7 @@ export const CODES = {
   not_running: {
     layer: "gateway", severity: "fail", title: "No gateway process is running",
     action: "Start the gateway (`openclaw gateway start` for the service, or `openclaw gateway run`) and read the last lines of its log for why it stopped.",
+    dependsOn: STARTUP_BLOCKERS,
   },
   not_listening: {
     layer: "gateway", severity: "fail", title: "Gateway process runs but nothing listens on its port",
