@@ -10,7 +10,7 @@ import { allTokenSources } from "../discovery/token-sources.ts";
 import { gatewayNodeVersion } from "../observations/gateway-node.ts";
 import { serviceDiscovery } from "../observations/gateway-services.ts";
 import { loopbackOpen, portOwner } from "../observations/host-gateway.ts";
-import { anonymousHandshake, tokenProbes } from "../observations/token-handshakes.ts";
+import { anonymousHandshake, clientHandshake } from "../observations/token-handshakes.ts";
 import type { Check } from "./check.ts";
 
 /** Tailscale's CGNAT range 100.64.0.0/10 and its IPv6 ULA prefix. */
@@ -19,16 +19,16 @@ const TAILNET = /^(100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|fd7a:115c:a1e0:)/i;
 export const baselineCheck: Check = {
   name: "baseline",
   layer: "baseline",
-  deadlineMs: 7500,
-  observes: [portOwner, loopbackOpen, serviceDiscovery, tokenProbes, anonymousHandshake, gatewayNodeVersion],
+  // Above loopback (1.5 s) then a handshake (7 s); Node's version is read beside them.
+  deadlineMs: 9000,
+  observes: [portOwner, loopbackOpen, serviceDiscovery, clientHandshake, anonymousHandshake, gatewayNodeVersion],
   async run(ctx): Promise<Finding[]> {
     const [owner, open, { services }] = await Promise.all([ctx.observe(portOwner), ctx.observe(loopbackOpen), ctx.observe(serviceDiscovery)]);
     const live = owner.gateway;
     const findings: Finding[] = [];
     const config = ctx.world.config;
 
-    const clientToken = ctx.world.clientToken?.value;
-    const version = live?.version ?? (open && clientToken ? (await ctx.observe(tokenProbes)).find((p) => p.value === clientToken)?.result.serverVersion : undefined);
+    const version = live?.version ?? (open ? (await ctx.observe(clientHandshake))?.serverVersion : undefined);
     if (version) {
       const { advisories, error } = loadAdvisories(ctx.world.env.CLAWFLEET_ADVISORIES);
       for (const advisory of affecting(advisories, version)) {

@@ -19,8 +19,8 @@ const REDACTED_PLACEHOLDER = "__OPENCLAW_REDACTED__";
 export const driftCheck: Check = {
   name: "drift",
   layer: "drift",
-  // Waits for the token probes, which may take the gateway's auth delay.
-  deadlineMs: 7500,
+  // Above loopback (1.5 s) then the token probes (7 s, a wrong token waits out the gateway's auth delay).
+  deadlineMs: 9000,
   observes: [serviceDiscovery, portOwner, loopbackOpen, tokenProbes],
   async run(ctx): Promise<Finding[]> {
     const [{ services }, owner, open] = await Promise.all([ctx.observe(serviceDiscovery), ctx.observe(portOwner), ctx.observe(loopbackOpen)]);

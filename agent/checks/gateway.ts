@@ -32,7 +32,8 @@ function serviceEvidence(services: readonly ServiceDefinition[]): Record<string,
 export const gatewayCheck: Check = {
   name: "gateway",
   layer: "gateway",
-  deadlineMs: 5000,
+  // Above loopback (1.5 s) then readiness (4.5 s): an observation that runs out is reported as itself.
+  deadlineMs: 6500,
   observes: [loopbackOpen, portOwner, serviceDiscovery, gatewayProcesses, gatewayReadiness],
   async run(ctx): Promise<Finding[]> {
     const { port, portSource, stateDir } = ctx.world;

@@ -28,8 +28,8 @@ const CHECK = "provider";
 export const providerCheck: Check = {
   name: CHECK,
   layer: "provider",
-  // SQLite reads of a few small rows; the wait is for shared observations (service, port owner).
-  deadlineMs: 3000,
+  // SQLite reads of a few small rows; the wait is for the gateway-environment observation (4.5 s).
+  deadlineMs: 5500,
   observes: [gatewayEnvironment],
   async run(ctx): Promise<Finding[]> {
     const { world } = ctx;

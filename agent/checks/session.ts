@@ -36,8 +36,8 @@ export function codeForRejection(result: HandshakeResult): Code {
 export const sessionCheck: Check = {
   name: "session",
   layer: "session",
-  // A wrong token is answered only after the gateway's growing auth delay (up to 5 s).
-  deadlineMs: 7000,
+  // Above loopback (1.5 s) then the token probes (7 s, a wrong token waits out the gateway's auth delay).
+  deadlineMs: 9000,
   observes: [loopbackOpen, tokenProbes, anonymousHandshake],
   async run(ctx): Promise<Finding[]> {
     const { world } = ctx;

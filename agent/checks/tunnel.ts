@@ -16,7 +16,7 @@ import type { Check, CheckContext } from "./check.ts";
 import { loopbackOpen } from "../observations/host-gateway.ts";
 import { orElse } from "../observations/observation.ts";
 import { tailscaleReading } from "../observations/tailscale.ts";
-import { tokenProbes } from "../observations/token-handshakes.ts";
+import { clientHandshake } from "../observations/token-handshakes.ts";
 import { within } from "../../shared/within.ts";
 
 const CHECK = "tunnel";
@@ -32,7 +32,7 @@ export const tunnelCheck: Check = {
   // LocalAPI (1.5 s) beside the loopback baseline (≤ 4 s), then the path
   // probes (2.5 s); a healthy host answers in milliseconds.
   deadlineMs: 7000,
-  observes: [loopbackOpen, tokenProbes, tailscaleReading],
+  observes: [loopbackOpen, clientHandshake, tailscaleReading],
   async run(ctx): Promise<Finding[]> {
     const { world } = ctx;
     const bind = stringAt(world.config.raw, "gateway.bind") ?? "loopback";
@@ -191,7 +191,7 @@ async function loopbackToken(ctx: CheckContext): Promise<LoopbackToken> {
   const base = { open: true, token: client.value, source: client.source };
   // An accepted token is answered in milliseconds; a rejected one only after
   // the gateway's auth delay, which the session check waits out, not this one.
-  const probed = orElse(ctx.observe(tokenProbes), []).then((probes) => probes.find((p) => p.value === client.value)?.result.outcome ?? "unavailable");
+  const probed = orElse(ctx.observe(clientHandshake), undefined).then((result) => result?.outcome ?? "unavailable");
   const handshake = await within<string>(probed, LOOPBACK_TOKEN_TIMEOUT_MS, "slow");
   if (handshake !== "accepted") return { ...base, handshake };
   const result = await tokenProbe(`http://127.0.0.1:${ctx.world.port}`, client.value, { timeoutMs: LOOPBACK_TOKEN_TIMEOUT_MS, signal: ctx.signal });

@@ -15,5 +15,11 @@ export const portOwner = observation<PortOwner>("port-owner", 3000, [], (ctx) =>
 /** Every OpenClaw gateway process on the host, whichever state dir it serves. */
 export const gatewayProcesses = observation<GatewayProcess[]>("gateway-processes", 3000, [], (ctx) => findGatewayProcesses(ctx.runner, ctx.platform, ctx.signal));
 
+/** /readyz gets this long; no answer by then is the fact "not ready", not a failed observation. */
+const READY_WAIT_MS = 3500;
+
 /** GET /readyz on loopback. */
-export const gatewayReadiness = observation<ReadyResult>("readiness", 2500, [], (ctx) => probeReady(ctx.world.port, ctx.signal));
+export const gatewayReadiness = observation<ReadyResult>("readiness", READY_WAIT_MS + 1000, [], async (ctx) => {
+  const ready = await probeReady(ctx.world.port, AbortSignal.any([ctx.signal, AbortSignal.timeout(READY_WAIT_MS)]));
+  return ready.error && !ctx.signal.aborted && /abort|timeout/i.test(ready.error) ? { ...ready, error: `no answer within ${READY_WAIT_MS} ms` } : ready;
+});
