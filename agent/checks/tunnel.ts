@@ -136,13 +136,13 @@ export const tunnelCheck: Check = {
         const tlsError = `${health.error.code}: ${health.error.message}`;
         findings.push(problem(CHECK, "tls_failed", `TLS to ${url} fails: ${tlsError}. Loopback works, so clients on the tailnet fail before any token is checked.`, { ...evidence, tlsError }));
       } else {
-        findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url} does not answer (${health.error.code}: ${health.error.message}).`, { ...evidence }));
+        findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url} does not answer (${health.error.code}: ${health.error.message}).${proxyProtocolHint(evidence)}`, { ...evidence }));
       }
       return findings;
     }
     evidence.healthzStatus = String(health.status);
     if (health.status !== 200) {
-      findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url}/healthz answers HTTP ${health.status}: the route does not reach a live gateway.`, { ...evidence }));
+      findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url}/healthz answers HTTP ${health.status}: the route does not reach a live gateway.${proxyProtocolHint(evidence)}`, { ...evidence }));
       return findings;
     }
     if (!ws) {
@@ -192,6 +192,11 @@ function forwardNote(route: GatewayRoute, url: string | undefined): string | und
   const port = route.key.slice(route.key.lastIndexOf(":") + 1);
   if (url?.startsWith("https:")) return `raw TCP forward: the gateway terminates TLS itself (gateway.tls.enabled), clients use https:// and wss:// on port ${port}; ${local}`;
   return `raw TCP forward: tailnet clients speak the gateway's own plain HTTP and WebSocket on port ${port} (http:// and ws://, no TLS), and so does this probe; https:// to this name fails and browsers get no secure context for the Control UI; ${local}`;
+}
+
+/** `serve --tcp … --proxy-protocol N` puts a PROXY header before the bytes; OpenClaw's HTTP server does not read one. */
+function proxyProtocolHint(evidence: Evidence): string {
+  return evidence.serveProxyProtocol ? ` The Serve TCP forward sends a PROXY protocol v${evidence.serveProxyProtocol} header first, which the gateway does not speak: drop --proxy-protocol.` : "";
 }
 
 function tlsWord(url: string): string {

@@ -12,7 +12,14 @@ export interface TcpForward {
   stop(): Promise<void>;
 }
 
-export async function startTcpForward(options: { upstreamPort: number; host?: string }): Promise<TcpForward> {
+export interface TcpForwardOptions {
+  upstreamPort: number;
+  host?: string;
+  /** `--proxy-protocol 1`: a PROXY v1 line sent upstream before the client's bytes (ipn/ipnlocal/serve.go with go-proxyproto). */
+  proxyProtocolV1?: boolean;
+}
+
+export async function startTcpForward(options: TcpForwardOptions): Promise<TcpForward> {
   const host = options.host ?? "127.0.0.1";
   const sockets = new Set<Socket>();
   const state = { connections: 0 };
@@ -24,6 +31,8 @@ export async function startTcpForward(options: { upstreamPort: number; host?: st
       s.on("close", () => sockets.delete(s));
       s.on("error", () => { client.destroy(); upstream.destroy(); });
     }
+    // The client's tailnet address as tailscaled would report it.
+    if (options.proxyProtocolV1) upstream.write(`PROXY TCP4 100.101.102.104 100.101.102.103 ${40000 + state.connections} 443\r\n`);
     client.pipe(upstream);
     upstream.pipe(client);
   });

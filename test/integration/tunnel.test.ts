@@ -178,6 +178,19 @@ describe("tunnel check: `agent check --json` through a Serve-shaped proxy to a r
     }
   });
 
+  it("reports tailnet_unreachable naming the PROXY protocol header when a TCP forward sends one the gateway does not speak", async () => {
+    const forward = await startTcpForward({ upstreamPort: gateway.port, proxyProtocolV1: true });
+    try {
+      localApi.setServeConfig({ TCP: { [String(forward.port)]: { TCPForward: `127.0.0.1:${gateway.port}`, ProxyProtocol: 1 } } });
+      const run = await agentCheck({ CLAWFLEET_TAILNET_URL: undefined });
+      expectTunnelFault(run, "tailnet_unreachable");
+      expect(run.problem!.evidence).toMatchObject({ serveKind: "tcp forward", serveProxyProtocol: "1", tailnetUrl: `http://localhost:${forward.port}` });
+      expect(run.problem!.summary).toContain("sends a PROXY protocol v1 header first, which the gateway does not speak");
+    } finally {
+      await forward.stop();
+    }
+  });
+
   it("reports headers_stripped when the proxy drops Authorization: loopback accepts the token, the path answers 401", async () => {
     proxy.setVariant("strip-authorization");
     const run = await agentCheck();
