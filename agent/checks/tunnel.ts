@@ -73,7 +73,7 @@ export const tunnelCheck: Check = {
       if (route.mount) evidence.serveMount = route.mount;
       if (route.funnel) evidence.funnel = "true";
       if (route.tcp?.ProxyProtocol) evidence.serveProxyProtocol = String(route.tcp.ProxyProtocol);
-      const note = forwardNote(route, url);
+      const note = forwardNote(route, route.url);
       if (note) evidence.serveNote = note;
     } else if (reading.serveError) {
       // Unreadable, not absent: OpenClaw's own route would be https://<DNSName>.
