@@ -11,7 +11,7 @@ import { keyExpired, selfDnsName, type IpnStatus, type LocalApiEndpoint } from "
 import { gatewayHandshake } from "../probes/gateway-handshake.ts";
 import { resolveName } from "../probes/tailnet-dns.ts";
 import { httpProbe, tokenProbe, type TokenProbeResult } from "../probes/tailnet-http.ts";
-import { findGatewayRoute } from "../probes/tailnet-serve-route.ts";
+import { findGatewayRoute, type GatewayRoute } from "../probes/tailnet-serve-route.ts";
 import type { Check, CheckContext } from "./check.ts";
 import { loopbackOpen } from "../observations/host-gateway.ts";
 import { orElse } from "../observations/observation.ts";
@@ -64,17 +64,26 @@ export const tunnelCheck: Check = {
 
     const findings: Finding[] = [];
     const managedByOpenClaw = mode === "serve" || mode === "funnel";
-    const route = findGatewayRoute(reading.serveConfig, world.port, { managedByOpenClaw });
+    const route = findGatewayRoute(reading.serveConfig, world.port, {
+      managedByOpenClaw,
+      nodeName: dnsName,
+      magicDnsSuffix: status.CurrentTailnet?.MagicDNSSuffix || status.MagicDNSSuffix,
+      gatewayTls: configValue(world.config.raw, "gateway.tls.enabled") === true,
+    });
     let url = overrideUrl ?? route?.url;
     if (route) {
-      Object.assign(evidence, { serveKey: route.key, serveScope: route.scope, serveMount: route.mount, serveProxy: route.proxy, serveTarget: route.target });
+      Object.assign(evidence, { serveKind: route.service ? `service ${route.service}, ${route.kind}` : route.kind, serveKey: route.key, serveScope: route.scope, serveProxy: route.proxy, serveTarget: route.target });
+      if (route.mount) evidence.serveMount = route.mount;
       if (route.funnel) evidence.funnel = "true";
+      if (route.tcp?.ProxyProtocol) evidence.serveProxyProtocol = String(route.tcp.ProxyProtocol);
+      const note = forwardNote(route, route.url);
+      if (note) evidence.serveNote = note;
     } else if (reading.serveError) {
       // Unreadable, not absent: OpenClaw's own route would be https://<DNSName>.
       evidence.serveError = reading.serveError;
       if (managedByOpenClaw && dnsName) url ??= `https://${dnsName}`;
     } else if (managedByOpenClaw) {
-      findings.push(problem(CHECK, "serve_not_configured", `gateway.tailscale.mode is "${mode}" but no Tailscale Serve route (Web, Foreground or Services) proxies to the gateway on 127.0.0.1:${world.port}: tailnet clients have nothing to connect to.`, { ...evidence }));
+      findings.push(problem(CHECK, "serve_not_configured", `gateway.tailscale.mode is "${mode}" but no Tailscale Serve route (Web handler or TCP forward, background, foreground or Service) leads to the gateway on 127.0.0.1:${world.port}: tailnet clients have nothing to connect to.`, { ...evidence }));
     } else if (bind === "tailnet") {
       const ip = (status.Self?.TailscaleIPs ?? status.TailscaleIPs ?? []).find((a) => a.includes("."));
       if (ip) url ??= `http://${ip}:${world.port}`;
@@ -130,18 +139,18 @@ export const tunnelCheck: Check = {
         const tlsError = `${health.error.code}: ${health.error.message}`;
         findings.push(problem(CHECK, "tls_failed", `TLS to ${url} fails: ${tlsError}. Loopback works, so clients on the tailnet fail before any token is checked.`, { ...evidence, tlsError }));
       } else {
-        findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url} does not answer (${health.error.code}: ${health.error.message}).`, { ...evidence }));
+        findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url} does not answer (${health.error.code}: ${health.error.message}).${proxyProtocolHint(evidence)}`, { ...evidence }));
       }
       return findings;
     }
     evidence.healthzStatus = String(health.status);
     if (health.status !== 200) {
-      findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url}/healthz answers HTTP ${health.status}: the route does not reach a live gateway.`, { ...evidence }));
+      findings.push(problem(CHECK, "tailnet_unreachable", `The gateway works on loopback but ${url}/healthz answers HTTP ${health.status}: the route does not reach a live gateway.${proxyProtocolHint(evidence)}`, { ...evidence }));
       return findings;
     }
     if (!ws) {
       const why = lb.token === undefined ? "no client token is configured" : `the gateway did not accept it on loopback (handshake ${lb.handshake}; see the session check)`;
-      findings.push(passed(CHECK, "tunnel", `${url} reaches the gateway (TLS and /healthz fine); the token was not sent through the path because ${why}.`, evidence));
+      findings.push(passed(CHECK, "tunnel", `${url} reaches the gateway (${tlsWord(url)}/healthz fine); the token was not sent through the path because ${why}.${noteSuffix(evidence)}`, evidence));
       return findings;
     }
 
@@ -165,10 +174,41 @@ export const tunnelCheck: Check = {
     }
     if (pathProblems.length > 0) return [...findings, ...pathProblems];
     const over = httpToken ? "HTTP and WebSocket" : "WebSocket (no HTTP baseline on loopback)";
-    findings.push(passed(CHECK, "tunnel", `The gateway answers through ${url} as on loopback: TLS, /healthz 200, token ${evidence.fingerprint} accepted over ${over}.`, evidence));
+    findings.push(passed(CHECK, "tunnel", `The gateway answers through ${url} as on loopback: ${tlsWord(url)}/healthz 200, token ${evidence.fingerprint} accepted over ${over}.${noteSuffix(evidence)}`, evidence));
     return findings;
   },
 };
+
+/**
+ * What a TCP forward means for clients and for this probe. tailscaled passes
+ * bytes through from 127.0.0.1 with no X-Forwarded-* headers, so the gateway
+ * counts every tailnet client as a direct local one (OpenClaw's
+ * isLocalDirectRequest: loopback peer, no forwarded headers). On a raw
+ * forward clients must also speak the gateway's own protocol; the probe does
+ * (http:// and ws://, or https:// with gateway TLS) rather than judge the
+ * route by an HTTPS handshake the gateway never offered.
+ */
+function forwardNote(route: GatewayRoute, url: string | undefined): string | undefined {
+  const local = "the gateway sees every tailnet client as a direct local connection from tailscaled (no forwarded headers)";
+  if (route.kind === "tls-terminated tcp") return `TLS-terminated TCP forward: tailscaled ends TLS and passes plain bytes on; ${local}`;
+  if (route.kind !== "tcp forward") return undefined;
+  const port = route.key.slice(route.key.lastIndexOf(":") + 1);
+  if (url?.startsWith("https:")) return `raw TCP forward: the gateway terminates TLS itself (gateway.tls.enabled), clients use https:// and wss:// on port ${port}; ${local}`;
+  return `raw TCP forward: tailnet clients speak the gateway's own plain HTTP and WebSocket on port ${port} (http:// and ws://, no TLS), and so does this probe; https:// to this name fails and browsers get no secure context for the Control UI; ${local}`;
+}
+
+/** `serve --tcp … --proxy-protocol N` puts a PROXY header before the bytes; OpenClaw's HTTP server does not read one. */
+function proxyProtocolHint(evidence: Evidence): string {
+  return evidence.serveProxyProtocol ? ` The Serve TCP forward sends a PROXY protocol v${evidence.serveProxyProtocol} header first, which the gateway does not speak: drop --proxy-protocol.` : "";
+}
+
+function tlsWord(url: string): string {
+  return url.startsWith("https:") ? "TLS, " : "";
+}
+
+function noteSuffix(evidence: Evidence): string {
+  return evidence.serveNote ? ` (${evidence.serveNote})` : "";
+}
 
 interface LoopbackToken {
   open: boolean;

@@ -39,7 +39,7 @@ function serveConfig(value: unknown, path: string, nesting: number): string | un
   });
 }
 
-const tcpHandler: Shape = (v, p) => object(v, p, { HTTPS: "boolean", HTTP: "boolean", TCPForward: "string", TerminateTLS: "string" });
+const tcpHandler: Shape = (v, p) => object(v, p, { HTTPS: "boolean", HTTP: "boolean", TCPForward: "string", TerminateTLS: "string", ProxyProtocol: (n, np) => (typeof n === "number" ? undefined : `${np} is ${kind(n)}, not a number`) });
 const webServer: Shape = (v, p) => object(v, p, { Handlers: (h, hp) => map(h, hp, (x, xp) => object(x, xp, { Path: "string", Proxy: "string", Text: "string", Redirect: "string" })) });
 
 /** An object (or null) whose known fields have their shapes. */

@@ -75,6 +75,8 @@ export interface TcpPortHandler {
   HTTP?: boolean;
   TCPForward?: string;
   TerminateTLS?: string;
+  /** PROXY protocol version (1 or 2) sent before the forwarded bytes; 0/absent: none. */
+  ProxyProtocol?: number;
 }
 
 /** ipn.ServiceConfig: one Tailscale Service (`svc:<name>`). */

@@ -93,6 +93,12 @@ export interface PowerAssertion {
   /** "Timeout will fire in N secs": it releases itself. */
   timeoutSeconds?: number;
   details?: string;
+  /**
+   * The process it is held for: caffeinate's "asserting on behalf of Process
+   * ID N" (-w N) or "on behalf of 'cmd' (pid N)", or powerd's "Created for
+   * PID: N." (kIOPMAssertionOnBehalfOfPID).
+   */
+  onBehalfOfPid?: number;
 }
 
 export interface PmsetAssertions {
@@ -136,26 +142,109 @@ export function parsePmsetAssertions(text: string): PmsetAssertions {
     const last = holders.at(-1);
     if (!last) continue;
     const timeout = /^Timeout will fire in (\d+) secs/.exec(trimmed);
+    const createdFor = /^Created for PID: (\d+)/.exec(trimmed);
     if (timeout) last.timeoutSeconds = Number(timeout[1]);
-    else if (trimmed.startsWith("Details: ")) last.details = trimmed.slice("Details: ".length);
+    else if (createdFor) last.onBehalfOfPid = Number(createdFor[1]);
+    else if (trimmed.startsWith("Details: ")) {
+      last.details = trimmed.slice("Details: ".length);
+      const behalf = /on behalf of (?:Process ID (\d+)|'.*' \(pid (\d+)\))/.exec(last.details);
+      if (behalf) last.onBehalfOfPid = Number(behalf[1] ?? behalf[2]);
+    }
   }
   return { systemWide, holders, recognised: section !== undefined };
 }
 
-/** Assertion types that keep the system from idle sleep (IOPMLib.h). */
-const SYSTEM_SLEEP_TYPES = new Set(["PreventUserIdleSystemSleep", "PreventSystemSleep", "NoIdleSleepAssertion"]);
+/**
+ * The assertion types that keep a Mac awake, and why (IOPMLib.h). The one
+ * table: a process holding any of these holds system sleep off for as long as
+ * it keeps it.
+ */
+export const KEEP_AWAKE_ASSERTIONS: Readonly<Record<string, string>> = {
+  PreventUserIdleSystemSleep: "no idle system sleep (kIOPMAssertPreventUserIdleSystemSleep; `caffeinate -i`)",
+  NoIdleSleepAssertion: "the pre-10.7 name of the same (kIOPMAssertionTypeNoIdleSleep), still what Electron's powerSaveBlocker takes",
+  PreventSystemSleep: "no system sleep at all while on AC (`caffeinate -s`)",
+};
+
+/**
+ * macOS's own holders whose keep-awake follows an activity that ends by
+ * itself: they are named in the evidence, never as the reason a Mac stays up.
+ */
+const INCIDENTAL_HOLDERS: Readonly<Record<string, string>> = {
+  powerd: "\"Prevent sleep while display is on\": until the display sleeps",
+  sharingd: "Handoff: a short exchange with a nearby device",
+  coreaudiod: "while audio plays",
+  bluetoothd: "Bluetooth stack activity",
+};
 
 /**
  * Assertions we trust to keep the Mac awake indefinitely: a `caffeinate` that
- * holds a system-sleep assertion with no timeout. Everything else in the list
- * is incidental and ends by itself: powerd's "Prevent sleep while display is
- * on", sharingd's Handoff, coreaudiod while audio plays, backups, Spotlight. A
- * Mac whose only protection is one of those sleeps as soon as it goes idle.
- * caffeinate still dies with its process (logout, reboot), which is why the
- * check names it as the only thing standing between the host and sleep.
+ * holds a system-sleep assertion with no timeout. It still dies with its
+ * process (logout, reboot, or the process it waits for with -w), which is
+ * why the check names it as the only thing standing between the host and
+ * sleep.
  */
 export function deliberateKeepAwake(assertions: PmsetAssertions): PowerAssertion[] {
-  return assertions.holders.filter((a) => SYSTEM_SLEEP_TYPES.has(a.type) && a.timeoutSeconds === undefined && a.process === "caffeinate");
+  return assertions.holders.filter((a) => Object.hasOwn(KEEP_AWAKE_ASSERTIONS, a.type) && a.timeoutSeconds === undefined && a.process === "caffeinate");
+}
+
+/** One process holding keep-awake assertions (caffeinate -is holds two). */
+export interface AwakeHolder {
+  pid: number;
+  process: string;
+  types: string[];
+  /** The assertion's name ("Electron", "caffeinate command-line tool"). */
+  name: string;
+  /** Longest hold, seconds. */
+  ageSeconds?: number;
+  /** Set only when every hold of this process releases itself: the soonest. */
+  timeoutSeconds?: number;
+  onBehalfOfPid?: number;
+  /** caffeinate with no timeout: a keep-awake someone set up on purpose. */
+  deliberate: boolean;
+  /** One of macOS's own short-lived holds (INCIDENTAL_HOLDERS). */
+  incidental: boolean;
+}
+
+/** Every process holding a KEEP_AWAKE_ASSERTIONS type right now, longest-held first. */
+export function keepAwakeHolders(assertions: PmsetAssertions): AwakeHolder[] {
+  const byPid = new Map<number, PowerAssertion[]>();
+  for (const a of assertions.holders) {
+    if (!Object.hasOwn(KEEP_AWAKE_ASSERTIONS, a.type)) continue;
+    byPid.set(a.pid, [...(byPid.get(a.pid) ?? []), a]);
+  }
+  const holders = [...byPid.values()].map((held): AwakeHolder => {
+    const first = held[0]!;
+    const ages = held.map((a) => a.ageSeconds).filter((n) => n !== undefined);
+    const untimed = held.some((a) => a.timeoutSeconds === undefined);
+    return {
+      pid: first.pid,
+      process: first.process,
+      types: [...new Set(held.map((a) => a.type))],
+      name: first.name,
+      ageSeconds: ages.length > 0 ? Math.max(...ages) : undefined,
+      timeoutSeconds: untimed ? undefined : Math.min(...held.map((a) => a.timeoutSeconds!)),
+      onBehalfOfPid: held.find((a) => a.onBehalfOfPid !== undefined)?.onBehalfOfPid,
+      deliberate: first.process === "caffeinate" && untimed,
+      incidental: Object.hasOwn(INCIDENTAL_HOLDERS, first.process),
+    };
+  });
+  return holders.sort((a, b) => (b.ageSeconds ?? -1) - (a.ageSeconds ?? -1));
+}
+
+/** `Claude (pid 70095, NoIdleSleepAssertion "Electron", held 59 h 22 min)`: who, which, how long. */
+export function describeHolder(h: AwakeHolder): string {
+  const parts = [`pid ${h.pid}`, `${h.types.join("+")} "${h.name}"`];
+  if (h.ageSeconds !== undefined) parts.push(`held ${duration(h.ageSeconds)}`);
+  if (h.timeoutSeconds !== undefined) parts.push(`releases itself in ${duration(h.timeoutSeconds)}`);
+  if (h.onBehalfOfPid !== undefined) parts.push(`for process ${h.onBehalfOfPid}`);
+  return `${h.process || "an unnamed process"} (${parts.join(", ")})`;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 export interface PmsetTherm {

@@ -4,7 +4,7 @@
 // not "unreachable", at the collector).
 import type { CommandRunner } from "./command-runner.ts";
 import { readLinuxPower, SUSPEND_NOISE_MS, type LinuxPowerSources, type createSuspendTracker } from "./linux-power.ts";
-import { deliberateKeepAwake, readMacPower, settingNumber, thermalPressure } from "./pmset.ts";
+import { deliberateKeepAwake, describeHolder, keepAwakeHolders, readMacPower, settingNumber, thermalPressure, type AwakeHolder } from "./pmset.ts";
 
 export interface PowerFacts {
   platform: NodeJS.Platform;
@@ -73,7 +73,8 @@ export function hostPowerState(facts: PowerFacts): { maySleep: boolean; lastWake
 /** logind.conf(5) IdleAction= values that put the host to sleep when idle. */
 const SUSPENDING_IDLE_ACTIONS = new Set(["suspend", "hibernate", "hybrid-sleep", "suspend-then-hibernate", "sleep"]);
 
-const MAC_EVIDENCE_KEYS = ["sleep", "disksleep", "displaysleep", "powernap", "standby", "womp", "autorestart", "tcpkeepalive", "networkoversleep"];
+// lowpowermode (Monterey, Ventura) is printed as powermode on newer releases (0 automatic, 1 low, 2 high).
+const MAC_EVIDENCE_KEYS = ["sleep", "disksleep", "displaysleep", "powernap", "standby", "womp", "autorestart", "tcpkeepalive", "networkoversleep", "lowpowermode", "powermode"];
 
 async function macFacts(options: PowerFactsOptions): Promise<PowerFacts> {
   const readings = await readMacPower(options.runner, options.signal);
@@ -89,12 +90,19 @@ async function macFacts(options: PowerFactsOptions): Promise<PowerFacts> {
   // The rule: a Mac may sleep when its system sleep timer is not 0, sleep is
   // not disabled outright (pmset disablesleep 1), and no deliberate
   // keep-awake (a caffeinate holding a system-sleep assertion with no
-  // timeout) holds it off. Incidental assertions listed in "(sleep prevented
-  // by …)" do not count: they are released when the display sleeps, the
-  // audio stops or the backup ends, and then the Mac sleeps.
+  // timeout) holds it off. Any other process holding a KEEP_AWAKE_ASSERTIONS
+  // type keeps it awake right now, for as long as it holds on (an Electron
+  // app's NoIdleSleepAssertion, for days), and is named as the reason; the
+  // sleep timer fires the moment it lets go, so sleep stays possible.
+  // macOS's own short holds listed in "(sleep prevented by …)" release by
+  // themselves (display off, audio stopped, Handoff done).
   const sleepMinutes = settings ? settingNumber(settings, "sleep") : undefined;
   const keepAwake = readings.assertions ? deliberateKeepAwake(readings.assertions) : [];
+  const holders = readings.assertions ? keepAwakeHolders(readings.assertions) : [];
   if (keepAwake.length > 0) evidence.keptAwakeBy = keepAwake.map((a) => `${a.process} (pid ${a.pid}, ${a.type})`).join(", ");
+  if (holders.length > 0) evidence.sleepHeldOffBy = holders.map(describeHolder).join("; ");
+  const deliberate = holders.filter((h) => h.deliberate);
+  const apps = holders.filter((h) => !h.deliberate && !h.incidental);
   let sleepPossible: boolean | undefined = false;
   let sleepReason: string;
   if (settings?.sleepDisabled) sleepReason = "sleep is disabled system-wide (SleepDisabled 1)";
@@ -102,12 +110,15 @@ async function macFacts(options: PowerFactsOptions): Promise<PowerFacts> {
   else if (sleepMinutes === undefined) {
     sleepPossible = undefined;
     sleepReason = "the system sleep setting could not be read from `pmset -g`";
-  } else if (keepAwake.length > 0) {
-    sleepReason = `system sleep is set to ${sleepMinutes} min but ${keepAwake.map((a) => `caffeinate (pid ${a.pid})`).join(", ")} holds it off; that ends with the process (logout, reboot)`;
+  } else if (deliberate.length > 0) {
+    sleepReason = `system sleep is set to ${sleepMinutes} min but ${deliberate.map(caffeinateHold).join(", and ")}`;
   } else {
     sleepPossible = true;
-    const incidental = settings!.sleepPreventedBy.length > 0 ? ` (held off only for now by ${settings!.sleepPreventedBy.join(", ")}, which release on their own)` : "";
-    sleepReason = `system sleep is set to ${sleepMinutes} min${incidental}`;
+    const appNames = new Set(apps.map((h) => h.process));
+    const incidentalNames = settings!.sleepPreventedBy.filter((name) => !appNames.has(name));
+    const incidental = incidentalNames.length > 0 ? ` (held off only for now by ${incidentalNames.join(", ")}, which release on their own)` : "";
+    const held = apps.length > 0 ? `; it is kept awake right now by ${apps.map(describeHolder).join(", ")} and will sleep when ${apps.length === 1 ? "that process lets" : "they let"} go` : "";
+    sleepReason = `system sleep is set to ${sleepMinutes} min${incidental}${held}`;
   }
 
   const sw = readings.sleepWake;
@@ -150,4 +161,10 @@ async function linuxFacts(options: PowerFactsOptions): Promise<PowerFacts> {
     evidence,
     failures: readings.failures,
   };
+}
+
+/** What ends a deliberate caffeinate: its own process, or with -w the process it waits for. */
+function caffeinateHold(h: AwakeHolder): string {
+  if (h.onBehalfOfPid !== undefined) return `caffeinate (pid ${h.pid}) holds it off on behalf of process ${h.onBehalfOfPid}; that ends when process ${h.onBehalfOfPid} exits`;
+  return `caffeinate (pid ${h.pid}) holds it off; that ends with the process (logout, reboot)`;
 }

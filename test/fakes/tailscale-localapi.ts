@@ -24,7 +24,9 @@ export interface ServeRouteVars {
   targetPort: number;
 }
 
-export function serveConfigFixture(name: "background" | "foreground" | "services" | "other-app", vars: ServeRouteVars): Record<string, any> {
+export type ServeConfigFixture = "background" | "foreground" | "services" | "other-app" | "tcp-forward" | "tls-terminated-tcp" | "service-tcp";
+
+export function serveConfigFixture(name: ServeConfigFixture, vars: ServeRouteVars): Record<string, any> {
   const text = readFileSync(new URL(`serve-config-${name}.json`, FIXTURES), "utf8")
     .replaceAll("${HOST}", vars.host)
     .replaceAll("${HTTPS_PORT}", String(vars.httpsPort ?? 443))

@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startServeProxy, type ServeProxy } from "../fakes/serve-proxy.ts";
-import { startFakeLocalApi, type FakeLocalApi } from "../fakes/tailscale-localapi.ts";
+import { serveConfigFixture, startFakeLocalApi, type FakeLocalApi } from "../fakes/tailscale-localapi.ts";
+import { startTcpForward } from "../fakes/tcp-forward.ts";
 import { createGateway, type TestGateway } from "../helpers/openclaw-gateway.ts";
 import { agentCheckJson, stopAll, type CheckDocument } from "../helpers/processes.ts";
 import { createTestPki, type TestPki } from "../helpers/tls.ts";
@@ -148,6 +149,46 @@ describe("tunnel check: `agent check --json` through a Serve-shaped proxy to a r
     });
     expect(run.tunnel[0]!.evidence.dnsAddresses).toMatch(/127\.0\.0\.1|::1/);
     expect([run.verdict, run.exitCode]).toEqual(["ok", 0]);
+  });
+
+  it("passes through a raw TCP forward (`tailscale serve --tcp`) in serve mode: http:// and ws:// to port <forward>, no false serve_not_configured", async () => {
+    const forward = await startTcpForward({ upstreamPort: gateway.port });
+    try {
+      localApi.setServeConfig(serveConfigFixture("tcp-forward", { host: "localhost", httpsPort: forward.port, targetPort: gateway.port }));
+      const configPath = join(dir, "serve-mode-tcp.json");
+      writeFileSync(configPath, JSON.stringify({ gateway: { bind: "loopback", tailscale: { mode: "serve" } } }), { mode: 0o600 });
+      const run = await agentCheck({ CLAWFLEET_TAILNET_URL: undefined, OPENCLAW_CONFIG_PATH: configPath });
+      expect(run.tunnel).toHaveLength(1);
+      expect(run.tunnel[0]).toMatchObject({
+        status: "ok",
+        code: null,
+        evidence: {
+          serveKind: "tcp forward", serveScope: "TCP", serveKey: `localhost:${forward.port}`, serveProxy: `127.0.0.1:${gateway.port}`, serveTarget: "gateway-port",
+          tailnetUrl: `http://localhost:${forward.port}`, urlSource: "serve", healthzStatus: "200", tokenStatus: "HTTP 400 invalid_request", wsOutcome: "accepted",
+        },
+      });
+      expect(run.tunnel[0]!.summary).toMatch(/^The gateway answers through http:\/\/localhost:\d+ as on loopback: \/healthz 200, .*raw TCP forward: tailnet clients speak the gateway's own plain HTTP and WebSocket/);
+      expect(run.tunnel[0]!.summary).not.toContain("TLS, ");
+      expect(forward.connections).toBeGreaterThanOrEqual(3);
+      // The CLI config (serve mode) differs from what the gateway was started with: other layers may warn, the tunnel does not.
+      expect(run.session).toMatchObject({ status: "ok" });
+      expect(run.primary?.layer).not.toBe("tunnel");
+    } finally {
+      await forward.stop();
+    }
+  });
+
+  it("reports tailnet_unreachable naming the PROXY protocol header when a TCP forward sends one the gateway does not speak", async () => {
+    const forward = await startTcpForward({ upstreamPort: gateway.port, proxyProtocolV1: true });
+    try {
+      localApi.setServeConfig({ TCP: { [String(forward.port)]: { TCPForward: `127.0.0.1:${gateway.port}`, ProxyProtocol: 1 } } });
+      const run = await agentCheck({ CLAWFLEET_TAILNET_URL: undefined });
+      expectTunnelFault(run, "tailnet_unreachable");
+      expect(run.problem!.evidence).toMatchObject({ serveKind: "tcp forward", serveProxyProtocol: "1", tailnetUrl: `http://localhost:${forward.port}` });
+      expect(run.problem!.summary).toContain("sends a PROXY protocol v1 header first, which the gateway does not speak");
+    } finally {
+      await forward.stop();
+    }
   });
 
   it("reports headers_stripped when the proxy drops Authorization: loopback accepts the token, the path answers 401", async () => {

@@ -83,7 +83,7 @@ describe("Linux power parsers", () => {
 });
 
 const statusFixtures = ["status-running.json", "status-stopped.json", "status-needs-login.json", "status-nostate.json", "status-key-expired.json"].map((f) => JSON.parse(fixture(`tailscale/${f}`)) as unknown);
-const serveFixtures = ["serve-config-services.json", "serve-config-foreground.json", "serve-config-other-app.json", "serve-config-background.json"].map((f) => JSON.parse(fixture(`tailscale/${f}`)) as unknown);
+const serveFixtures = ["serve-config-services.json", "serve-config-foreground.json", "serve-config-other-app.json", "serve-config-background.json", "serve-config-tcp-forward.json", "serve-config-tls-terminated-tcp.json", "serve-config-service-tcp.json"].map((f) => JSON.parse(fixture(`tailscale/${f}`)) as unknown);
 
 /** Any JSON value, and fixtures with one field (at any depth) replaced by one. */
 const anyJson = fc.jsonValue({ maxDepth: 4 });
@@ -114,6 +114,7 @@ function readLikeTheTunnelCheck(status: ReturnType<typeof checkStatus>, serve: R
   if ("config" in serve) {
     serveHandlers(serve.config);
     findGatewayRoute(serve.config, 18789, { managedByOpenClaw: true });
+    findGatewayRoute(serve.config, 18789, { managedByOpenClaw: false, nodeName: "mini-01.tail1234.ts.net", magicDnsSuffix: "tail1234.ts.net" });
   } else expect(serve.error).toMatch(/^serve config/);
 }
 
@@ -136,6 +137,9 @@ describe("Tailscale LocalAPI answers", () => {
     expect(checkStatus({ BackendState: "Running", Health: "key expired" })).toEqual({ error: "status.Health is a string, not a list of strings" });
     expect(checkStatus({ BackendState: "Running", Self: { DNSName: 7 } })).toEqual({ error: "status.Self.DNSName is a number, not a string" });
     expect(checkServeConfig({ Web: { "h:443": { Handlers: { "/": { Proxy: ["x"] } } } } })).toEqual({ error: "serve config.Web.h:443.Handlers./.Proxy is a list, not a string" });
+    // TCPPortHandler.ProxyProtocol is an int (`serve --tcp --proxy-protocol 2`).
+    expect(checkServeConfig({ TCP: { "443": { TCPForward: "127.0.0.1:18789", ProxyProtocol: 2 } } })).toHaveProperty("config");
+    expect(checkServeConfig({ Services: { "svc:x": { TCP: { "443": { TCPForward: "127.0.0.1:18789", ProxyProtocol: "2" } } } } })).toEqual({ error: "serve config.Services.svc:x.TCP.443.ProxyProtocol is a string, not a number" });
   });
 
   it("deeply nested JSON (depth 10,000) and huge arrays are refused or read without a stack overflow, fast", () => {

@@ -5,12 +5,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { replayRunner } from "../../agent/platform/command-runner.ts";
-import { deliberateKeepAwake, parsePmsetAssertions, parsePmsetSettings, parsePmsetTherm, parseSleepWakeSysctl, settingNumber, SLEEP_WAKE_OIDS, thermalPressure } from "../../agent/platform/pmset.ts";
+import { deliberateKeepAwake, describeHolder, keepAwakeHolders, parsePmsetAssertions, parsePmsetSettings, parsePmsetTherm, parseSleepWakeSysctl, settingNumber, SLEEP_WAKE_OIDS, thermalPressure } from "../../agent/platform/pmset.ts";
 import { readPowerFacts } from "../../agent/platform/power-facts.ts";
 import { expectWithinBudget, fixture, hugeFrom, hugeShapes, inputsFor, parsesOrFailsCleanly } from "./arbitraries.ts";
 
-const settingsFixtures = ["pmset-g-sleep-enabled.txt", "pmset-g-caffeinated.txt", "pmset-g-mac-mini-server.txt", "pmset-g-sleepdisabled-header.txt"].map((f) => fixture(`macos/${f}`));
-const assertionFixtures = ["pmset-g-assertions-caffeinate.txt", "pmset-g-assertions-timed-caffeinate.txt", "pmset-g-assertions-incidental.txt"].map((f) => fixture(`macos/${f}`));
+const settingsFixtures = ["pmset-g-sleep-enabled.txt", "pmset-g-caffeinated.txt", "pmset-g-mac-mini-server.txt", "pmset-g-sleepdisabled-header.txt", "pmset-g-sleep-1-prevented-by-app.txt", "pmset-g-lowpowermode-apple-silicon.txt"].map((f) => fixture(`macos/${f}`));
+const assertionFixtures = ["pmset-g-assertions-caffeinate.txt", "pmset-g-assertions-timed-caffeinate.txt", "pmset-g-assertions-incidental.txt", "pmset-g-assertions-electron-app.txt", "pmset-g-assertions-app-held-56h.txt", "pmset-g-assertions-caffeinate-w-and-app.txt"].map((f) => fixture(`macos/${f}`));
 const thermFixtures = ["pmset-g-therm-nominal.txt", "pmset-g-therm-throttled.txt", "pmset-g-therm-apple-silicon.txt"].map((f) => fixture(`macos/${f}`));
 const sysctlFixtures = ["sysctl-sleepwake-recent.txt", "sysctl-sleepwake-never.txt"].map((f) => fixture(`macos/${f}`));
 
@@ -33,6 +33,7 @@ function checkAssertions(text: string): void {
   const parsed = parsesOrFailsCleanly(text, () => parsePmsetAssertions(text))!;
   for (const holder of parsed.holders) expect(typeof holder.type).toBe("string");
   parsesOrFailsCleanly(text, () => deliberateKeepAwake(parsed));
+  parsesOrFailsCleanly(text, () => keepAwakeHolders(parsed).map(describeHolder));
 }
 
 function checkTherm(text: string): void {

@@ -8,7 +8,7 @@ import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { replayRunner, type Recording } from "../../agent/platform/command-runner.ts";
 import { hostPowerState, readPowerFacts } from "../../agent/platform/power-facts.ts";
 import { hostFacts } from "../../agent/report/host-facts.ts";
-import { parsePmsetAssertions, parsePmsetSettings, parsePmsetTherm, parseSleepWakeSysctl } from "../../agent/platform/pmset.ts";
+import { KEEP_AWAKE_ASSERTIONS, parsePmsetAssertions, parsePmsetSettings, parsePmsetTherm, parseSleepWakeSysctl } from "../../agent/platform/pmset.ts";
 import type { Finding } from "../../shared/finding.ts";
 import { localFingerprint } from "../../shared/fingerprint.ts";
 import { loadFixture, recordings } from "../fixtures/macos/recording.ts";
@@ -79,6 +79,40 @@ describe("power check on macOS", () => {
   it("a caffeinate with a timeout does not count: it releases itself", async () => {
     const findings = await check(mac({ settings: "pmset-g-caffeinated.txt", assertions: "pmset-g-assertions-timed-caffeinate.txt" }));
     expect(codes(findings)).toEqual(["warn:sleep_enabled"]);
+  });
+
+  // The gap real captures showed: only caffeinate counted. An app holding a
+  // keep-awake assertion with no timeout keeps the Mac awake just as well, and
+  // is the reason it does not sleep right now; the sleep timer still fires the
+  // moment it lets go, so sleep_enabled stands and names it.
+  it("an app holding NoIdleSleepAssertion indefinitely is named as what keeps the Mac awake, and sleep_enabled says it sleeps when that process lets go", async () => {
+    const findings = await check(mac({ settings: "pmset-g-sleep-enabled.txt", assertions: "pmset-g-assertions-electron-app.txt" }));
+    expect(codes(findings)).toEqual(["warn:sleep_enabled"]);
+    expect(findings[0]!.summary).toContain('it is kept awake right now by YouTube Music for Desktop (pid 23497, NoIdleSleepAssertion "Electron", held 3 h 15 min) and will sleep when that process lets go');
+    expect(findings[0]!.evidence).toMatchObject({
+      sleepHeldOffBy: 'YouTube Music for Desktop (pid 23497, NoIdleSleepAssertion "Electron", held 3 h 15 min); bluetoothd (pid 153, PreventUserIdleSystemSleep "com.apple.BTStack", held 11 s)',
+      maySleep: "true",
+    });
+    // bluetoothd's hold is incidental: named in the evidence, not as the reason.
+    expect(findings[0]!.summary).not.toMatch(/by bluetoothd \(pid/);
+  });
+
+  it("an app that has held PreventUserIdleSystemSleep for 56 h is the reason, with how long it has held it", async () => {
+    const findings = await check(mac({ settings: "pmset-g-sleep-enabled.txt", assertions: "pmset-g-assertions-app-held-56h.txt" }));
+    expect(codes(findings)).toEqual(["warn:sleep_enabled"]);
+    expect(findings[0]!.summary).toContain('kept awake right now by applet (pid 425, PreventUserIdleSystemSleep "executing event", held 56 h 10 min) and will sleep when that process lets go');
+  });
+
+  it("a caffeinate -w (\"on behalf of Process ID N\") keeps the Mac awake until that process exits; an app's hold beside it is evidence", async () => {
+    const findings = await check(mac({ settings: "pmset-g-sleep-1-prevented-by-app.txt", assertions: "pmset-g-assertions-caffeinate-w-and-app.txt" }));
+    expect(codes(findings)).toEqual(["ok:"]);
+    expect(findings[0]!.summary).toContain("caffeinate (pid 7591) holds it off on behalf of process 7584; that ends when process 7584 exits");
+    expect(findings[0]!.evidence).toMatchObject({
+      keptAwakeBy: "caffeinate (pid 7591, PreventUserIdleSystemSleep), caffeinate (pid 7591, PreventSystemSleep)",
+      sleepHeldOffBy: 'caffeinate (pid 7591, PreventUserIdleSystemSleep+PreventSystemSleep "caffeinate command-line tool", held 124 h 49 min, for process 7584); Claude (pid 70095, NoIdleSleepAssertion "Electron", held 59 h 22 min)',
+      sleepPreventedBy: "Claude, caffeinate, caffeinate, caffeinate, caffeinate, caffeinate",
+      maySleep: "false",
+    });
   });
 
   it("a wake within 24 h is slept_recently with when it slept, woke and why", async () => {
@@ -209,6 +243,34 @@ describe("pmset and sysctl parsing traps", () => {
     expect(parsed.holders[0]).toMatchObject({ pid: 412, process: "caffeinate", ageSeconds: 71 * 3600 + 16 * 60 + 41, details: "caffeinate asserting forever" });
     expect(parsed.holders[0]!.timeoutSeconds).toBeUndefined();
     expect(parsed.holders.at(-1)).toMatchObject({ process: "powerd", timeoutSeconds: 258 });
+  });
+
+  it("current wording: ages over 99 h, \"on behalf of Process ID N\", Created for PID, MAGICWAKE kernel assertions", () => {
+    const parsed = parsePmsetAssertions(fixture("pmset-g-assertions-caffeinate-w-and-app.txt").stdout!);
+    expect(parsed.holders.map((h) => [h.pid, h.process, h.type, h.ageSeconds, h.onBehalfOfPid])).toEqual([
+      [70095, "Claude", "NoIdleSleepAssertion", 59 * 3600 + 22 * 60 + 42, undefined],
+      [7591, "caffeinate", "PreventUserIdleSystemSleep", 124 * 3600 + 49 * 60 + 32, 7584],
+      [7591, "caffeinate", "PreventSystemSleep", 124 * 3600 + 49 * 60 + 32, undefined],
+      [578, "dasd", "BackgroundTask", 12 * 3600, undefined],
+    ]);
+    // "Created for PID: 341." (assertions taken on behalf of another process) and caffeinate's older "'sh' (pid 365)".
+    expect(parsePmsetAssertions(fixture("pmset-g-assertions-incidental.txt").stdout!).holders.at(-1)).toMatchObject({ process: "UserEventAgent", onBehalfOfPid: 341 });
+    expect(parsePmsetAssertions(fixture("pmset-g-assertions-timed-caffeinate.txt").stdout!).holders[0]).toMatchObject({ onBehalfOfPid: 365, timeoutSeconds: 60198 });
+    expect(parsePmsetAssertions(fixture("pmset-g-assertions-electron-app.txt").stdout!).holders.map((h) => h.process)).toEqual(["bluetoothd", "bluetoothd", "YouTube Music for Desktop", "WindowServer"]);
+  });
+
+  it("the assertions that keep a Mac awake are one table", () => {
+    expect(Object.keys(KEEP_AWAKE_ASSERTIONS).sort()).toEqual(["NoIdleSleepAssertion", "PreventSystemSleep", "PreventUserIdleSystemSleep"]);
+  });
+
+  it("current pmset -g keys: lowpowermode, bundle ids holding sleep off, a display-sleep note, the tab-separated SleepDisabled header", async () => {
+    const parsed = parsePmsetSettings(fixture("pmset-g-lowpowermode-apple-silicon.txt").stdout!);
+    expect(parsed.sleepDisabled).toBe(true);
+    expect(parsed.settings).toMatchObject({ lowpowermode: "0", sleep: "1", displaysleep: "10", "Sleep On Power Button": "1", womp: "1" });
+    expect(parsed.sleepPreventedBy).toEqual(["bluetoothd", "com.bombich.ccchelper", "com.bombich.ccchelper", "powerd", "sharingd", "com.apphousekitchen.aldente-pro"]);
+    const findings = await check(mac({ settings: "pmset-g-lowpowermode-apple-silicon.txt" }));
+    expect(codes(findings)).toEqual(["ok:"]);
+    expect(findings[0]!.evidence).toMatchObject({ lowpowermode: "0", SleepDisabled: "1", sleep: "1" });
   });
 
   it("therm: warning levels and CPU limits with pmset's tab-space-equals layout", () => {

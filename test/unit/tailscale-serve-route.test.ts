@@ -57,6 +57,41 @@ describe("Serve route to the gateway", () => {
     expect(findGatewayRoute(config, GATEWAY, plain)).toMatchObject({ mount: "/openclaw/", url: `https://${HOST}/openclaw` });
   });
 
+  // `tailscale serve --bg --tcp 443 18789` (SetTCPForwarding): no Web handler at
+  // all, only TCP."443".TCPForward. Clients speak the gateway's own protocol on
+  // 443, so the URL is http:// with the port spelled out (or https:// when the
+  // gateway terminates TLS itself, gateway.tls.enabled).
+  it("finds a raw TCP forward (`serve --tcp`) to the gateway and gives an http:// URL with port 443 spelled out", () => {
+    const config = serveConfigFixture("tcp-forward", { host: HOST, targetPort: GATEWAY });
+    expect(findGatewayRoute(config, GATEWAY, { ...plain, nodeName: HOST })).toMatchObject({
+      scope: "TCP", key: `${HOST}:443`, proxy: `127.0.0.1:${GATEWAY}`, kind: "tcp forward", target: "gateway-port", targetPort: GATEWAY, url: `http://${HOST}:443`, funnel: false,
+    });
+    expect(findGatewayRoute(config, GATEWAY, { ...plain, nodeName: HOST, gatewayTls: true })?.url).toBe(`https://${HOST}`);
+    // A forward to another port is another app's.
+    expect(findGatewayRoute(serveConfigFixture("tcp-forward", { host: HOST, targetPort: 5432 }), GATEWAY, { ...plain, nodeName: HOST })).toBeUndefined();
+  });
+
+  it("finds a TLS-terminated TCP forward (`serve --tls-terminated-tcp`): https:// on the TerminateTLS name", () => {
+    const config = serveConfigFixture("tls-terminated-tcp", { host: HOST, httpsPort: 8443, targetPort: GATEWAY });
+    expect(findGatewayRoute(config, GATEWAY, plain)).toMatchObject({ scope: "TCP", key: `${HOST}:8443`, kind: "tls-terminated tcp", url: `https://${HOST}:8443` });
+  });
+
+  it("finds a TCP forward of a Tailscale Service (Services.svc:x.TCP) on <name>.<MagicDNS suffix>, localhost target included", () => {
+    const config = serveConfigFixture("service-tcp", { host: HOST, targetPort: GATEWAY });
+    expect(findGatewayRoute(config, GATEWAY, { ...plain, nodeName: HOST, magicDnsSuffix: "tail1234.ts.net" })).toMatchObject({
+      scope: "Services.svc:openclaw.TCP", key: "openclaw.tail1234.ts.net:443", proxy: `localhost:${GATEWAY}`, kind: "tcp forward", service: "svc:openclaw", url: "http://openclaw.tail1234.ts.net:443",
+    });
+  });
+
+  it("finds a foreground TCP forward, and prefers a Web route to the gateway over a TCP one", () => {
+    const fg: ServeConfig = { Foreground: { "6f1d2c3b4a596877": serveConfigFixture("tcp-forward", { host: HOST, httpsPort: 10000, targetPort: GATEWAY }) } };
+    expect(findGatewayRoute(fg, GATEWAY, { ...plain, nodeName: HOST })).toMatchObject({ scope: "Foreground.6f1d2c3b4a596877.TCP", kind: "tcp forward", url: `http://${HOST}:10000` });
+    const both: ServeConfig = { ...serveConfigFixture("background", { host: HOST, targetPort: GATEWAY }), ...fg };
+    expect(findGatewayRoute(both, GATEWAY, { ...plain, nodeName: HOST })).toMatchObject({ scope: "Web", kind: "https proxy" });
+    // A TCP forward to the gateway port is a direct route: it beats the managed-listener guess.
+    expect(findGatewayRoute({ ...serveConfigFixture("foreground", { host: HOST, targetPort: 41234 }), TCP: { "10000": { TCPForward: `127.0.0.1:${GATEWAY}` } } }, GATEWAY, { managedByOpenClaw: true, nodeName: HOST })).toMatchObject({ scope: "TCP", target: "gateway-port" });
+  });
+
   it("marks a route whose host:port is under Funnel", () => {
     const config = serveConfigFixture("background", { host: HOST, targetPort: GATEWAY });
     config.AllowFunnel = { [`${HOST}:443`]: true };

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { tunnelCheck } from "../../agent/checks/tunnel.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import type { Finding } from "../../shared/finding.ts";
-import { startFakeLocalApi, statusFixture, type FakeLocalApi } from "../fakes/tailscale-localapi.ts";
+import { serveConfigFixture, startFakeLocalApi, statusFixture, type FakeLocalApi } from "../fakes/tailscale-localapi.ts";
 import { runCheckWith } from "../helpers/check-context.ts";
 
 const PORT = 18789;
@@ -79,6 +79,29 @@ describe("tunnel check: Tailscale state and Serve mapping", () => {
       summary: expect.stringMatching(/not probed: the gateway does not answer on loopback/),
       evidence: { serveTarget: "managed-listener", serveProxy: "http://127.0.0.1:40123", tailnetUrl: "https://mini-01.tail1234.ts.net", urlSource: "serve" },
     });
+  });
+
+  // Real shapes: `tailscale serve --bg --tcp=<port> <port>` (typeclaw/typeclaw#34),
+  // a TLS-terminated forward (isaackehle/iac pihole/serve.json.tmpl) and a TCP
+  // Service (tailscale/tailscale#18289); see test/fixtures/tailscale/README.md.
+  it("a raw TCP forward to the gateway is its Serve route in serve mode, not serve_not_configured; the probe speaks http:// to port 443", async () => {
+    api.setServeConfig(serveConfigFixture("tcp-forward", { host: "mini-01.tail1234.ts.net", targetPort: PORT }));
+    const findings = await run({ config: { gateway: { tailscale: { mode: "serve" } } } });
+    expect(codes(findings)).toEqual(["skip"]);
+    expect(findings[0]).toMatchObject({
+      summary: expect.stringMatching(/not probed: the gateway does not answer on loopback/),
+      evidence: { serveKind: "tcp forward", serveScope: "TCP", serveKey: "mini-01.tail1234.ts.net:443", serveProxy: `127.0.0.1:${PORT}`, serveTarget: "gateway-port", tailnetUrl: "http://mini-01.tail1234.ts.net:443", urlSource: "serve" },
+    });
+    expect(findings[0]!.evidence.serveNote).toMatch(/plain HTTP and WebSocket/);
+  });
+
+  it("a TLS-terminated TCP forward and a TCP Service each count as the gateway's route, named by kind", async () => {
+    api.setServeConfig(serveConfigFixture("tls-terminated-tcp", { host: "mini-01.tail1234.ts.net", targetPort: PORT }));
+    const [tls] = await run({ config: { gateway: { tailscale: { mode: "serve" } } } });
+    expect(tls).toMatchObject({ status: "skip", evidence: { serveKind: "tls-terminated tcp", tailnetUrl: "https://mini-01.tail1234.ts.net" } });
+    api.setServeConfig(serveConfigFixture("service-tcp", { host: "mini-01.tail1234.ts.net", targetPort: PORT }));
+    const [service] = await run({ config: { gateway: { tailscale: { mode: "serve" } } } });
+    expect(service).toMatchObject({ status: "skip", evidence: { serveKind: "service svc:openclaw, tcp forward", serveProxy: `localhost:${PORT}`, tailnetUrl: "http://openclaw.tail1234.ts.net:443" } });
   });
 
   it("derives http://<tailnet IPv4>:<port> for gateway.bind tailnet", async () => {
