@@ -21,7 +21,8 @@ const SECRET_SHAPES: readonly RegExp[] = [
   /(?<v>\b(?:sk-|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-)[A-Za-z0-9_-]{8,}|\bAKIA[0-9A-Z]{12,})/g,
   // Long hex, or a long word mixing upper case, lower case and digits (random tokens).
   /(?<v>\b[0-9a-fA-F]{32,}\b)/g,
-  /(?<![A-Za-z0-9_+/=-])(?<v>(?=[A-Za-z0-9_+/=-]*[a-z])(?=[A-Za-z0-9_+/=-]*[A-Z])(?=[A-Za-z0-9_+/=-]*\d)[A-Za-z0-9_+/=-]{24,})(?![A-Za-z0-9_+/=-])/g,
+  // (`=` only as base64 padding: `NAME=value` is two words, or the name would take the fingerprint too.)
+  /(?<![A-Za-z0-9_+/-])(?<v>(?=[A-Za-z0-9_+/-]*[a-z])(?=[A-Za-z0-9_+/-]*[A-Z])(?=[A-Za-z0-9_+/-]*\d)[A-Za-z0-9_+/-]{24,}={0,2})(?![A-Za-z0-9_+/=-])/g,
 ];
 
 /** Replaces known secrets (longest first, so a secret containing another goes whole) and credential shapes by fingerprints. */

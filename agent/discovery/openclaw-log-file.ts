@@ -34,6 +34,8 @@ export interface LogFileInput {
   env: Readonly<Record<string, string | undefined>>;
   home: string;
   uid: number;
+  /** Stands in for /tmp/openclaw (tests: the real one is shared by every gateway on the host). */
+  preferredDir?: string;
 }
 
 export interface LogFile {
@@ -58,10 +60,10 @@ export function logProfileSegment(profile: string | undefined): string | undefin
 }
 
 /** The directory the default rolling log lives in (resolveSecureTempRoot, read-only). */
-export function defaultLogDir(env: LogFileInput["env"], uid: number): string {
+export function defaultLogDir(env: LogFileInput["env"], uid: number, preferredDir = OPENCLAW_PREFERRED_LOG_DIR): string {
   try {
-    const info = lstatSync(OPENCLAW_PREFERRED_LOG_DIR);
-    if (info.isDirectory() && !info.isSymbolicLink() && info.uid === uid && (info.mode & 0o022) === 0) return OPENCLAW_PREFERRED_LOG_DIR;
+    const info = lstatSync(preferredDir);
+    if (info.isDirectory() && !info.isSymbolicLink() && info.uid === uid && (info.mode & 0o022) === 0) return preferredDir;
   } catch {
     // Missing: the gateway would create it, but has not, so it wrote nothing there.
   }
@@ -89,7 +91,7 @@ export function findOpenClawLogFiles(input: LogFileInput): LogFile[] {
     candidates = [configured, ...[1, 2, 3, 4, 5].map((i) => `${stem}.${i}${ext}`)];
   } else {
     // A legacy dated name keeps its directory and the plain `openclaw` family.
-    const dir = configured ? dirname(configured) : defaultLogDir(input.env, input.uid);
+    const dir = configured ? dirname(configured) : defaultLogDir(input.env, input.uid, input.preferredDir);
     const segment = configured ? undefined : logProfileSegment(input.env.OPENCLAW_PROFILE);
     const family = segment ? `openclaw-${segment}` : "openclaw";
     let names: string[];

@@ -79,7 +79,8 @@ export const gatewayLog = observation<GatewayLog>("gateway-log", 2500, [serviceD
     const journal = await readUserJournal(ctx.runner, unit.name, JOURNAL_ENTRIES, ctx.signal);
     const where = `journal ${unit.name}`;
     if (!journal.ok) collect({ kind: "journal", where, error: journal.error }, undefined);
-    else collect({ kind: "journal", where }, journal.lines.filter((l) => l.atMs === undefined || nowMs - l.atMs <= LOG_MAX_AGE_MS).map((l) => ({ ...l, where })));
+    // The gateway's console lines carry their own timestamp; the journal's is the one kept.
+    else collect({ kind: "journal", where }, journal.lines.filter((l) => l.atMs === undefined || nowMs - l.atMs <= LOG_MAX_AGE_MS).map((l) => ({ ...l, text: parseConsoleLine(l.text).text, where })));
   }
 
   const scrub = createLogScrubber(knownSecrets(ctx, services), ctx.fingerprint);
