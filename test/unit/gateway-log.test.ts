@@ -60,7 +60,8 @@ describe("where OpenClaw 2026.9.6 writes its file log", () => {
 
   it("finds the dated file at the path OpenClaw's own resolver gives, for each profile", async () => {
     process.env.VITEST = "true"; // keeps the dist logger from installing exit hooks
-    const dist = (await import("../openclaw/node_modules/openclaw/dist/logger--ALOusOG.mjs")) as { p: (config: unknown, options: { env: Record<string, string>; logDir: string; date: Date }) => string };
+    const distLogger = new URL("../openclaw/node_modules/openclaw/dist/logger--ALOusOG.mjs", import.meta.url).href;
+    const dist = (await import(distLogger)) as { p: (config: unknown, options: { env: Record<string, string>; logDir: string; date: Date }) => string };
     for (const profile of [undefined, "default", "work", "Work_1", "ops.eu"]) {
       const env: Record<string, string> = profile ? { OPENCLAW_PROFILE: profile } : {};
       const theirs = dist.p(undefined, { env, logDir: dir, date: new Date() });
