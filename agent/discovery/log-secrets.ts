@@ -21,8 +21,9 @@ const SECRET_SHAPES: readonly RegExp[] = [
   /(?<v>\b(?:sk-|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-)[A-Za-z0-9_-]{8,}|\bAKIA[0-9A-Z]{12,})/g,
   // Long hex, or a long word mixing upper case, lower case and digits (random tokens).
   /(?<v>\b[0-9a-fA-F]{32,}\b)/g,
-  // (`=` only as base64 padding: `NAME=value` is two words, or the name would take the fingerprint too.)
-  /(?<![A-Za-z0-9_+/-])(?<v>(?=[A-Za-z0-9_+/-]*[a-z])(?=[A-Za-z0-9_+/-]*[A-Z])(?=[A-Za-z0-9_+/-]*\d)[A-Za-z0-9_+/-]{24,}={0,2})(?![A-Za-z0-9_+/=-])/g,
+  // (`=` only as base64 padding: `NAME=value` is two words, or the name would take the fingerprint too;
+  // two digits at least, or a path component such as `clawfleet-oFQV6B` would pass for one.)
+  /(?<![A-Za-z0-9_+/-])(?<v>(?=[A-Za-z0-9_+/-]*[a-z])(?=[A-Za-z0-9_+/-]*[A-Z])(?=[A-Za-z0-9_+/-]*\d[A-Za-z_+/-]*\d)[A-Za-z0-9_+/-]{24,}={0,2})(?![A-Za-z0-9_+/=-])/g,
 ];
 
 /** Replaces known secrets (longest first, so a secret containing another goes whole) and credential shapes by fingerprints. */
@@ -39,6 +40,8 @@ export function createLogScrubber(knownSecrets: Iterable<string>, fingerprint: F
         if (!value || isFingerprint(value) || value.startsWith("sha256:") || value.startsWith("hmac:")) return whole;
         // `gateway.auth.token: Invalid input` names a secret's key, not its value: a plain word is not a credential.
         if (/^[A-Za-z]+$/.test(value) && value.length < 16) return whole;
+        // A path (`/tmp/clawfleet-x1Y2z3/`) is where things are, not a secret.
+        if (value.startsWith("/") || value.endsWith("/")) return whole;
         const at = whole.lastIndexOf(value);
         return whole.slice(0, at) + fingerprint(value) + whole.slice(at + value.length);
       });

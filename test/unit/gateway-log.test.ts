@@ -21,6 +21,7 @@ import { replayRunner, type CommandRunner, type Recording } from "../../agent/pl
 import { parseJournalJson } from "../../agent/platform/journal.ts";
 import { localFingerprint } from "../../shared/fingerprint.ts";
 import { fill, loadFixture, recordings } from "../fixtures/macos/recording.ts";
+import { shiftTimes } from "../helpers/log-times.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures");
 /** The value the recorded gateway quoted back (its token and its bad bind). */
@@ -32,17 +33,9 @@ const URL_PASSWORD = "hunter2hunter2x";
 const BEARER = "eyJhbGciOiJIUzI1NiJ9.payload.sig";
 const UID = process.getuid?.() ?? 0;
 
-export async function gather<T>(observation: Observation<T>, world: OpenClawWorld, runner: CommandRunner, platform: NodeJS.Platform, preset?: Map<string, unknown>): Promise<T> {
+async function gather<T>(observation: Observation<T>, world: OpenClawWorld, runner: CommandRunner, platform: NodeJS.Platform, preset?: Map<string, unknown>): Promise<T> {
   const observer = createObserver({ world, fingerprint: localFingerprint, runner, platform, noteCredential: () => {}, caches: newRunCaches() }, preset);
   return observer.observe(observation, [observation], "test");
-}
-
-/** Moves every ISO timestamp in a recording so that its last one is `endMs`. */
-export function shiftTimes(text: string, endMs: number): string {
-  const iso = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(?:Z|[+-]\d\d:\d\d)/g;
-  const times = [...text.matchAll(iso)].map((m) => Date.parse(m[0]));
-  const delta = endMs - Math.max(...times);
-  return text.replace(iso, (t) => new Date(Date.parse(t) + delta).toISOString());
 }
 
 function expectNoSecrets(result: unknown, secrets: readonly string[]): void {
@@ -148,6 +141,8 @@ describe("secrets in log lines", () => {
       expect(out).toContain(localFingerprint(secret));
     }
     expect(out).toContain("gateway.auth.token: Invalid input short"); // a key name and short words are not secrets
+    const path = "Invalid config at /tmp/clawfleet-restarts-oFQV6B/.openclaw/openclaw.json: boot 9f1c2e3a-77aa-4b1c-9d2e-0a1b2c3d4e5f";
+    expect(scrub(path)).toBe(path); // paths and UUIDs are not secrets
   });
 });
 
