@@ -4,13 +4,12 @@
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import { matchFatalLine } from "../discovery/gateway-fatal-lines.ts";
 import { gatewayLog, type GatewayLog, type LogLine } from "../observations/gateway-log.ts";
-import { gatewayRestarts, type ServiceRestarts } from "../observations/gateway-restarts.ts";
+import { CRASH_LOOP_RESTARTS, CRASH_LOOP_WINDOW_MS, gatewayRestarts, type ServiceRestarts } from "../observations/gateway-restarts.ts";
+
+export { CRASH_LOOP_RESTARTS, CRASH_LOOP_WINDOW_MS };
 import { orElse } from "../observations/observation.ts";
 import type { Check } from "./check.ts";
 
-/** A loop: this many (re)starts within the window. launchd throttles a KeepAlive job to one start per 10 s, so 3 in 10 min is no accident. */
-export const CRASH_LOOP_RESTARTS = 3;
-export const CRASH_LOOP_WINDOW_MS = 10 * 60_000;
 
 /**
  * What the gateway itself says when a start fails or it is looping, whatever

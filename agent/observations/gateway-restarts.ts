@@ -13,6 +13,9 @@ import { rememberRestartCount, type RestartSample } from "./run-caches.ts";
 
 /** Time between the two looks at the port's owner: a gateway in a tight restart loop lives about this long. */
 export const PORT_LOOK_GAP_MS = 500;
+/** A loop is this many (re)starts within the window. launchd throttles a KeepAlive job to one start per 10 s, so 3 in 10 min is no accident. */
+export const CRASH_LOOP_RESTARTS = 3;
+export const CRASH_LOOP_WINDOW_MS = 10 * 60_000;
 
 export interface ServiceRestarts {
   manager: "launchd" | "systemd";
@@ -43,8 +46,15 @@ export const gatewayRestarts = observation<GatewayRestarts>("gateway-restarts", 
     orElse(ctx.observe(gatewayProcesses), []),
     orElse(ctx.observe(portOwner), { listenAddresses: [] }),
   ]);
-  await new Promise((resolve) => setTimeout(resolve, PORT_LOOK_GAP_MS));
-  const second = ctx.signal.aborted ? first : await findPortOwner(ctx.world.port, ctx.runner, ctx.platform, ctx.signal).catch(() => ({ listenAddresses: [], pid: undefined }));
+  // A second look only where a loop could show: something listens, and it has not been up for the whole window
+  // (a healthy host's long-running gateway costs the run no wait).
+  const startedAtMs = first.gateway?.startedAtMs;
+  const young = first.pid !== undefined && (startedAtMs === undefined || Date.now() - startedAtMs < CRASH_LOOP_WINDOW_MS);
+  let second = first;
+  if (young) {
+    await new Promise((resolve) => setTimeout(resolve, PORT_LOOK_GAP_MS));
+    if (!ctx.signal.aborted) second = await findPortOwner(ctx.world.port, ctx.runner, ctx.platform, ctx.signal).catch(() => ({ listenAddresses: [] }));
+  }
   const nowMs = Date.now();
   return {
     services: services.map((s) => ({

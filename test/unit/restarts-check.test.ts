@@ -130,6 +130,10 @@ describe("the restarts check", () => {
       expect(finding!.evidence.restartSignal).toBe(`port ${world.port} changed owner from pid ${process.pid + 100_000} to pid ${process.pid} within a second`);
       const [steady] = await run(replayRunner({}), "linux", { ...quiet, "port-owner": { listenAddresses: ["127.0.0.1"], pid: process.pid } });
       expect(steady).toMatchObject({ status: "ok" });
+      // A listener up for longer than the window cannot be flapping: no second look (which would see this process), no wait.
+      const settled = { listenAddresses: ["127.0.0.1"], pid: process.pid + 100_000, gateway: { pid: process.pid + 100_000, argv: ["openclaw-gateway"], startedAtMs: Date.now() - 3600_000, tokenOnCommandLine: false } };
+      const [old] = await run(replayRunner({}), "linux", { ...quiet, "port-owner": settled });
+      expect(old).toMatchObject({ status: "ok" });
     });
   });
 
