@@ -32,7 +32,8 @@ interface Signal {
 export const restartsCheck: Check = {
   name: "restarts",
   layer: "gateway",
-  deadlineMs: 5000,
+  // Past its observations' own deadlines (gateway-restarts waits for the service manager, then looks twice).
+  deadlineMs: 7000,
   observes: [gatewayRestarts, gatewayLog],
   async run(ctx): Promise<Finding[]> {
     const nowMs = Date.now();

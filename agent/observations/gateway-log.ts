@@ -2,6 +2,7 @@
 // manager wrote (OpenClaw's file log, the launchd job's StandardOutPath/
 // StandardErrorPath, the systemd user journal), bounded in bytes and age, with
 // any secret a line holds replaced by its fingerprint before it leaves here.
+import { within } from "../../shared/within.ts";
 import { allTokenSources } from "../discovery/token-sources.ts";
 import type { ServiceDefinition } from "../discovery/gateway-service.ts";
 import type { ServiceDiscovery } from "../discovery/find-gateway-service.ts";
@@ -52,6 +53,8 @@ export const LOG_LINE_CHARS = 2000;
 export const LOG_MAX_LINES = 400;
 /** Journal entries asked for. */
 export const JOURNAL_ENTRIES = 200;
+/** How long the service definitions (for launchd's output paths and the journal's unit) are waited for. */
+const SERVICES_WAIT_MS = 1500;
 /** Dated OpenClaw files read (today's and the day before, or a file and its last rotation). */
 const OPENCLAW_FILES = 2;
 
@@ -61,7 +64,8 @@ interface RawLine extends ParsedLine {
 
 export const gatewayLog = observation<GatewayLog>("gateway-log", 2500, [serviceDiscovery], async (ctx) => {
   const noServices: ServiceDiscovery = { services: [], errors: [] };
-  const { services } = await orElse(ctx.observe(serviceDiscovery), noServices);
+  // The file log does not depend on the service manager: a slow launchctl/systemctl costs only its sources.
+  const { services } = await within(orElse(ctx.observe(serviceDiscovery), noServices), SERVICES_WAIT_MS, noServices);
   const nowMs = Date.now();
   const sources: LogSource[] = [];
   const raw: RawLine[] = [];

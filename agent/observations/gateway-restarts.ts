@@ -39,7 +39,7 @@ export interface GatewayRestarts {
   portOwners: [number | undefined, number | undefined];
 }
 
-export const gatewayRestarts = observation<GatewayRestarts>("gateway-restarts", 4000, [serviceDiscovery, gatewayProcesses, portOwner], async (ctx) => {
+export const gatewayRestarts = observation<GatewayRestarts>("gateway-restarts", 6000, [serviceDiscovery, gatewayProcesses, portOwner], async (ctx) => {
   const noServices: ServiceDiscovery = { services: [], errors: [] };
   const [{ services }, processes, first] = await Promise.all([
     orElse(ctx.observe(serviceDiscovery), noServices),
