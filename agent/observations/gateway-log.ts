@@ -7,6 +7,7 @@ import { allTokenSources } from "../discovery/token-sources.ts";
 import type { ServiceDefinition } from "../discovery/gateway-service.ts";
 import type { ServiceDiscovery } from "../discovery/find-gateway-service.ts";
 import { parseConsoleLine, parseOpenClawFileLine, type ParsedLine } from "../discovery/gateway-log-lines.ts";
+import { isOtherGatewaysLine } from "../discovery/log-attribution.ts";
 import { createLogScrubber } from "../discovery/log-secrets.ts";
 import { readTail } from "../discovery/log-tail.ts";
 import { configValue } from "../discovery/openclaw-config.ts";
@@ -24,6 +25,8 @@ export interface LogSource {
   where: string;
   /** Why it could not be read (missing, permission, no user manager…). */
   error?: string;
+  /** Lines left out because they name another gateway's state dir (a file log shared by several gateways of one user). */
+  otherGatewayLines?: number;
 }
 
 export interface LogLine {
@@ -130,8 +133,10 @@ async function readOpenClawFiles(ctx: ObservationContext, services: readonly Ser
       continue;
     }
     budget -= Math.min(read.size, budget);
-    const lines = read.lines.map((l) => parseOpenClawFileLine(l) ?? parseConsoleLine(l));
-    collect({ kind: "openclaw-file", where: file.path }, recent(lines, file.path, read.mtimeMs, nowMs));
+    const parsed = recent(read.lines.map((l) => parseOpenClawFileLine(l) ?? parseConsoleLine(l)), file.path, read.mtimeMs, nowMs);
+    const ours = parsed.filter((l) => !isOtherGatewaysLine(l.text, ctx.world.stateDir, ctx.world.config.path));
+    const others = parsed.length - ours.length;
+    collect({ kind: "openclaw-file", where: file.path, ...(others > 0 ? { otherGatewayLines: others } : {}) }, ours);
     // Only when the whole file fit may the one before it add what led up to it.
     if (read.truncated) break;
   }

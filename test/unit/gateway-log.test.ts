@@ -12,6 +12,7 @@ import { OPENCLAW_SERVICE_ENV_HEADER } from "../../agent/discovery/dotenv-servic
 import { discoverOpenClaw, type OpenClawWorld } from "../../agent/discovery/openclaw-world.ts";
 import { findOpenClawLogFiles, logProfileSegment } from "../../agent/discovery/openclaw-log-file.ts";
 import { readTail } from "../../agent/discovery/log-tail.ts";
+import { isOtherGatewaysLine } from "../../agent/discovery/log-attribution.ts";
 import { createLogScrubber } from "../../agent/discovery/log-secrets.ts";
 import { gatewayLog, LOG_LINE_CHARS, LOG_TAIL_BYTES, type GatewayLog } from "../../agent/observations/gateway-log.ts";
 import type { Observation } from "../../agent/observations/observation.ts";
@@ -131,6 +132,18 @@ describe("reading a log's tail", () => {
   });
 });
 
+describe("which gateway a shared log line belongs to", () => {
+  it("reads state dirs and config files named in a line", () => {
+    const ours = ["/Users/mini/.openclaw", "/Users/mini/.openclaw/openclaw.json"] as const;
+    expect(isOtherGatewaysLine("Gateway failed to start: Invalid config at /Users/mini/.openclaw/openclaw.json:", ...ours)).toBe(false);
+    expect(isOtherGatewaysLine('cron store {"storeKey":"/Users/mini/.openclaw/cron/jobs.json"}', ...ours)).toBe(false);
+    expect(isOtherGatewaysLine("Gateway failed to start: Invalid config at /Users/mini/.openclaw-work/openclaw.json:", ...ours)).toBe(true);
+    expect(isOtherGatewaysLine("Invalid config at /srv/gw2/openclaw.json", ...ours)).toBe(true);
+    expect(isOtherGatewaysLine("[gateway] starting...", ...ours)).toBe(false);
+    expect(isOtherGatewaysLine("Invalid config at /etc/gw/openclaw.json", "/var/lib/gw", "/etc/gw/openclaw.json")).toBe(false);
+  });
+});
+
 describe("secrets in log lines", () => {
   it("replaces known secrets and credential shapes by fingerprints, and keeps what names a key", () => {
     const scrub = createLogScrubber([PLAIN_SECRET, "short"], localFingerprint);
@@ -160,7 +173,8 @@ describe("the gateway-log observation", () => {
     writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(config));
     return discoverOpenClaw({ HOME: home, OPENCLAW_STATE_DIR: stateDir, ...env });
   };
-  const recordedFileLog = (endMs: number) => shiftTimes(readFileSync(join(FIXTURES, "openclaw-log/file-log-config-invalid.jsonl"), "utf8"), endMs);
+  /** The recorded file log, as this test's gateway would have written it (its state dir in place of the recording's). */
+  const recordedFileLog = (endMs: number, recordedHome = home) => shiftTimes(readFileSync(join(FIXTURES, "openclaw-log/file-log-config-invalid.jsonl"), "utf8").replaceAll("/tmp/lg-exp/home", recordedHome), endMs);
   const recordedConsole = (endMs: number) => shiftTimes(readFileSync(join(FIXTURES, "openclaw-log/console-config-invalid.log"), "utf8"), endMs);
 
   it("returns the real gateway's fatal line from its file log and its launchd output file, the token fingerprinted", async () => {
@@ -199,6 +213,19 @@ describe("the gateway-log observation", () => {
     const times = log.lines.map((l) => l.atMs ?? 0);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expectNoSecrets(log, [RECORDED_TOKEN, PLAIN_SECRET, PROVIDER_KEY, URL_PASSWORD, BEARER]);
+  });
+
+  it("leaves out another gateway's lines from a file log they share, and counts them", async () => {
+    // Two state dirs, one user, no profile: OpenClaw sends both gateways to the same file.
+    const shared = join(home, "openclaw-shared.log");
+    const now = Date.now();
+    writeFileSync(shared, recordedFileLog(now - 120_000, "/srv/other-gateway") + recordedFileLog(now - 60_000));
+    const log = await gather(gatewayLog, worldWith({ logging: { file: shared } }), replayRunner({}), "linux");
+    const fatal = log.lines.filter((l) => l.text.startsWith("Gateway failed to start:"));
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.text).toContain(`Invalid config at ${stateDir}/openclaw.json`);
+    // The other gateway's refusal names its config; its path-free lines ("starting...") cannot be told apart.
+    expect(log.sources).toEqual([{ kind: "openclaw-file", where: shared, otherGatewayLines: 1 }]);
   });
 
   it("says why a source could not be read, and caps long lines", async () => {
