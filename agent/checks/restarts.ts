@@ -60,7 +60,8 @@ export const restartsCheck: Check = {
     if (exit) evidence.lastExitStatus = String(exit.lastExitStatus);
     const fatal = lastFatalLine(recent) ?? lastFatalLine(log.lines);
     if (fatal) {
-      evidence.lastFatalLine = fatal.text.split("\n")[0]!.slice(0, EVIDENCE_LINE_CHARS);
+      // A refusal spans lines (what, then where and why): one line of evidence, its parts kept.
+      evidence.lastFatalLine = fatal.text.split("\n").map((l) => l.trim()).filter(Boolean).join(" | ").slice(0, EVIDENCE_LINE_CHARS);
       evidence.logSource = fatal.where;
       if (fatal.atMs !== undefined) evidence.lastFatalLineAt = new Date(fatal.atMs).toISOString();
     }

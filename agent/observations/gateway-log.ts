@@ -152,7 +152,7 @@ async function readLaunchdOutput(service: ServiceDefinition, nowMs: number, coll
     const read = await readFile(path, LOG_TAIL_BYTES);
     if ("error" in read) collect({ kind, where: path, error: read.error }, undefined);
     else if (nowMs - read.mtimeMs > LOG_MAX_AGE_MS) collect({ kind, where: path }, []);
-    else collect({ kind, where: path }, recent(read.lines.map(parseConsoleLine), path, read.mtimeMs, nowMs));
+    else collect({ kind, where: path }, recent(read.lines.map(parseConsoleLine), path, read.mtimeMs, nowMs, true));
   }
 }
 
@@ -167,25 +167,40 @@ async function readFile(path: string, maxBytes: number) {
 
 /**
  * Lines within the age bound. A line without a time continues the one before
- * (a multi-line console message) and takes its time; lines before the first
- * timed one count as recent only if the file itself is.
+ * (a multi-line console message): with `joinContinuations` it is appended to
+ * it, so a message is one LogLine as in the file log and the journal;
+ * otherwise it takes the previous time. Lines before the first timed one count
+ * as recent only if the file itself is.
  */
-function recent(lines: readonly ParsedLine[], where: string, mtimeMs: number, nowMs: number): RawLine[] {
+function recent(lines: readonly ParsedLine[], where: string, mtimeMs: number, nowMs: number, joinContinuations = false): RawLine[] {
   const out: RawLine[] = [];
   let last: number | undefined;
+  let previous: RawLine | undefined;
   for (const line of lines) {
     if (!line.text.trim()) continue;
+    if (joinContinuations && line.atMs === undefined && previous) {
+      if (previous.text.length <= LOG_LINE_CHARS) previous.text += `\n${line.text}`;
+      continue;
+    }
     const atMs = line.atMs ?? last;
     last = atMs;
-    if (nowMs - (atMs ?? mtimeMs) > LOG_MAX_AGE_MS) continue;
-    out.push({ where, text: line.text, ...(atMs !== undefined ? { atMs } : {}), ...(line.level ? { level: line.level } : {}) });
+    if (nowMs - (atMs ?? mtimeMs) > LOG_MAX_AGE_MS) {
+      previous = undefined;
+      continue;
+    }
+    previous = { where, text: line.text, ...(atMs !== undefined ? { atMs } : {}), ...(line.level ? { level: line.level } : {}) };
+    out.push(previous);
   }
   return out;
 }
 
-/** Every secret the gateway's logs could quote: its token sources and secret-named variables. */
+/** Every secret the gateway's logs could quote: its token sources, configured passwords and secret-named variables. */
 function knownSecrets(ctx: ObservationContext, services: readonly ServiceDefinition[]): string[] {
   const secrets = allTokenSources(ctx.world, services, undefined).map((s) => s.value ?? "");
+  for (const dotted of ["gateway.auth.password", "gateway.remote.password"]) {
+    const value = configValue(ctx.world.config.raw, dotted);
+    if (typeof value === "string") secrets.push(value);
+  }
   const envs = [ctx.world.env, ...services.map((s) => s.environment)];
   for (const env of envs) for (const [name, value] of Object.entries(env)) if (value && isSecretName(name)) secrets.push(value);
   return secrets.filter(Boolean);

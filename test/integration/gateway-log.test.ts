@@ -89,7 +89,7 @@ describe("the gateway's log when it cannot start (real OpenClaw)", () => {
     const loop = doc.findings.find((f) => f.code === "crash_loop")!;
     expect(loop.evidence).toMatchObject({ restarts: "3", logSource: logFile });
     expect(loop.evidence.restartSignal).toBe(`${logFile} logs 3 failed starts within 10 min`);
-    expect(loop.evidence.lastFatalLine).toBe(`${FATAL_PREFIX}${join(stateDir, "openclaw.json")}:`);
+    expect(loop.evidence.lastFatalLine).toMatch(new RegExp(`^${FATAL_PREFIX}${join(stateDir, "openclaw.json")}: \\| openclaw\\.json:1 — gateway\\.bind: Invalid input .*got: "${localFingerprint(TOKEN)}"`));
     expect(loop.action).toContain(loop.evidence.lastFatalLine);
     expect(doc.findings.find((f) => f.code === "not_running")).toMatchObject({ depends_on: "crash_loop" });
     // What this work reports never holds the token. (The tunnel check quotes gateway.bind as configured,

@@ -207,6 +207,10 @@ describe("the gateway-log observation", () => {
     const fromFile = fatal.find((l) => l.where === fileLog)!;
     expect(fromFile.level).toBe("ERROR");
     expect(fromFile.text).toContain(`got: "${localFingerprint(RECORDED_TOKEN)}"`);
+    // On the console the message spans lines without timestamps: one LogLine all the same.
+    const fromConsole = fatal.find((l) => l.where === consolePath)!;
+    expect(fromConsole.text.split("\n")).toHaveLength(4);
+    expect(fromConsole.text).toContain(`got: "${localFingerprint(RECORDED_TOKEN)}"`);
     expect(Math.abs(fromFile.atMs! - (now - 60_000))).toBeLessThan(1000);
     expect(log.lines.some((l) => l.text.includes("yesterday's news"))).toBe(false);
     // Oldest first, across sources.

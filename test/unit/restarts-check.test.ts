@@ -64,7 +64,7 @@ describe("the restarts check", () => {
       expect(finding).toMatchObject({ status: "fail", code: "crash_loop", layer: "gateway" });
       expect(finding!.evidence).toMatchObject({ restarts: "14", lastExitStatus: "78", logSource: console });
       expect(finding!.evidence.restartSignal).toContain("launchd started ai.openclaw.gateway 14 times and it is not running, last exit 78");
-      expect(finding!.evidence.lastFatalLine).toBe(`Gateway failed to start: Invalid config at ${stateDir}/openclaw.json:`);
+      expect(finding!.evidence.lastFatalLine).toBe(`Gateway failed to start: Invalid config at ${stateDir}/openclaw.json: | openclaw.json:1 — gateway.bind: Invalid input (allowed: "auto", "lan", "loopback", "custom", "tailnet"), got: "${localFingerprint(RECORDED_TOKEN)}" | Run "openclaw doctor --fix" to repair, then retry. | If startup is still blocked, inspect the adjacent .bak backup before restoring it manually.`);
       expect(finding!.action).toContain(finding!.evidence.lastFatalLine);
       expect(JSON.stringify(finding)).not.toContain(RECORDED_TOKEN);
     });
