@@ -97,11 +97,24 @@ export const gatewayLog = observation<GatewayLog>("gateway-log", 2500, [serviceD
     where: line.where,
     ...(line.atMs !== undefined ? { atMs: line.atMs } : {}),
     ...(line.level ? { level: line.level } : {}),
-    // Cut before scrubbing would leave half a secret unrecognised; scrub first, then cut.
-    text: cap(scrub(line.text)),
+    text: cap(scrub(bounded(line.text))),
   }));
   return { sources, lines };
 });
+
+/**
+ * What the scrubber sees: no more than a line can show plus a margin (a 64 KiB
+ * line must not cost the patterns their time), cut at a blank inside the
+ * margin so no half secret is left for them to miss.
+ */
+function bounded(text: string): string {
+  const limit = LOG_LINE_CHARS + 512;
+  if (text.length <= limit) return text;
+  const cut = text.slice(0, limit);
+  const blank = Math.max(cut.lastIndexOf(" "), cut.lastIndexOf("\n"), cut.lastIndexOf("\t"));
+  // A word running from before the shown part to past the margin is 512+ characters: no secret, keep it.
+  return blank > LOG_LINE_CHARS ? cut.slice(0, blank) : cut;
+}
 
 function cap(text: string): string {
   return text.length > LOG_LINE_CHARS ? `${text.slice(0, LOG_LINE_CHARS)}…` : text;

@@ -239,6 +239,13 @@ describe("the gateway-log observation", () => {
     const log = await gather(gatewayLog, world, replayRunner({}), "linux");
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0]!.text.length).toBe(LOG_LINE_CHARS + 1);
+    // A huge line reaches the patterns bounded: 60 KB of "keykey…" takes the key=value pattern quadratic time otherwise.
+    writeFileSync(fileLog, `${JSON.stringify({ time: new Date().toISOString(), message: `${"word ".repeat(399)}${PLAIN_SECRET} ${"key".repeat(20_000)}` })}\n`);
+    const started = performance.now();
+    const huge = await gather(gatewayLog, discoverOpenClaw({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PASSWORD: PLAIN_SECRET }), replayRunner({}), "linux");
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(huge.lines[0]!.text).toHaveLength(LOG_LINE_CHARS + 1);
+    expect(huge.lines[0]!.text).not.toContain(PLAIN_SECRET.slice(0, 5)); // fingerprinted whole, then cut
     rmSync(fileLog);
     const missing = await gather(gatewayLog, world, replayRunner({}), "linux");
     expect(missing).toEqual({ sources: [{ kind: "openclaw-file", where: fileLog, error: "no log file written in the last 24 h" }], lines: [] } satisfies GatewayLog);
