@@ -48,6 +48,11 @@ export const CODES = {
   not_running: {
     layer: "gateway", severity: "fail", title: "No gateway process is running",
     action: "Start the gateway (`openclaw gateway start` for the service, or `openclaw gateway run`) and read the last lines of its log for why it stopped.",
+    dependsOn: [...STARTUP_BLOCKERS, "crash_loop"],
+  },
+  crash_loop: {
+    layer: "gateway", severity: "fail", title: "Gateway keeps dying and being restarted",
+    action: "The gateway restarts in a loop ({restartSignal}): read why it dies (last fatal line: {lastFatalLine}, in {logSource}), fix that, then `openclaw gateway restart`; if two gateways serve one state dir, stop the extra one (`openclaw gateway status --deep`).",
     dependsOn: STARTUP_BLOCKERS,
   },
   not_listening: {

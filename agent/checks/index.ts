@@ -7,5 +7,6 @@ import { tunnelCheck } from "./tunnel.ts";
 import { driftCheck } from "./drift.ts";
 import { baselineCheck } from "./baseline.ts";
 import { powerCheck } from "./power.ts";
+import { restartsCheck } from "./restarts.ts";
 
-export const ALL_CHECKS: readonly Check[] = [gatewayCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, powerCheck, baselineCheck];
+export const ALL_CHECKS: readonly Check[] = [gatewayCheck, restartsCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, powerCheck, baselineCheck];

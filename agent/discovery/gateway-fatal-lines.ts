@@ -13,7 +13,11 @@ export interface FatalLine {
 }
 
 // TODO(issue 12, causes): the entries, read from test/openclaw/node_modules/openclaw/dist.
-export const FATAL_LINES: readonly FatalLine[] = [];
+export const FATAL_LINES: readonly FatalLine[] = [
+  // dist/run-S_R0Bn7l.mjs (`Gateway failed to start: ${formatErrorMessage(error)}`) around
+  // dist/io.invalid-config-Deld-wtR.mjs (`Invalid config at ${configPath}:`); the real gateway exits 78 after it.
+  { prefix: "Gateway failed to start: Invalid config at ", seenIn: ["2026.9.6"], code: "config_invalid" },
+];
 
 export interface FatalMatch {
   entry: FatalLine;

@@ -35,9 +35,14 @@ export interface ServiceDefinition {
   workingDirectory?: string;
   /** When the manager last started it (systemd ExecMainStartTimestamp), Unix ms. */
   startedAtMs?: number;
+  /** When the main process last exited (systemd ExecMainExitTimestamp), Unix ms. */
+  exitedAtMs?: number;
   /** launchd's `runs` counter: climbing means a crash loop. */
   runs?: number;
   lastExitStatus?: number;
+  /** Where the manager sends the gateway's stdout/stderr (launchd StandardOutPath/StandardErrorPath). */
+  stdoutPath?: string;
+  stderrPath?: string;
 }
 
 export interface ServiceDiscoveryInput {

@@ -128,6 +128,9 @@ export async function describeLaunchAgent(input: ServiceDiscoveryInput, label: s
     workingDirectory: read.ok ? read.plist.workingDirectory : undefined,
     runs: fromLaunchd?.runs,
     lastExitStatus: fromLaunchd?.lastExitStatus,
+    // What launchd loaded wins: the plist on disk may have been edited since.
+    stdoutPath: fromLaunchd?.stdoutPath ?? (read.ok ? read.plist.standardOutPath : undefined),
+    stderrPath: fromLaunchd?.stderrPath ?? (read.ok ? read.plist.standardErrorPath : undefined),
   };
   return { service, errors };
 }

@@ -259,6 +259,7 @@ export async function describeSystemdUnit(input: ServiceDiscoveryInput, unit: st
     servicePath: environment.PATH ?? manager.path ?? SYSTEMD_DEFAULT_USER_PATH,
     workingDirectory,
     startedAtMs: parseSystemdTimestamp(one("ExecMainStartTimestamp")),
+    exitedAtMs: exited ? parseSystemdTimestamp(one("ExecMainExitTimestamp")) : undefined,
     // NRestarts: restarts systemd made (Restart=), the crash-loop counter that launchd calls `runs`.
     runs: Number.isInteger(restarts) && one("NRestarts") !== undefined ? restarts : undefined,
     // ExecMainCode 1 = exited (status is the exit code); 2/3 = killed/dumped (status is the signal, reported negative like launchd's).

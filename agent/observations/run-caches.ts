@@ -23,10 +23,35 @@ export interface RunCaches {
    * time growing between two runs (`agent check` runs once, so it sees one reading).
    */
   suspendTracker: ReturnType<typeof createSuspendTracker>;
+  /**
+   * Restart counters (launchd `runs`, systemd NRestarts) by service, one sample
+   * per run: a counter climbing between runs is a crash loop that one look
+   * cannot date. Samples older than RESTART_MEMORY_MS are dropped; a counter
+   * that went down (the job was reloaded, the unit started by hand) starts over.
+   */
+  restartCounters: Map<string, RestartSample[]>;
 }
 
+export interface RestartSample {
+  count: number;
+  atMs: number;
+}
+
+/** How long restart samples are kept: the crash-loop window, with room for a slow interval. */
+export const RESTART_MEMORY_MS = 15 * 60_000;
+const RESTART_SERVICES = 16;
+
 export function newRunCaches(): RunCaches {
-  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker() };
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), restartCounters: new Map() };
+}
+
+/** Adds this run's reading of a restart counter; returns the samples kept (oldest first, this one last). */
+export function rememberRestartCount(caches: RunCaches, key: string, count: number, nowMs: number): RestartSample[] {
+  const kept = (caches.restartCounters.get(key) ?? []).filter((s) => nowMs - s.atMs < RESTART_MEMORY_MS && s.count <= count);
+  const samples = [...kept, { count, atMs: nowMs }];
+  if (!caches.restartCounters.has(key) && caches.restartCounters.size >= RESTART_SERVICES) caches.restartCounters.delete(caches.restartCounters.keys().next().value!);
+  caches.restartCounters.set(key, samples);
+  return samples;
 }
 
 export function rememberRejection(caches: RunCaches, key: string, result: HandshakeResult, nowMs: number): void {

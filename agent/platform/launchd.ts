@@ -24,6 +24,9 @@ export interface LaunchAgentPlist {
   /** EnvironmentVariables entries that are not strings: launchd refuses them, so the service never sees them. */
   nonStringEnvironmentKeys: string[];
   workingDirectory?: string;
+  /** Where launchd sends the job's stdout/stderr (OpenClaw: ~/Library/Logs/openclaw/gateway.log for both). */
+  standardOutPath?: string;
+  standardErrorPath?: string;
   keepAlive?: boolean;
   runAtLoad?: boolean;
 }
@@ -97,6 +100,8 @@ function launchAgentFields(dict: Record<string, PlistValue>): LaunchAgentPlist {
     environmentVariables,
     nonStringEnvironmentKeys,
     workingDirectory: typeof dict.WorkingDirectory === "string" ? dict.WorkingDirectory : undefined,
+    standardOutPath: typeof dict.StandardOutPath === "string" ? dict.StandardOutPath : undefined,
+    standardErrorPath: typeof dict.StandardErrorPath === "string" ? dict.StandardErrorPath : undefined,
     keepAlive: typeof dict.KeepAlive === "boolean" ? dict.KeepAlive : isDict(dict.KeepAlive) ? true : undefined,
     runAtLoad: typeof dict.RunAtLoad === "boolean" ? dict.RunAtLoad : undefined,
   };
@@ -125,6 +130,9 @@ export interface LaunchctlJob {
   /** The plist launchd loaded the job from. */
   path?: string;
   program?: string;
+  /** `stdout path` / `stderr path`: the plist's StandardOutPath/StandardErrorPath as launchd loaded them. */
+  stdoutPath?: string;
+  stderrPath?: string;
   arguments: string[];
   /** The job's own `environment = { … }` block (from its plist), not the inherited/default ones. */
   environment: Record<string, string>;
@@ -244,6 +252,8 @@ function setField(job: LaunchctlJob, key: string, value: string): void {
     case "runs": job.runs = intOrUndefined(value); break;
     case "path": job.path = value; break;
     case "program": job.program = value; break;
+    case "stdout path": job.stdoutPath = value; break;
+    case "stderr path": job.stderrPath = value; break;
     case "job state": job.jobState = value; break;
     case "last exit code":
       job.lastExit = value;
