@@ -77,11 +77,25 @@ function expandHome(file: string, home: string): string {
 }
 
 /**
+ * A gateway started by Vitest writes no file log (dist/logger-*.mjs
+ * canUseSilentVitestFileLogFastPath: VITEST=true, no OPENCLAW_LOG_LEVEL, and
+ * OPENCLAW_TEST_FILE_LOG unset; with it set the file is named after the
+ * gateway's cwd and pid, which only the gateway knows). Reading the host's
+ * shared default log then would show another gateway's lines as this one's.
+ */
+export function silencedUnderVitest(env: LogFileInput["env"], configuredFile: string | undefined): boolean {
+  if (env.VITEST !== "true") return false;
+  if (env.OPENCLAW_TEST_FILE_LOG === "1") return !configuredFile?.trim();
+  return !env.OPENCLAW_LOG_LEVEL?.trim();
+}
+
+/**
  * The gateway's log files that exist, newest first: the dated family in its
  * directory (today's, then earlier days, with their size rotations), or a
  * fixed configured file and its rotations.
  */
 export function findOpenClawLogFiles(input: LogFileInput): LogFile[] {
+  if (silencedUnderVitest(input.env, input.configuredFile)) return [];
   const configured = input.configuredFile?.trim() ? expandHome(input.configuredFile.trim(), input.home) : undefined;
   const legacyRolling = configured !== undefined && (basename(configured) === "openclaw-YYYY-MM-DD.log" || ROLLING_LOG_FILE.exec(basename(configured))?.[1] === "openclaw");
   let candidates: string[];

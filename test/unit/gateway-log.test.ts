@@ -68,6 +68,22 @@ describe("where OpenClaw 2026.9.6 writes its file log", () => {
     }
   });
 
+  it("finds no file log for a gateway started by Vitest, which OpenClaw silences unless told to log (canUseSilentVitestFileLogFastPath)", () => {
+    writeFileSync(join(dir, `openclaw-${new Date().toISOString().slice(0, 10)}.log`), "{}\n");
+    const configured = join(dir, "gateway.log");
+    writeFileSync(configured, "{}\n");
+    const found = (env: Record<string, string>, configuredFile?: string) => findOpenClawLogFiles({ env, configuredFile, home: dir, uid: UID, preferredDir: dir }).length;
+    expect(found({})).toBe(1);
+    expect(found({ VITEST: "true" })).toBe(0);
+    expect(found({ VITEST: "true" }, configured)).toBe(0);
+    // A level from the environment turns the file log back on, at the configured or default path.
+    expect(found({ VITEST: "true", OPENCLAW_LOG_LEVEL: "info" })).toBe(1);
+    expect(found({ VITEST: "true", OPENCLAW_LOG_LEVEL: "info" }, configured)).toBe(1);
+    // OPENCLAW_TEST_FILE_LOG=1: the configured file, else one named after the gateway's cwd and pid.
+    expect(found({ VITEST: "true", OPENCLAW_TEST_FILE_LOG: "1" }, configured)).toBe(1);
+    expect(found({ VITEST: "true", OPENCLAW_TEST_FILE_LOG: "1" })).toBe(0);
+  });
+
   it("reads today's file first, then earlier days and size rotations, and nothing else in the directory", () => {
     const names = ["openclaw-2026-12-03.log", "openclaw-2026-12-04.log", "openclaw-2026-12-04.1.log", "openclaw-work-2026-12-04.log", "notes.log", "openclaw.log"];
     names.forEach((name, i) => {
