@@ -40,6 +40,8 @@ export function gatewayEnvironment(ctx: CheckContext): Promise<GatewayEnv> {
     return gatewayEnv({
       stateDir: ctx.world.stateDir,
       cliEnv: ctx.world.env,
+      shellEnv: ctx.world.shellEnv,
+      dotenvFiles: ctx.world.dotenvFiles,
       ...(service ? { serviceEnv: service.environment, serviceName: service.name } : {}),
       ...(live ? { processEnv: live.env!, processLabel: `gateway pid ${live.pid} env` } : {}),
       ...(ctx.world.config.raw ? { config: ctx.world.config.raw } : {}),

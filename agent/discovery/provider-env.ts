@@ -9,7 +9,9 @@
 // takes the first one that is set (src/agents/model-auth-env.ts).
 // Regenerate when the pinned OpenClaw moves:
 //   node -e 'for (const d of fs.readdirSync("dist/extensions")) …setup.providers[].envVars'
-import { readDotenv, resolveSecret, type Env } from "./openclaw-config.ts";
+import { substituteEnv, type Env } from "./openclaw-config.ts";
+import { loadOpenClawDotenv, type DotenvFile } from "./openclaw-dotenv.ts";
+import { openclawHome } from "./openclaw-world.ts";
 
 export const PROVIDER_ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   // core table (wins over manifests)
@@ -100,8 +102,12 @@ export interface GatewayEnv {
 
 export interface GatewayEnvInput {
   stateDir: string;
-  /** The CLI world's environment (shell merged with the state dir's .env). */
+  /** The CLI world's environment (shell merged with the .env files OpenClaw loads). */
   cliEnv: Env;
+  /** The shell's own variables; without them, those of cliEnv that no .env file holds. */
+  shellEnv?: Env;
+  /** The .env files OpenClaw loads, first wins (openclaw-dotenv.ts); read from stateDir when absent. */
+  dotenvFiles?: readonly DotenvFile[];
   /** The service definition's environment (launchd plist / systemd unit and env files). */
   serviceEnv?: Readonly<Record<string, string>>;
   serviceName?: string;
@@ -119,8 +125,10 @@ export interface GatewayEnvInput {
  * Without a service or live process, a gateway started from this shell is assumed.
  */
 export function gatewayEnv(input: GatewayEnvInput): GatewayEnv {
-  const dotenvPath = `${input.stateDir}/.env`;
-  const dotenv = readDotenv(dotenvPath) ?? {};
+  const files = input.dotenvFiles ?? loadOpenClawDotenv(input.shellEnv ?? input.cliEnv, openclawHome(input.shellEnv ?? input.cliEnv), input.stateDir).files;
+  // A key any .env file sets, with the value the first of them gives it (what OpenClaw applies).
+  const dotenv: Record<string, string> = {};
+  for (const file of files) for (const [key, value] of Object.entries(file.values)) if (!(key in dotenv)) dotenv[key] = value;
   const layers: EnvLayer[] = [];
   let own: Readonly<Record<string, string | undefined>> | undefined;
   if (input.processEnv) {
@@ -130,15 +138,17 @@ export function gatewayEnv(input: GatewayEnvInput): GatewayEnv {
     own = input.serviceEnv;
     layers.push({ label: `service ${input.serviceName ?? "gateway"} env`, vars: input.serviceEnv });
   } else {
-    // The CLI world already merged the .env under the shell; keep the two apart for naming.
-    const shell = Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
+    // The CLI world already merged the .env files under the shell; keep them apart for naming.
+    const shell = input.shellEnv ?? Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
     layers.push({ label: "env", vars: shell });
   }
-  layers.push({ label: dotenvPath, vars: dotenv });
-  const configVars = configEnvVars(input.config, flattenEnv({ layers }));
+  // Each file under its own name, in OpenClaw's order: the first that sets a key wins, as in lookupEnv.
+  for (const file of files) if (Object.keys(file.values).length > 0 || file === files[0]) layers.push({ label: file.path, vars: file.values });
+  const configVars = configEnvVars(input.config);
   if (Object.keys(configVars).length > 0) layers.push({ label: "config env.vars", vars: configVars });
   if (!own) return { layers };
-  const shellOnly = Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value && own![key] === undefined));
+  const shellSource = input.shellEnv ?? Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
+  const shellOnly = Object.fromEntries(Object.entries(shellSource).filter(([key, value]) => value !== undefined && !(key in dotenv) && own![key] === undefined));
   // With the shell-env import on, the gateway runs the user's login shell at
   // startup and takes the keys it lacks from there (src/infra/shell-env.ts):
   // this shell is the closest stand-in for that one.
@@ -163,6 +173,8 @@ export function lookupEnv(env: GatewayEnv, name: string): { value: string; label
   return undefined;
 }
 
+const BLOCKED_CONFIG_ENV_VARS = new Set(["OPENCLAW_ALLOW_OLDER_BINARY_DESTRUCTIVE_ACTIONS", "OPENCLAW_INCLUDE_ROOTS", "OPENCLAW_CONFIG_READONLY"]);
+
 /** Flattened view, for resolving `${VAR}` and env SecretRefs as the gateway would. */
 export function flattenEnv(env: GatewayEnv): Record<string, string> {
   const out: Record<string, string> = {};
@@ -172,15 +184,20 @@ export function flattenEnv(env: GatewayEnv): Record<string, string> {
   return out;
 }
 
-/** `env.vars.*` and top-level string `env.*` (src/config/config-env-vars.ts collectConfigEnvVarsByTarget). */
-function configEnvVars(config: Record<string, unknown> | undefined, env: Env): Record<string, string> {
+/**
+ * `env.vars.*` and top-level string `env.*` (openclaw dist/config-env-vars-*.mjs
+ * collectConfigEnvVarsByTarget / isConfigRuntimeEnvVarAllowed): a value that
+ * references `${VAR}` is never applied, nor OPENCLAW_INCLUDE_ROOTS and its two siblings.
+ */
+function configEnvVars(config: Record<string, unknown> | undefined): Record<string, string> {
   const block = config?.env;
   if (!block || typeof block !== "object" || Array.isArray(block)) return {};
   const out: Record<string, string> = {};
-  const take = (key: string, value: unknown) => {
+  const take = (rawKey: string, value: unknown) => {
+    const key = rawKey.trim();
     if (typeof value !== "string" || !value.trim() || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return;
-    const resolved = resolveSecret(value, env);
-    if (resolved?.value !== undefined) out[key] = resolved.value;
+    if (BLOCKED_CONFIG_ENV_VARS.has(key.toUpperCase()) || substituteEnv(value, {}).variables.length > 0) return;
+    out[key] = value;
   };
   const vars = (block as Record<string, unknown>).vars;
   if (vars && typeof vars === "object" && !Array.isArray(vars)) for (const [key, value] of Object.entries(vars)) take(key, value);

@@ -12,7 +12,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAdvisories } from "../../agent/discovery/advisories.ts";
 import { parseStoreJson, readAgentStore, readSharedStore } from "../../agent/discovery/auth-store.ts";
-import { configValue, parseDotenv, readConfigFile, referencedVariables, resolveSecret } from "../../agent/discovery/openclaw-config.ts";
+import { configValue, readConfigFile, referencedVariables, resolveSecret } from "../../agent/discovery/openclaw-config.ts";
+import { parseDotenv, parseDotenvLinear } from "../../agent/discovery/openclaw-dotenv.ts";
 import { formatAddress, parseAddress, UsageError } from "../../shared/cli.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { anyText, deeplyNestedJson, expectWithinBudget, hugeFrom, hugeShapes, inputsFor, MB, parsesOrFailsCleanly, textFrom } from "./arbitraries.ts";
@@ -116,6 +117,8 @@ describe("~/.openclaw/.env", () => {
     fc.assert(
       fc.property(fc.oneof(anyText, textFrom(DOTENV_WORDS, 40)), (text) => {
         expect(parseDotenv(text)).toEqual(openclawDotenv(text));
+        // The line-anchored twin parseDotenv switches to on blank-line runs finds exactly what dotenv finds.
+        expect(parseDotenvLinear(text)).toEqual(dotenv17Parse(text));
       }),
       { numRuns: 300 },
     ));

@@ -4,7 +4,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseDotenv, resolveSecret } from "../../agent/discovery/openclaw-config.ts";
+import { resolveSecret } from "../../agent/discovery/openclaw-config.ts";
+import { parseDotenv } from "../../agent/discovery/openclaw-dotenv.ts";
 import { DEFAULT_GATEWAY_PORT, discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 
 describe("OpenClaw discovery", () => {
