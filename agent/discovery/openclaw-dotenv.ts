@@ -62,10 +62,20 @@ function quadraticCost(text: string): number {
   let run = 0;
   let cost = 0;
   for (let i = text.length - 1; i >= 0; i--) {
-    run = /\s/.test(text[i]!) ? run + 1 : 0;
-    if (i === 0 || "\n\r\u2028\u2029".includes(text[i - 1]!)) cost += run;
+    run = isRegExpSpace(text.charCodeAt(i)) ? run + 1 : 0;
+    if (run > 0 && (i === 0 || isLineTerminator(text.charCodeAt(i - 1)))) cost += run;
   }
   return cost;
+}
+
+/** What `\s` matches in a JavaScript RegExp (WhiteSpace and LineTerminator, BOM included). */
+function isRegExpSpace(code: number): boolean {
+  return (code >= 0x09 && code <= 0x0d) || code === 0x20 || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
+}
+
+function isLineTerminator(code: number): boolean {
+  return code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029;
 }
 
 /**

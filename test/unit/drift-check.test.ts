@@ -1,6 +1,6 @@
 // Drift the real gateway in the integration tests cannot show: a service
 // definition that lacks what the shell has, with no gateway running.
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -42,5 +42,19 @@ describe("drift against the service definition", () => {
     const withToken = { ...unit, environment: { ...unit.environment, OPENCLAW_GATEWAY_TOKEN: "cf-drift-shell-only-token-1234" } };
     const findings = await runCheckWith(driftCheck, world, { services: { services: [withToken], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false });
     expect(findings.map((f) => f.code)).not.toContain("service_env_missing");
+  });
+
+  it("does not say 'set in your shell' for a variable the gateway loads itself from ~/.config/openclaw/gateway.env", async () => {
+    // Before: only the state dir's .env counted, so a token the shell and gateway.env both
+    // hold was reported as shell-only, a false drift page for a token problem that does not exist.
+    mkdirSync(join(home, ".config", "openclaw"), { recursive: true });
+    writeFileSync(join(home, ".config", "openclaw", "gateway.env"), "OPENCLAW_GATEWAY_TOKEN=cf-drift-shell-only-token-1234\n");
+    try {
+      const world = discoverOpenClaw({ HOME: home, PATH: "/nonexistent", OPENCLAW_GATEWAY_TOKEN: "cf-drift-shell-only-token-1234" });
+      const findings = await runCheckWith(driftCheck, world, { services: { services: [unit], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false });
+      expect(findings.map((f) => f.code)).not.toContain("service_env_missing");
+    } finally {
+      rmSync(join(home, ".config", "openclaw", "gateway.env"));
+    }
   });
 });

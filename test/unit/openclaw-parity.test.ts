@@ -1,0 +1,333 @@
+// Parity with the pinned OpenClaw (test/openclaw, 2026.9.6): the same tricky
+// inputs go through OpenClaw's own code, loaded from its dist/, and through ours,
+// and must come out identical. A value read differently would become a false
+// session or drift finding (issue 12). Property runs use seed FC_SEED (20261205).
+import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import JSON5 from "json5";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compareVersions, satisfiesEngines } from "../../agent/discovery/advisories.ts";
+import { readConfigFile, substituteEnv } from "../../agent/discovery/openclaw-config.ts";
+import { loadOpenClawDotenv, MAX_DOTENV_FILE_BYTES, readDotenvFile } from "../../agent/discovery/openclaw-dotenv.ts";
+import { OPENCLAW_DIST, openclawFunction } from "../helpers/openclaw-dist.ts";
+
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261205), numRuns: 200 });
+
+type Env = Record<string, string | undefined>;
+type DotenvEntries = { filePath: string; entries: { key: string; value: string }[] } | null;
+
+let readDotEnvFile: (params: { filePath: string; quiet?: boolean }) => DotenvEntries;
+let loadGlobalRuntimeDotEnvFiles: (opts: { env: Env; quiet?: boolean; stateEnvPath?: string; additionalEnvPaths?: string[] }) => unknown;
+let resolveStateDir: (env: Env) => string;
+let resolveConfigDir: (env: Env) => string;
+let resolveConfigIncludes: (obj: unknown, configPath: string, resolver?: undefined, options?: { allowedRoots?: string[] }) => unknown;
+let resolveIncludeRoots: (env: Env) => string[];
+let resolveConfigEnvVars: (obj: unknown, env: Env, opts: { onMissing: (w: { varName: string }) => void }) => unknown;
+let nodeVersionSatisfiesEngine: (version: string, engine: string) => boolean | null;
+let compareOpenClawSemver: (a: unknown, b: unknown) => number;
+let normalizeLegacyDotBetaVersion: (v: string) => string;
+let semverParse: (v: string) => unknown;
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "clawfleet-parity-"));
+  readDotEnvFile = await openclawFunction("dotenv-global", "readDotEnvFile");
+  loadGlobalRuntimeDotEnvFiles = await openclawFunction("dotenv-global", "loadGlobalRuntimeDotEnvFiles");
+  resolveStateDir = await openclawFunction("paths", "resolveStateDir");
+  resolveConfigDir = await openclawFunction("utils", "resolveConfigDir");
+  resolveConfigIncludes = await openclawFunction("includes", "resolveConfigIncludes");
+  resolveIncludeRoots = await openclawFunction("paths", "resolveIncludeRoots");
+  resolveConfigEnvVars = await openclawFunction("redact", "resolveConfigEnvVars");
+  nodeVersionSatisfiesEngine = await openclawFunction("runtime-guard", "nodeVersionSatisfiesEngine");
+  compareOpenClawSemver = await openclawFunction("semver", "compareOpenClawSemver");
+  normalizeLegacyDotBetaVersion = await openclawFunction("semver", "normalizeLegacyDotBetaVersion");
+  // OpenClaw's semver is its own dependency (test/openclaw/node_modules/semver), the same 7.8.5 as ours.
+  semverParse = (createRequire(join(OPENCLAW_DIST, "..", "package.json"))("semver") as typeof import("semver")).parse;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let fileCount = 0;
+function fresh(name = "case"): string {
+  const path = join(dir, `${name}-${fileCount++}`);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+/** OpenClaw's reading of one .env file, as an object in its entry order. */
+function theirs(path: string): Record<string, string> | null {
+  const parsed = readDotEnvFile({ filePath: path, quiet: true });
+  return parsed && Object.fromEntries(parsed.entries.map((e) => [e.key, e.value]));
+}
+
+function ours(path: string): Record<string, string> | null {
+  const file = readDotenvFile(path);
+  return file.skipped ? null : file.values;
+}
+
+const BOM = "\uFEFF";
+
+/** Inputs where a hand-written reader goes wrong; named so a failure says which. */
+const DOTENV_CASES: Record<string, string> = {
+  "single quotes keep # and \\n": "A='x # not a comment \\n'\n",
+  "double quotes turn \\n and \\r into breaks": 'A="line1\\nline2\\rend"\n',
+  "backticks": "A=`it's \"both\"`\n",
+  "inline comment after a bare value": "A=value # comment\nB=value#tight\n",
+  "full-line comments, indented ones too": "# one\n  # two\nA=1\n\t#three\n",
+  "export prefix, and export as a key": "export A=1\nexport   B = 2\nexport=3\n",
+  "spaces and tabs around =": "A = 1\nB\t=\t2\nC =3\nD= 4 \n",
+  "KEY: value (YAML-ish)": "A: 1\nB:2\nC :3\n",
+  "empty values": "A=\nB=''\nC=\"\"\nD= # only a comment\n",
+  "duplicate keys: the last wins": "A=first\nA=second\nB=1\nB=\n",
+  "multi-line double-quoted value": 'A="one\ntwo\n  three"\nB=after\n',
+  "multi-line single-quoted value": "A='one\n# not a comment\ntwo'\nB=after\n",
+  "CRLF line endings": "A=1\r\nB=\"two\r\nlines\"\r\nC='x'\r\n",
+  "lone CR line endings": "A=1\rB=2\r",
+  "BOM before the first key": `${BOM}A=1\nB=2\n`,
+  "BOM and CRLF and export": `${BOM}export TOKEN="t\\nx"\r\n`,
+  "escaped quotes inside quotes": 'A="say \\"hi\\""\nB=\'it\\\'s\'\n',
+  "unterminated quote": "A=\"open\nB=2\n",
+  "quote only at the start": "A='half\nB=2\n",
+  "keys dotenv takes but OpenClaw drops (dots, dashes, digits first)": "a.b=1\nx-y=2\n1A=3\n_ok=4\nlower=5\n",
+  "values with = and spaces": "A=x=y=z\nB=two words here\n",
+  "unicode and NUL": "A=héllo ✓\nB=a\u0000b\n",
+  "$ and ${VAR} are not expanded": "A=$HOME\nB=${HOME}/x\nC=\"$(id)\"\n",
+  "shell line continuation is not dotenv": "A=one\\\ntwo\nB=2\n",
+  "blank lines and trailing spaces": "\n\n   \nA=1   \n\n",
+  "no newline at end": "A=1",
+  "only comments": "# A=1\n",
+  "a lone U+2028 line separator": "A=1\u2028B=2\n",
+  // Long enough that parseDotenv takes its line-anchored twin (dotenv rescans such runs quadratically).
+  "8,000 blank lines, some inside a quoted value (the linear twin)": `A=1\n${"\n".repeat(4000)}B="x\n${" \n".repeat(2000)}y"\n${"  \n".repeat(4000)}export C='z' # c\r\n`,
+};
+
+describe(".env files: OpenClaw's readDotEnvFile (dotenv 17.4.2 + its key filter) against ours", () => {
+  it.each(Object.entries(DOTENV_CASES))("%s", (_name, text) => {
+    const path = join(fresh("dotenv"), ".env");
+    writeFileSync(path, text);
+    const expected = theirs(path);
+    expect(expected).not.toBeNull();
+    expect(ours(path)).toEqual(expected);
+    expect(Object.keys(ours(path)!)).toEqual(Object.keys(expected!)); // same order too
+  });
+
+  const WORDS = ["A", "TOKEN", "b_2", "a.b", "x-y", "export ", "=", " = ", ": ", " ", "\t", "\n", "\r\n", "\r", BOM, "'", '"', "`", "\\n", "\\r", "\\'", '\\"', "#", " #", "value", "${A}", "$", "\u2028", "é"];
+  it("random .env-shaped files read the same", () =>
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...WORDS), { maxLength: 40 }).map((parts) => parts.join("")), (text) => {
+        const path = join(dir, "random.env");
+        writeFileSync(path, text);
+        expect(ours(path)).toEqual(theirs(path));
+      }),
+    ));
+
+  it("a file over 1 MiB is skipped by both; a directory and a missing file give nothing", () => {
+    const base = fresh("limits");
+    writeFileSync(join(base, "big.env"), `A=1\n${"#".repeat(MAX_DOTENV_FILE_BYTES)}\n`);
+    expect(theirs(join(base, "big.env"))).toBeNull();
+    expect(readDotenvFile(join(base, "big.env"))).toMatchObject({ skipped: expect.stringMatching(/larger than 1048576 bytes/), values: {} });
+    mkdirSync(join(base, "dir.env"));
+    expect(theirs(join(base, "dir.env"))).toBeNull();
+    expect(ours(join(base, "dir.env"))).toBeNull();
+    expect(theirs(join(base, "missing.env"))).toBeNull();
+    expect(readDotenvFile(join(base, "missing.env")).skipped).toBe("missing");
+  });
+
+  it("a symlinked .env is followed by both", () => {
+    const base = fresh("link");
+    writeFileSync(join(base, "real.env"), "A=through-link\n");
+    symlinkSync(join(base, "real.env"), join(base, ".env"));
+    expect(ours(join(base, ".env"))).toEqual(theirs(join(base, ".env")));
+    expect(ours(join(base, ".env"))).toEqual({ A: "through-link" });
+  });
+});
+
+describe(".env precedence: which files, in which order, over which environment", () => {
+  /** The gateway's `gateway run` load (pre-bootstrap resolveGatewayRunDotEnvPaths), on a copy of env. */
+  function openclawLoads(env: Env): Env {
+    const copy = { ...env };
+    const stateEnvPath = join(resolveStateDir(copy), ".env");
+    const configEnvPath = join(resolveConfigDir(copy), ".env");
+    loadGlobalRuntimeDotEnvFiles({ env: copy, quiet: true, stateEnvPath, ...(stateEnvPath === configEnvPath ? {} : { additionalEnvPaths: [configEnvPath] }) });
+    return copy;
+  }
+
+  function oursLoads(env: Env, home: string): Env {
+    const stateDir = env.OPENCLAW_STATE_DIR ? env.OPENCLAW_STATE_DIR : join(home, ".openclaw");
+    return { ...loadOpenClawDotenv(env, home, stateDir).merged, ...env };
+  }
+
+  function world() {
+    const home = fresh("home");
+    mkdirSync(join(home, ".openclaw"));
+    mkdirSync(join(home, ".config", "openclaw"), { recursive: true });
+    mkdirSync(join(home, "elsewhere"));
+    mkdirSync(join(home, "moved-state"));
+    writeFileSync(join(home, ".openclaw", ".env"), "SHARED=state\nONLY_STATE=1\nOPENCLAW_GATEWAY_TOKEN=from-state-env\n");
+    writeFileSync(join(home, ".config", "openclaw", "gateway.env"), "SHARED=gateway-env\nONLY_GATEWAY_ENV=1\nOPENAI_API_KEY=from-gateway-env\n");
+    writeFileSync(join(home, "elsewhere", ".env"), "SHARED=config-dir\nONLY_CONFIG_DIR=1\n");
+    writeFileSync(join(home, "moved-state", ".env"), "SHARED=moved\nONLY_MOVED=1\n");
+    return home;
+  }
+
+  const SHAPES: [string, (home: string) => Env][] = [
+    ["default state dir: state .env, then gateway.env", (home) => ({ HOME: home })],
+    ["the shell wins over every file", (home) => ({ HOME: home, SHARED: "shell", OPENCLAW_GATEWAY_TOKEN: "shell-token" })],
+    ["OPENCLAW_CONFIG_PATH elsewhere adds that directory's .env", (home) => ({ HOME: home, OPENCLAW_CONFIG_PATH: join(home, "elsewhere", "openclaw.json") })],
+    ["OPENCLAW_STATE_DIR moved: no gateway.env", (home) => ({ HOME: home, OPENCLAW_STATE_DIR: join(home, "moved-state") })],
+    ["OPENCLAW_STATE_DIR naming the default dir keeps gateway.env", (home) => ({ HOME: home, OPENCLAW_STATE_DIR: join(home, ".openclaw") })],
+    ["OPENCLAW_STATE_DIR and OPENCLAW_CONFIG_PATH together", (home) => ({ HOME: home, OPENCLAW_STATE_DIR: join(home, "moved-state"), OPENCLAW_CONFIG_PATH: join(home, "elsewhere", "openclaw.json") })],
+    ["an empty shell value is kept, not filled", (home) => ({ HOME: home, SHARED: "" })],
+  ];
+
+  it.each(SHAPES)("%s", (_name, envOf) => {
+    const home = world();
+    const env = envOf(home);
+    expect(oursLoads(env, home)).toEqual(openclawLoads(env));
+  });
+});
+
+describe("openclaw.json $include: OpenClaw's resolveConfigIncludes against ours", () => {
+  /** OpenClaw: JSON5 parse of the main file, then its include resolution; the value or the error message. */
+  function openclawReads(configPath: string, text: string, env: Env = {}): { value?: unknown; error?: string } {
+    try {
+      return { value: resolveConfigIncludes(JSON5.parse(text), configPath, undefined, { allowedRoots: resolveIncludeRoots(env) }) };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  }
+
+  function oursReads(configPath: string, env: Env = {}, home = "/nonexistent"): { value?: unknown; error?: string } {
+    const file = readConfigFile(configPath, { env, home });
+    return file.error ? { error: file.error.slice(`${configPath}: `.length) } : { value: file.raw };
+  }
+
+  function layout(files: Record<string, string>): string {
+    const root = fresh("include");
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(root, name, ".."), { recursive: true });
+      writeFileSync(join(root, name), text);
+    }
+    return root;
+  }
+
+  const chain = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}.json5`, i === n - 1 ? "{ end: true }" : `{ "$include": "./c${i + 1}.json5", level${i}: ${i} }`]));
+
+  const CASES: [string, Record<string, string>][] = [
+    ["a single include, relative path", { "cfg/openclaw.json": `{ "$include": "./gw.json5" }`, "cfg/gw.json5": `{ gateway: { port: 19001, auth: { token: "\${TOK}" } } }` }],
+    ["an array of includes: objects merge, arrays concatenate, later primitives win", { "cfg/openclaw.json": `{ "$include": ["./a.json5", "./b.json5"] }`, "cfg/a.json5": `{ gateway: { port: 1, list: [1, 2] }, x: "a" }`, "cfg/b.json5": `{ gateway: { bind: "lan", list: [3] }, x: "b" }` }],
+    ["sibling keys override the included object", { "cfg/openclaw.json": `{ gateway: { "$include": "./gw.json5", port: 2, auth: { mode: "token" } } }`, "cfg/gw.json5": `{ port: 1, auth: { token: "t", mode: "none" }, arr: [1] }` }],
+    ["nested includes resolve relative to the including file", { "cfg/openclaw.json": `{ "$include": "./sub/one.json5" }`, "cfg/sub/one.json5": `{ "$include": "./deeper/two.json5", one: 1 }`, "cfg/sub/deeper/two.json5": `{ two: 2 }` }],
+    ["an include inside an array element", { "cfg/openclaw.json": `{ agents: [{ "$include": "./agent.json5" }, { id: "b" }] }`, "cfg/agent.json5": `{ id: "a" }` }],
+    ["a non-object include with siblings is an error", { "cfg/openclaw.json": `{ x: { "$include": "./list.json5", y: 1 } }`, "cfg/list.json5": `[1, 2]` }],
+    ["a non-object include alone is its value", { "cfg/openclaw.json": `{ x: { "$include": "./list.json5" } }`, "cfg/list.json5": `[1, 2]` }],
+    ["a cycle is an error", { "cfg/openclaw.json": `{ "$include": "./a.json5" }`, "cfg/a.json5": `{ "$include": "./b.json5" }`, "cfg/b.json5": `{ "$include": "./a.json5" }` }],
+    ["including the main file is a cycle", { "cfg/openclaw.json": `{ x: { "$include": "./openclaw.json" } }` }],
+    ["depth 10 is the limit", { "cfg/openclaw.json": `{ "$include": "./c0.json5" }`, ...Object.fromEntries(Object.entries(chain(11)).map(([k, v]) => [`cfg/${k}`, v])) }],
+    ["depth 9 resolves", { "cfg/openclaw.json": `{ "$include": "./c0.json5" }`, ...Object.fromEntries(Object.entries(chain(9)).map(([k, v]) => [`cfg/${k}`, v])) }],
+    ["escaping the config directory is refused", { "cfg/openclaw.json": `{ "$include": "../outside.json5" }`, "outside.json5": `{ secret: 1 }` }],
+    ["a missing include is an error", { "cfg/openclaw.json": `{ "$include": "./nope.json5" }` }],
+    ["an include that does not parse is an error", { "cfg/openclaw.json": `{ "$include": "./bad.json5" }`, "cfg/bad.json5": `{ unclosed: ` }],
+    ["an invalid $include value", { "cfg/openclaw.json": `{ "$include": 42 }` }],
+    ["an invalid $include array item", { "cfg/openclaw.json": `{ "$include": ["./a.json5", 7] }`, "cfg/a.json5": `{}` }],
+    ["prototype keys are dropped on merge", { "cfg/openclaw.json": `{ "$include": ["./a.json5", "./b.json5"] }`, "cfg/a.json5": `{ constructor: { x: 1 }, ok: 1 }`, "cfg/b.json5": `{ prototype: 2, ok: 2 }` }],
+    ["JSON5 syntax and a BOM in an included file", { "cfg/openclaw.json": `{ "$include": "./a.json5" }`, "cfg/a.json5": `\uFEFF{ // comment\n  a: 'single', b: +1, c: [1,], d: 0x10, }` }],
+    ["strict JSON main file", { "cfg/openclaw.json": `{"$include": "./a.json", "z": [1]}`, "cfg/a.json": `{"z": [0], "y": null}` }],
+  ];
+
+  it.each(CASES)("%s", (_name, files) => {
+    const root = layout(files);
+    const configPath = join(root, "cfg", "openclaw.json");
+    const expected = openclawReads(configPath, files["cfg/openclaw.json"]!);
+    expect(oursReads(configPath)).toEqual(expected);
+  });
+
+  it("a symlink out of the config directory is refused; OPENCLAW_INCLUDE_ROOTS lets it in", () => {
+    const root = layout({ "cfg/openclaw.json": `{ "$include": "./shared.json5" }`, "shared/real.json5": `{ fromShared: true }` });
+    symlinkSync(join(root, "shared", "real.json5"), join(root, "cfg", "shared.json5"));
+    const configPath = join(root, "cfg", "openclaw.json");
+    const text = `{ "$include": "./shared.json5" }`;
+    expect(oursReads(configPath)).toEqual(openclawReads(configPath, text));
+    expect(oursReads(configPath).error).toMatch(/resolves outside config directory \(symlink\)/);
+    const env = { HOME: root, OPENCLAW_INCLUDE_ROOTS: `${join(root, "nowhere")}:${join(root, "shared")}` };
+    expect(oursReads(configPath, env, root)).toEqual(openclawReads(configPath, text, env));
+    expect(oursReads(configPath, env, root).value).toEqual({ fromShared: true });
+  });
+
+  it("an absolute include under OPENCLAW_INCLUDE_ROOTS (with ~) resolves; outside it does not", () => {
+    const root = layout({ "cfg/openclaw.json": "{}", "shared/a.json5": `{ a: 1 }` });
+    const configPath = join(root, "cfg", "openclaw.json");
+    const text = `{ "$include": "${join(root, "shared", "a.json5")}" }`;
+    writeFileSync(configPath, text);
+    expect(oursReads(configPath)).toEqual(openclawReads(configPath, text));
+    const env = { HOME: root, OPENCLAW_INCLUDE_ROOTS: "~/shared" };
+    expect(oursReads(configPath, env, root)).toEqual(openclawReads(configPath, text, env));
+    expect(oursReads(configPath, env, root).value).toEqual({ a: 1 });
+  });
+
+  it("a hard-linked include fails OpenClaw's security check in both", () => {
+    const root = layout({ "cfg/openclaw.json": `{ "$include": "./a.json5" }`, "cfg/a.json5": `{ a: 1 }` });
+    linkSync(join(root, "cfg", "a.json5"), join(root, "cfg", "a-link.json5"));
+    const configPath = join(root, "cfg", "openclaw.json");
+    expect(oursReads(configPath)).toEqual(openclawReads(configPath, `{ "$include": "./a.json5" }`));
+    expect(oursReads(configPath).error).toMatch(/failed security checks/);
+  });
+});
+
+describe("${VAR} substitution: OpenClaw's resolveConfigEnvVars against ours", () => {
+  const WORDS = ["$", "$$", "{", "}", "${", "$${", "A", "B_1", "EMPTY", "UNSET", "a", "lower", "${A}", "$${A}", "$$${A}", "${B_1}", "${EMPTY}", "${UNSET}", "${lower}", "${A B}", "${}", "x", " ", "é", "${A}}", "{${A}}"];
+  const ENV: Env = { A: "alpha", B_1: "b${A}", EMPTY: "", lower: "no" };
+
+  it("substitutes, escapes and reports missing variables identically", () =>
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...WORDS), { maxLength: 20 }).map((parts) => parts.join("")), (text) => {
+        const missing: string[] = [];
+        const resolved = resolveConfigEnvVars({ v: text }, ENV, { onMissing: (w) => missing.push(w.varName) }) as { v: string };
+        const mine = substituteEnv(text, ENV);
+        expect(mine.value).toBe(resolved.v);
+        expect(mine.missing).toEqual(missing);
+      }),
+      { numRuns: 500 },
+    ));
+});
+
+describe("versions: OpenClaw's engines check and version order against ours (semver)", () => {
+  const version = fc.tuple(fc.nat({ max: 30 }), fc.nat({ max: 20 }), fc.nat({ max: 20 })).map(([a, b, c]) => `${a}.${b}.${c}`);
+  const clause = fc.tuple(version, fc.option(fc.oneof(fc.nat({ max: 30 }).map(String), version), { nil: undefined })).map(([min, upper]) => (upper === undefined ? `>=${min}` : `>=${min} <${upper}`));
+  const range = fc.array(clause, { minLength: 1, maxLength: 3 }).map((clauses) => clauses.join(" || "));
+
+  it("where OpenClaw's own engines parser gives an answer, semver gives the same one", () =>
+    fc.assert(
+      fc.property(version, range, (v, r) => {
+        const theirsAnswer = nodeVersionSatisfiesEngine(v, r);
+        if (theirsAnswer !== null) expect(satisfiesEngines(v, r)).toBe(theirsAnswer);
+      }),
+      { numRuns: 500 },
+    ));
+
+  it("the pinned package's own range and an unknown one", () => {
+    const pinned = ">=24.16.0 <25 || >=26.1.0";
+    for (const v of ["24.15.9", "24.16.0", "24.99.0", "25.0.0", "26.0.9", "26.1.0", "27.0.0"]) expect(satisfiesEngines(v, pinned)).toBe(nodeVersionSatisfiesEngine(v, pinned));
+    expect(nodeVersionSatisfiesEngine("24.16.0", "node 24 please")).toBeNull();
+    expect(satisfiesEngines("24.16.0", "node 24 please")).toBeUndefined();
+  });
+
+  const openclawVersion = fc.tuple(
+    fc.constantFrom("2026", "2025", "1"),
+    fc.nat({ max: 12 }),
+    fc.nat({ max: 30 }),
+    fc.constantFrom("", "-1", "-2", "-beta.1", "-beta.2", ".beta.1", ".beta", "-rc.1", "-0", "+build"),
+  ).map(([y, m, p, s]) => `${y}.${m}.${p}${s}`);
+
+  it("orders OpenClaw versions (corrections after releases, legacy .beta) as OpenClaw does", () =>
+    fc.assert(
+      fc.property(openclawVersion, openclawVersion, (a, b) => {
+        const pa = semverParse(normalizeLegacyDotBetaVersion(a));
+        const pb = semverParse(normalizeLegacyDotBetaVersion(b));
+        expect(compareVersions(a, b)).toBe(pa && pb ? compareOpenClawSemver(pa, pb) : undefined);
+      }),
+      { numRuns: 500 },
+    ));
+});
