@@ -2,6 +2,7 @@
 // inputs go through OpenClaw's own code, loaded from its dist/, and through ours,
 // and must come out identical. A value read differently would become a false
 // session or drift finding (issue 12). Property runs use seed FC_SEED (20261205).
+import { execFileSync } from "node:child_process";
 import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareVersions, satisfiesEngines } from "../../agent/discovery/advisories.ts";
 import { readConfigFile, substituteEnv } from "../../agent/discovery/openclaw-config.ts";
 import { loadOpenClawDotenv, MAX_DOTENV_FILE_BYTES, readDotenvFile } from "../../agent/discovery/openclaw-dotenv.ts";
+import { OPENCLAW_SERVICE_ENV_HEADER, parseShellEnv } from "../../agent/platform/dotenv-service-env.ts";
 import { OPENCLAW_DIST, openclawFunction } from "../helpers/openclaw-dist.ts";
 
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261205), numRuns: 200 });
@@ -329,5 +331,59 @@ describe("versions: OpenClaw's engines check and version order against ours (sem
         expect(compareVersions(a, b)).toBe(pa && pb ? compareOpenClawSemver(pa, pb) : undefined);
       }),
       { numRuns: 500 },
+    ));
+});
+
+describe("launchd service-env file: OpenClaw's own wrapper, run by /bin/sh, against parseShellEnv", () => {
+  // Not dotenv: the LaunchAgent runs OpenClaw's wrapper, which `.`-sources the file in sh.
+  // /bin/sh here is dash, on macOS bash in POSIX mode: literal assignments parse the same in both.
+  let wrapper: string;
+  let quote: (value: string) => string;
+  beforeAll(async () => {
+    const build = await openclawFunction<() => string>("launchd-service-files", "buildLaunchAgentEnvironmentWrapper");
+    quote = await openclawFunction("launchd-plist", "quoteLaunchAgentEnvironmentValue");
+    wrapper = join(fresh("wrapper"), "ai.openclaw.gateway-env-wrapper.sh");
+    writeFileSync(wrapper, build(), { mode: 0o700 });
+  });
+
+  /** The environment the gateway would start with: the wrapper sources the file, then execs node to print its env. */
+  function underSh(text: string, inherited: readonly string[] = []): Record<string, string> {
+    const file = join(fresh("service-env"), "ai.openclaw.gateway.env");
+    writeFileSync(file, text, { mode: 0o600 });
+    const env = { PATH: "/usr/bin:/bin", ...Object.fromEntries(inherited.map((name) => [name, "from-the-plist"])) };
+    const out = execFileSync("/bin/sh", [wrapper, file, process.execPath, "-e", "process.stdout.write(JSON.stringify(process.env))"], { env, encoding: "utf8" });
+    const seen = JSON.parse(out) as Record<string, string>;
+    for (const key of ["PATH", "PWD", "SHLVL", "_", "OLDPWD"]) delete seen[key];
+    return seen;
+  }
+
+  const HAND_EDITED: Record<string, string> = {
+    "OpenClaw's own quoting of quotes, newlines, $ and backslashes": [["A", "it's"], ["B", "two\nlines"], ["C", "$HOME `id` \\n"], ["D", "'"], ["E", ""]].map(([k, v]) => `export ${k}=${"'" + v!.replaceAll("'", "'\\''") + "'"}`).join("\n"),
+    "plain words and escaped blanks": "A=plain\nB=a\\ b\nexport C=x\\\\y",
+    "double quotes with the four escapes sh honours": 'A="say \\"hi\\" \\\\ \\$ \\` \\n stays"',
+    "adjacent quoted parts": "export A='x'\"y\"z",
+    "comments, blank lines, semicolons, several assignments and bare exports": "# note\n\nA=1 # trailing\nB=2; C=3\nD=4 E=5\nexport B E\nexport F=6 G",
+    "a line continuation in a bare word": "A=one\\\ntwo",
+    "CR before LF stays in the value": "A=1\r\nB='2'\r",
+    "the same key twice: the last wins": "A=first\nexport A=second",
+  };
+
+  it.each(Object.entries(HAND_EDITED))("%s", (_name, body) => {
+    const text = `${OPENCLAW_SERVICE_ENV_HEADER}\n${body}\n`;
+    const parsed = parseShellEnv(text);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.values).toEqual(underSh(text));
+    // A plain assignment replaces a variable the plist already put in the environment.
+    const names = [...Object.keys(parsed.values), ...Object.keys(parsed.unexported ?? {})];
+    expect({ ...parsed.unexported, ...parsed.values }).toEqual(underSh(text, names));
+  });
+
+  it("random values written with OpenClaw's quoting come back as sh reads them", () =>
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary", maxLength: 24 }).map((v) => v.replaceAll("\0", "")), { minLength: 1, maxLength: 40 }), (values) => {
+        const text = [OPENCLAW_SERVICE_ENV_HEADER, ...values.map((v, i) => `export K${i}=${quote(v)}`), ""].join("\n");
+        expect(parseShellEnv(text).values).toEqual(underSh(text));
+      }),
+      { numRuns: 8 },
     ));
 });
