@@ -87,6 +87,8 @@ export interface EnvLayer {
   /** "gateway pid 123 env", "service ai.openclaw.gateway env", "env", "<stateDir>/.env", "config env.vars". */
   label: string;
   vars: Readonly<Record<string, string | undefined>>;
+  /** Replaces a blank value of an earlier layer (config env.vars do; .env files never touch a set key, even a blank one). */
+  fillsBlank?: boolean;
 }
 
 /** What the gateway sees, in its own precedence, plus the shell for comparison. */
@@ -114,6 +116,8 @@ export interface GatewayEnvInput {
   /** The live gateway process's initial environment (/proc/<pid>/environ), the ground truth when known. */
   processEnv?: Readonly<Record<string, string>>;
   processLabel?: string;
+  /** The host's platform (systemd's managed keys apply on Linux only); process.platform by default. */
+  platform?: NodeJS.Platform;
   /** openclaw.json, for its inline `env.vars` (applied by the gateway, never overriding). */
   config?: Record<string, unknown>;
 }
@@ -133,10 +137,10 @@ export function gatewayEnv(input: GatewayEnvInput): GatewayEnv {
   let own: Readonly<Record<string, string | undefined>> | undefined;
   if (input.processEnv) {
     own = input.processEnv;
-    layers.push({ label: input.processLabel ?? "gateway process env", vars: input.processEnv });
+    layers.push({ label: input.processLabel ?? "gateway process env", vars: withoutDotenvManaged(input.processEnv, dotenv, input.platform) });
   } else if (input.serviceEnv) {
     own = input.serviceEnv;
-    layers.push({ label: `service ${input.serviceName ?? "gateway"} env`, vars: input.serviceEnv });
+    layers.push({ label: `service ${input.serviceName ?? "gateway"} env`, vars: withoutDotenvManaged(input.serviceEnv, dotenv, input.platform) });
   } else {
     // The CLI world already merged the .env files under the shell; keep them apart for naming.
     const shell = input.shellEnv ?? Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
@@ -145,7 +149,8 @@ export function gatewayEnv(input: GatewayEnvInput): GatewayEnv {
   // Each file under its own name, in OpenClaw's order: the first that sets a key wins, as in lookupEnv.
   for (const file of files) if (Object.keys(file.values).length > 0 || file === files[0]) layers.push({ label: file.path, vars: file.values });
   const configVars = configEnvVars(input.config);
-  if (Object.keys(configVars).length > 0) layers.push({ label: "config env.vars", vars: configVars });
+  // applyConfigEnvVars (dist/config-env-vars-*.mjs): a config value gives way only to a non-blank one.
+  if (Object.keys(configVars).length > 0) layers.push({ label: "config env.vars", vars: configVars, fillsBlank: true });
   if (!own) return { layers };
   const shellSource = input.shellEnv ?? Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
   const shellOnly = Object.fromEntries(Object.entries(shellSource).filter(([key, value]) => value !== undefined && !(key in dotenv) && own![key] === undefined));
@@ -160,17 +165,43 @@ export function gatewayEnv(input: GatewayEnvInput): GatewayEnv {
   return { layers, shellOnly };
 }
 
+/** OpenClaw's systemd hints (dist/supervisor-markers-*.mjs SUPERVISOR_HINTS.systemd). */
+const SYSTEMD_HINTS = ["OPENCLAW_SYSTEMD_UNIT", "INVOCATION_ID", "SYSTEMD_EXEC_PID", "JOURNAL_STREAM"];
+
+/**
+ * Under systemd, the keys a unit lists in OPENCLAW_SERVICE_MANAGED_ENV_KEYS are ones
+ * OpenClaw copied from .env into the unit, and at startup the .env value wins for them
+ * (dist/pre-bootstrap-*.mjs: loadGlobalRuntimeDotEnvFiles with overrideKeys =
+ * readManagedSystemdServiceEnvKeysFromEnvironment, compared upper-cased). So those keys
+ * come from the .env files, not the unit, whenever a .env file sets them.
+ */
+function withoutDotenvManaged(env: Readonly<Record<string, string | undefined>>, dotenv: Readonly<Record<string, string>>, platform: NodeJS.Platform = process.platform): Readonly<Record<string, string | undefined>> {
+  if (platform !== "linux" || !SYSTEMD_HINTS.some((hint) => env[hint]?.trim())) return env;
+  const listed = Object.entries(env).find(([key]) => key.trim().toUpperCase() === "OPENCLAW_SERVICE_MANAGED_ENV_KEYS")?.[1];
+  const managed = new Set((listed ?? "").split(",").map((key) => key.trim().toUpperCase()).filter((key) => /^[A-Z_][A-Z0-9_]*$/.test(key)));
+  if (managed.size === 0) return env;
+  const overridden = new Set(Object.keys(dotenv).filter((key) => managed.has(key.toUpperCase())).map((key) => key.toUpperCase()));
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !overridden.has(key.toUpperCase())));
+}
+
 function record(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-/** A variable as the gateway would read it: the first layer that holds a non-blank value. */
+/**
+ * A variable as the gateway would read it: the first layer that sets it, even
+ * blank (dotenv never overrides a set key, so an empty `KEY=` in the process
+ * environment hides every .env value), unless a later config env.vars layer fills
+ * a blank; a blank result is no value.
+ */
 export function lookupEnv(env: GatewayEnv, name: string): { value: string; label: string } | undefined {
+  let found: { value: string; label: string } | undefined;
   for (const layer of env.layers) {
     const value = layer.vars[name];
-    if (value !== undefined && value.trim() !== "") return { value: value.trim(), label: layer.label };
+    if (value === undefined) continue;
+    if (!found || (layer.fillsBlank && !found.value.trim())) found = { value, label: layer.label };
   }
-  return undefined;
+  return found && found.value.trim() !== "" ? { value: found.value.trim(), label: found.label } : undefined;
 }
 
 const BLOCKED_CONFIG_ENV_VARS = new Set(["OPENCLAW_ALLOW_OLDER_BINARY_DESTRUCTIVE_ACTIONS", "OPENCLAW_INCLUDE_ROOTS", "OPENCLAW_CONFIG_READONLY"]);

@@ -12,6 +12,7 @@ import JSON5 from "json5";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareVersions, satisfiesEngines } from "../../agent/discovery/advisories.ts";
 import { readConfigFile, substituteEnv } from "../../agent/discovery/openclaw-config.ts";
+import { gatewayEnv, lookupEnv } from "../../agent/discovery/provider-env.ts";
 import { loadOpenClawDotenv, MAX_DOTENV_FILE_BYTES, readDotenvFile } from "../../agent/discovery/openclaw-dotenv.ts";
 import { OPENCLAW_SERVICE_ENV_HEADER, parseShellEnv } from "../../agent/platform/dotenv-service-env.ts";
 import { OPENCLAW_DIST, openclawFunction } from "../helpers/openclaw-dist.ts";
@@ -22,7 +23,7 @@ type Env = Record<string, string | undefined>;
 type DotenvEntries = { filePath: string; entries: { key: string; value: string }[] } | null;
 
 let readDotEnvFile: (params: { filePath: string; quiet?: boolean }) => DotenvEntries;
-let loadGlobalRuntimeDotEnvFiles: (opts: { env: Env; quiet?: boolean; stateEnvPath?: string; additionalEnvPaths?: string[] }) => unknown;
+let loadGlobalRuntimeDotEnvFiles: (opts: { env: Env; quiet?: boolean; stateEnvPath?: string; additionalEnvPaths?: string[]; overrideKeys?: Set<string> }) => unknown;
 let resolveStateDir: (env: Env) => string;
 let resolveConfigDir: (env: Env) => string;
 let resolveConfigIncludes: (obj: unknown, configPath: string, resolver?: undefined, options?: { allowedRoots?: string[] }) => unknown;
@@ -188,6 +189,35 @@ describe(".env precedence: which files, in which order, over which environment",
     const home = world();
     const env = envOf(home);
     expect(oursLoads(env, home)).toEqual(openclawLoads(env));
+  });
+});
+
+describe("the gateway's environment: its own env over the .env files, and systemd's managed keys", () => {
+  let readManagedSystemdServiceEnvKeysFromEnvironment: (env: Env, platform: string) => Set<string>;
+  beforeAll(async () => {
+    readManagedSystemdServiceEnvKeysFromEnvironment = await openclawFunction("service-managed-env", "readManagedSystemdServiceEnvKeysFromEnvironment");
+  });
+
+  const KEYS = ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENCLAW_GATEWAY_TOKEN", "ONLY_DOTENV"];
+  const SYSTEMD = { INVOCATION_ID: "0123456789abcdef", OPENCLAW_SYSTEMD_UNIT: "openclaw-gateway.service" };
+  const SHAPES: [string, Env][] = [
+    ["the unit's value wins over .env", { OPENAI_API_KEY: "from-unit" }],
+    ["under systemd, a managed key takes the .env value", { ...SYSTEMD, OPENAI_API_KEY: "from-unit", OPENCLAW_SERVICE_MANAGED_ENV_KEYS: "OPENAI_API_KEY,OPENCLAW_GATEWAY_TOKEN" }],
+    ["managed keys compare upper-cased", { ...SYSTEMD, OPENAI_API_KEY: "from-unit", OPENCLAW_SERVICE_MANAGED_ENV_KEYS: " openai_api_key , x" }],
+    ["managed keys without a systemd hint change nothing", { OPENAI_API_KEY: "from-unit", OPENCLAW_SERVICE_MANAGED_ENV_KEYS: "OPENAI_API_KEY" }],
+    ["a managed key no .env sets keeps the unit's value", { ...SYSTEMD, ANTHROPIC_API_KEY: "from-unit", OPENCLAW_SERVICE_MANAGED_ENV_KEYS: "ANTHROPIC_API_KEY" }],
+    ["a blank value in the unit hides the .env value", { OPENAI_API_KEY: "", OPENCLAW_GATEWAY_TOKEN: "  " }],
+  ];
+
+  it.each(SHAPES)("%s", (_name, unitEnv) => {
+    const home = fresh("gw-home");
+    mkdirSync(join(home, ".openclaw"));
+    writeFileSync(join(home, ".openclaw", ".env"), "OPENAI_API_KEY=from-dotenv\nOPENCLAW_GATEWAY_TOKEN=token-from-dotenv\nONLY_DOTENV=yes\n");
+    const processEnv = { HOME: home, ...unitEnv } as Record<string, string>;
+    const theirsEnv: Env = { ...processEnv };
+    loadGlobalRuntimeDotEnvFiles({ env: theirsEnv, quiet: true, stateEnvPath: join(home, ".openclaw", ".env"), overrideKeys: readManagedSystemdServiceEnvKeysFromEnvironment(theirsEnv, "linux") });
+    const env = gatewayEnv({ stateDir: join(home, ".openclaw"), cliEnv: {}, processEnv, platform: "linux", dotenvFiles: loadOpenClawDotenv(processEnv, home, join(home, ".openclaw")).files });
+    for (const key of KEYS) expect([key, lookupEnv(env, key)?.value]).toEqual([key, theirsEnv[key]?.trim() || undefined]);
   });
 });
 
