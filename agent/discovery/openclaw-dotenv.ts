@@ -135,8 +135,8 @@ export function openclawDotenvPaths(env: Env, home: string, stateDir: string): s
   const stateEnv = join(stateDir, ".env");
   const paths = [stateEnv];
   const configPath = env.OPENCLAW_CONFIG_PATH?.trim();
-  // resolveConfigDir: OPENCLAW_STATE_DIR, else the config file's directory, else ~/.openclaw.
-  const configDir = env.OPENCLAW_STATE_DIR?.trim() ? stateDir : configPath ? dirname(resolve(configPath)) : join(home, ".openclaw");
+  // resolveConfigDir: OPENCLAW_STATE_DIR, else the config file's directory (a leading `~` is home), else ~/.openclaw.
+  const configDir = env.OPENCLAW_STATE_DIR?.trim() ? stateDir : configPath ? dirname(resolve(configPath.replace(/^~(?=$|[\\/])/, () => home))) : join(home, ".openclaw");
   const configEnv = join(configDir, ".env");
   if (resolve(configEnv) !== resolve(stateEnv)) paths.push(configEnv);
   // `OPENCLAW_STATE_DIR?.trim() !== undefined`: set at all, even blank, counts as moved.

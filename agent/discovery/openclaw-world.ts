@@ -56,14 +56,29 @@ function unset(value: string | undefined): boolean {
   return !trimmed || trimmed === "undefined" || trimmed === "null";
 }
 
+/** The OS home: HOME, else the account's (OpenClaw's resolveOsHomeDir). */
+function osHome(env: Env): string {
+  return unset(env.HOME) ? homedir() : resolve(env.HOME!.trim());
+}
+
+/** OPENCLAW_HOME (its leading `~` is the OS home), else the OS home (dist/home-dir-*.mjs resolveEffectiveHomeDir). */
 export function openclawHome(env: Env): string {
-  if (!unset(env.OPENCLAW_HOME)) return resolve(env.OPENCLAW_HOME!);
-  if (!unset(env.HOME)) return resolve(env.HOME!);
-  return homedir();
+  if (unset(env.OPENCLAW_HOME)) return osHome(env);
+  return resolve(env.OPENCLAW_HOME!.trim().replace(/^~(?=$|[\\/])/, () => osHome(env)));
+}
+
+/**
+ * A path from the environment as OpenClaw takes it (resolveHomeRelativePath):
+ * trimmed, a leading `~` is OpenClaw's home, then made absolute. "" when blank.
+ */
+export function openclawUserPath(value: string | undefined, env: Env): string {
+  const trimmed = value?.trim() ?? "";
+  if (!trimmed) return "";
+  return resolve(trimmed.startsWith("~") ? trimmed.replace(/^~(?=$|[\\/])/, () => openclawHome(env)) : trimmed);
 }
 
 export function openclawStateDir(env: Env): string {
-  if (!unset(env.OPENCLAW_STATE_DIR)) return resolve(env.OPENCLAW_STATE_DIR!);
+  if (env.OPENCLAW_STATE_DIR?.trim()) return openclawUserPath(env.OPENCLAW_STATE_DIR, env);
   const profile = env.OPENCLAW_PROFILE?.trim();
   return join(openclawHome(env), profile && profile !== "default" ? `.openclaw-${profile}` : ".openclaw");
 }
@@ -71,7 +86,7 @@ export function openclawStateDir(env: Env): string {
 export function discoverOpenClaw(shellEnv: Env): OpenClawWorld {
   const home = openclawHome(shellEnv);
   const stateDir = openclawStateDir(shellEnv);
-  const configPath = unset(shellEnv.OPENCLAW_CONFIG_PATH) ? join(stateDir, "openclaw.json") : resolve(shellEnv.OPENCLAW_CONFIG_PATH!);
+  const configPath = shellEnv.OPENCLAW_CONFIG_PATH?.trim() ? openclawUserPath(shellEnv.OPENCLAW_CONFIG_PATH, shellEnv) : join(stateDir, "openclaw.json");
   // OpenClaw loads its .env files before it reads the config; they fill what the process lacks, never overriding it.
   const dotenv = loadOpenClawDotenv(shellEnv, home, stateDir);
   const env: Env = { ...dotenv.merged, ...stripUndefined(shellEnv) };

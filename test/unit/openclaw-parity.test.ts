@@ -12,6 +12,7 @@ import JSON5 from "json5";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareVersions, satisfiesEngines } from "../../agent/discovery/advisories.ts";
 import { readConfigFile, substituteEnv } from "../../agent/discovery/openclaw-config.ts";
+import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { gatewayEnv, lookupEnv } from "../../agent/discovery/provider-env.ts";
 import { loadOpenClawDotenv, MAX_DOTENV_FILE_BYTES, readDotenvFile } from "../../agent/discovery/openclaw-dotenv.ts";
 import { OPENCLAW_SERVICE_ENV_HEADER, parseShellEnv } from "../../agent/platform/dotenv-service-env.ts";
@@ -144,6 +145,34 @@ describe(".env files: OpenClaw's readDotEnvFile (dotenv 17.4.2 + its key filter)
     symlinkSync(join(base, "real.env"), join(base, ".env"));
     expect(ours(join(base, ".env"))).toEqual(theirs(join(base, ".env")));
     expect(ours(join(base, ".env"))).toEqual({ A: "through-link" });
+  });
+});
+
+describe("which files: the state dir and config path OpenClaw resolves from the environment", () => {
+  let resolveConfigPath: (env: Env) => string;
+  beforeAll(async () => {
+    resolveConfigPath = await openclawFunction("paths", "resolveConfigPath");
+  });
+
+  // OPENCLAW_PROFILE is left out on purpose: clawfleet maps it to ~/.openclaw-<profile> for the
+  // service label, while OpenClaw 2026.9.6 reads the profile only from --profile (shared/facts).
+  const SHAPES: [string, (home: string) => Env][] = [
+    ["the default", (home) => ({ HOME: home })],
+    ["OPENCLAW_STATE_DIR with ~", (home) => ({ HOME: home, OPENCLAW_STATE_DIR: "~/state" })],
+    ["OPENCLAW_STATE_DIR with blanks around it", () => ({ HOME: "/nowhere", OPENCLAW_STATE_DIR: "  /srv/oc  " })],
+    ["a blank OPENCLAW_STATE_DIR is unset", (home) => ({ HOME: home, OPENCLAW_STATE_DIR: "  " })],
+    ["OPENCLAW_CONFIG_PATH with ~ and blanks", (home) => ({ HOME: home, OPENCLAW_CONFIG_PATH: " ~/conf/oc.json " })],
+    ["OPENCLAW_HOME instead of HOME", (home) => ({ HOME: "/nowhere", OPENCLAW_HOME: home })],
+    ["OPENCLAW_HOME with ~ is under HOME", (home) => ({ HOME: home, OPENCLAW_HOME: "~/alt" })],
+    ["OPENCLAW_HOME, and OPENCLAW_STATE_DIR with ~ under it", (home) => ({ HOME: "/nowhere", OPENCLAW_HOME: home, OPENCLAW_STATE_DIR: "~/st" })],
+  ];
+
+  it.each(SHAPES)("%s", (_name, envOf) => {
+    const home = fresh("paths-home");
+    mkdirSync(join(home, ".openclaw"));
+    const env = envOf(home);
+    const world = discoverOpenClaw(env);
+    expect([world.stateDir, world.config.path]).toEqual([resolveStateDir(env), resolveConfigPath(env)]);
   });
 });
 
