@@ -88,11 +88,13 @@ function configState(ctx: CheckContext, applied: import("../probes/gateway-hands
       onDisk: applied.configRevisionHash.slice(-12),
       applied: applied.appliedConfigHash.slice(-12),
     }));
-  } else if (!applied && live?.startedAtMs && config.mtimeMs && configValue(config.raw, "gateway.reload.mode") === "off" && config.mtimeMs > live.startedAtMs + 1000) {
+  } else if (!applied && live?.startedAtMs && config.mtimeMs && configValue(config.raw, "gateway.reload.mode") === "off" && (config.newestEdit?.mtimeMs ?? config.mtimeMs) > live.startedAtMs + 1000) {
     // Without an accepted token only times are left; with hot reload on they say nothing.
-    findings.push(problem("drift", "config_not_applied", `${config.path} was modified after the gateway started (reload mode "off").`, {
+    // An edit to an $include'd file counts too, and the message names that file.
+    const edited = config.newestEdit ?? { path: config.path, mtimeMs: config.mtimeMs };
+    findings.push(problem("drift", "config_not_applied", `${edited.path} was modified after the gateway started (reload mode "off").`, {
       ...evidence,
-      modifiedAt: new Date(config.mtimeMs).toISOString(),
+      modifiedAt: new Date(edited.mtimeMs).toISOString(),
       gatewayStartedAt: new Date(live.startedAtMs).toISOString(),
     }));
   }

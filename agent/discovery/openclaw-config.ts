@@ -16,6 +16,8 @@ export interface ConfigFile {
   raw?: Record<string, unknown>;
   /** Files its `$include`s read, in the order read. */
   includes?: string[];
+  /** The most recently modified of the file and its includes (the gateway watches all of them). */
+  newestEdit?: { path: string; mtimeMs: number };
   /** Why the file could not be used, naming the file and, when known, the line. */
   error?: string;
   mtimeMs?: number;
@@ -59,7 +61,20 @@ export function readConfigFile(path: string, scope?: IncludeScope): ConfigFile {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     return { path, exists: true, mtimeMs, error: `${path}: the top level must be an object` };
   }
-  return { path, exists: true, mtimeMs, raw: parsed as Record<string, unknown>, ...(includes ? { includes } : {}) };
+  return { path, exists: true, mtimeMs, raw: parsed as Record<string, unknown>, ...(includes ? { includes, newestEdit: newestOf(path, mtimeMs, includes) } : {}) };
+}
+
+function newestOf(path: string, mtimeMs: number, includes: readonly string[]): { path: string; mtimeMs: number } {
+  let newest = { path, mtimeMs };
+  for (const include of includes) {
+    try {
+      const included = statSync(include).mtimeMs;
+      if (included > newest.mtimeMs) newest = { path: include, mtimeMs: included };
+    } catch {
+      // Read a moment ago; gone now: the next run reports it.
+    }
+  }
+  return newest;
 }
 
 /** Strict JSON is the fast path; JSON5 (comments, trailing commas, unquoted keys) the fallback, whose error is the one reported. */
