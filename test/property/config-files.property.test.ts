@@ -61,10 +61,12 @@ function openclawDotenv(text: string): Record<string, string> {
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "clawfleet-props-config-"));
+  // What a random `$include` may land on: a real include, and (via "./openclaw.json") a cycle.
+  writeFileSync(join(dir, "inc.json5"), `{ included: [1], gateway: { port: 1, auth: { token: "\${X}" } } }`);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const JSON5_WORDS = ["{", "}", "[", "]", ",", ":", "gateway", "auth", "token", '"${OPENCLAW_GATEWAY_TOKEN}"', '"$${X}"', "'x'", '{source:"env",id:"TOKEN"}', '{source:"exec",id:"x"}', "// c\n", "/* c */", "1e999", "-Infinity", "NaN", "0x1F", "null", "true", "\n"];
+const JSON5_WORDS = ["{", "}", "[", "]", ",", ":", "gateway", "auth", "token", '"${OPENCLAW_GATEWAY_TOKEN}"', '"$${X}"', "'x'", '{source:"env",id:"TOKEN"}', '{source:"exec",id:"x"}', "// c\n", "/* c */", "1e999", "-Infinity", "NaN", "0x1F", "null", "true", "\n", '"$include"', '"./openclaw.json"', '"./inc.json5"', '"../x"', '"/etc/passwd"', '["./inc.json5"]', '"\\u0000"'];
 const CONFIG_TEMPLATE = `{
   // openclaw.json as the CLI writes it, with the forms people add by hand
   gateway: { port: 18789, auth: { mode: "token", token: "\${OPENCLAW_GATEWAY_TOKEN}" }, tailscale: { mode: "serve" } },

@@ -305,6 +305,46 @@ describe("openclaw.json $include: OpenClaw's resolveConfigIncludes against ours"
     expect(oursReads(configPath)).toEqual(expected);
   });
 
+  // Random include graphs: each file an object (or not) with keys, arrays, nested objects and
+  // `$include`s of the others (cycles, siblings, arrays of targets, missing files).
+  const target = fc.oneof({ weight: 5, arbitrary: fc.constantFrom('"./a.json5"', '"./b.json5"', '"./c.json5"', '"./sub/d.json5"', '"../cfg/sub/../b.json5"') }, { weight: 1, arbitrary: fc.constantFrom('"./missing.json5"', '"../escape.json5"', "7", '"./openclaw.json"') });
+  const include = fc.oneof(target, fc.array(target, { minLength: 1, maxLength: 3 }).map((t) => `[${t.join(", ")}]`));
+  const value = fc.letrec<{ value: string; object: string }>((tie) => ({
+    value: fc.oneof({ depthSize: "small" }, fc.constantFrom("1", '"s"', "null", "true", "[1, 2]", '["x"]', "{}"), tie("object")),
+    object: fc.array(fc.tuple(fc.constantFrom("gateway", "port", "list", "auth", "x", "constructor", '"$include"', '"$include"'), fc.oneof(tie("value"), include)), { maxLength: 4 })
+      .map((entries) => `{ ${entries.map(([k, v]) => `${k}: ${v}`).join(", ")} }`),
+  })).value;
+  const file = fc.oneof({ weight: 4, arbitrary: value.filter((v) => v.startsWith("{")) }, { weight: 1, arbitrary: fc.constantFrom("[1]", '"text"', "{ broken") });
+
+  it("random include graphs resolve (or fail) identically", () => {
+    const seen = { resolved: 0, failed: 0 };
+    fc.assert(
+      fc.property(file, file, file, file, file, (main, a, b, c, d) => {
+        const root = layout({ "cfg/openclaw.json": main, "cfg/a.json5": a, "cfg/b.json5": b, "cfg/c.json5": c, "cfg/sub/d.json5": d, "escape.json5": "{ out: 1 }" });
+        const configPath = join(root, "cfg", "openclaw.json");
+        let parsed: unknown;
+        try {
+          parsed = JSON5.parse(main);
+        } catch {
+          return; // the main file is not JSON5 at all: nothing to compare
+        }
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return;
+        const expected = openclawReads(configPath, main);
+        const mine = oursReads(configPath);
+        if (main.includes("$include")) seen[expected.error ? "failed" : "resolved"]++;
+        if (expected.value !== undefined && (typeof expected.value !== "object" || expected.value === null || Array.isArray(expected.value))) {
+          expect(mine.error).toMatch(/top level must be an object/);
+        } else {
+          expect(mine).toEqual(expected);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // Both outcomes were exercised, not only the trivial one.
+    expect(seen.resolved).toBeGreaterThan(10);
+    expect(seen.failed).toBeGreaterThan(10);
+  });
+
   it("a symlink out of the config directory is refused; OPENCLAW_INCLUDE_ROOTS lets it in", () => {
     const root = layout({ "cfg/openclaw.json": `{ "$include": "./shared.json5" }`, "shared/real.json5": `{ fromShared: true }` });
     symlinkSync(join(root, "shared", "real.json5"), join(root, "cfg", "shared.json5"));
