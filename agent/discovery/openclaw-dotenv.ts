@@ -50,10 +50,11 @@ export function parseDotenv(text: string): Record<string, string> {
 
 /**
  * dotenv's LINE begins with `^\s*` under the `m` flag: from every line start in a
- * run of blank lines it rescans the rest of the run, so a file of blank lines
- * takes seconds per 64 KiB and about 25 minutes at OpenClaw's 1 MiB cap (measured
- * on dotenv 17.4.2). A synchronous parse cannot be timed out, so above this many
- * rescanned characters (~50 ms) the line-anchored twin below is used instead.
+ * run of blank lines it rescans the rest of the run: on dotenv 17.4.2, 6 s for
+ * 64 Ki newlines and 98 s for 256 Ki (measured), so some 25 minutes at OpenClaw's
+ * 1 MiB cap. A synchronous parse cannot be timed out, so above this many rescanned
+ * characters (~50 ms; the estimate counts runs an assignment's trailing `\s*`
+ * would swallow too, so it errs towards the twin) the line-anchored twin below is used.
  */
 const QUADRATIC_BUDGET = 20_000_000;
 
