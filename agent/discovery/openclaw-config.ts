@@ -204,3 +204,39 @@ export function referencedVariables(raw: unknown): string[] {
   }
   return [...found].sort();
 }
+
+const BLOCKED_CONFIG_ENV_VARS = new Set(["OPENCLAW_ALLOW_OLDER_BINARY_DESTRUCTIVE_ACTIONS", "OPENCLAW_INCLUDE_ROOTS", "OPENCLAW_CONFIG_READONLY"]);
+
+/**
+ * `env.vars.*` and top-level string `env.*` (openclaw dist/config-env-vars-*.mjs
+ * collectConfigEnvVarsByTarget / isConfigRuntimeEnvVarAllowed): a value that
+ * references `${VAR}` is never applied, nor OPENCLAW_INCLUDE_ROOTS and its two siblings.
+ */
+export function configEnvVars(config: Record<string, unknown> | undefined): Record<string, string> {
+  const block = config?.env;
+  if (!block || typeof block !== "object" || Array.isArray(block)) return {};
+  const out: Record<string, string> = {};
+  const take = (rawKey: string, value: unknown) => {
+    const key = rawKey.trim();
+    if (typeof value !== "string" || !value.trim() || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return;
+    if (BLOCKED_CONFIG_ENV_VARS.has(key.toUpperCase()) || substituteEnv(value, {}).variables.length > 0) return;
+    out[key] = value;
+  };
+  const vars = (block as Record<string, unknown>).vars;
+  if (vars && typeof vars === "object" && !Array.isArray(vars)) for (const [key, value] of Object.entries(vars)) take(key, value);
+  for (const [key, value] of Object.entries(block)) if (key !== "vars" && key !== "shellEnv") take(key, value);
+  return out;
+}
+
+/**
+ * `env` with the config's env vars applied as the gateway applies them before
+ * substituting `${VAR}` (applyConfigEnvVars): a config value takes a key that is
+ * unset or blank, never one with a value.
+ */
+export function withConfigEnv(env: Env, config: Record<string, unknown> | undefined): Env {
+  const vars = configEnvVars(config);
+  if (Object.keys(vars).length === 0) return env;
+  const out: Record<string, string | undefined> = { ...env };
+  for (const [key, value] of Object.entries(vars)) if (!out[key]?.trim()) out[key] = value;
+  return out;
+}

@@ -2,7 +2,7 @@
 // which port it talks to, and every token source a client could use.
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { configValue, readConfigFile, resolveSecret, type ConfigFile, type Env } from "./openclaw-config.ts";
+import { configValue, readConfigFile, resolveSecret, withConfigEnv, type ConfigFile, type Env } from "./openclaw-config.ts";
 import { dotenvOrigin, loadOpenClawDotenv, type DotenvFile } from "./openclaw-dotenv.ts";
 
 export type { Env };
@@ -96,10 +96,12 @@ export function discoverOpenClaw(shellEnv: Env): OpenClawWorld {
   const [port, portSource] = gatewayPort(env, config, origins);
   const mode = configValue(config.raw, "gateway.mode") === "remote" ? "remote" : "local";
 
+  // The config's own env vars are applied before its `${VAR}`s are substituted.
+  const substitutionEnv = withConfigEnv(env, config.raw);
   const fromConfig = (dotted: string): TokenSource | undefined => {
     const raw = configValue(config.raw, dotted);
     if (raw === undefined) return undefined;
-    const resolved = resolveSecret(raw, env);
+    const resolved = resolveSecret(raw, substitutionEnv);
     return resolved ? { source: `config ${dotted}`, value: resolved.value, unresolved: resolved.unresolved } : undefined;
   };
   const local = fromConfig("gateway.auth.token");

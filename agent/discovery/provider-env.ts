@@ -9,7 +9,7 @@
 // takes the first one that is set (src/agents/model-auth-env.ts).
 // Regenerate when the pinned OpenClaw moves:
 //   node -e 'for (const d of fs.readdirSync("dist/extensions")) …setup.providers[].envVars'
-import { substituteEnv, type Env } from "./openclaw-config.ts";
+import { configEnvVars, type Env } from "./openclaw-config.ts";
 import { loadOpenClawDotenv, type DotenvFile } from "./openclaw-dotenv.ts";
 import { openclawHome } from "./openclaw-world.ts";
 
@@ -204,34 +204,11 @@ export function lookupEnv(env: GatewayEnv, name: string): { value: string; label
   return found && found.value.trim() !== "" ? { value: found.value.trim(), label: found.label } : undefined;
 }
 
-const BLOCKED_CONFIG_ENV_VARS = new Set(["OPENCLAW_ALLOW_OLDER_BINARY_DESTRUCTIVE_ACTIONS", "OPENCLAW_INCLUDE_ROOTS", "OPENCLAW_CONFIG_READONLY"]);
-
 /** Flattened view, for resolving `${VAR}` and env SecretRefs as the gateway would. */
 export function flattenEnv(env: GatewayEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const layer of [...env.layers].reverse()) {
     for (const [key, value] of Object.entries(layer.vars)) if (value !== undefined) out[key] = value;
   }
-  return out;
-}
-
-/**
- * `env.vars.*` and top-level string `env.*` (openclaw dist/config-env-vars-*.mjs
- * collectConfigEnvVarsByTarget / isConfigRuntimeEnvVarAllowed): a value that
- * references `${VAR}` is never applied, nor OPENCLAW_INCLUDE_ROOTS and its two siblings.
- */
-function configEnvVars(config: Record<string, unknown> | undefined): Record<string, string> {
-  const block = config?.env;
-  if (!block || typeof block !== "object" || Array.isArray(block)) return {};
-  const out: Record<string, string> = {};
-  const take = (rawKey: string, value: unknown) => {
-    const key = rawKey.trim();
-    if (typeof value !== "string" || !value.trim() || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return;
-    if (BLOCKED_CONFIG_ENV_VARS.has(key.toUpperCase()) || substituteEnv(value, {}).variables.length > 0) return;
-    out[key] = value;
-  };
-  const vars = (block as Record<string, unknown>).vars;
-  if (vars && typeof vars === "object" && !Array.isArray(vars)) for (const [key, value] of Object.entries(vars)) take(key, value);
-  for (const [key, value] of Object.entries(block)) if (key !== "vars" && key !== "shellEnv") take(key, value);
   return out;
 }

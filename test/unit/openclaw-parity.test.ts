@@ -11,7 +11,7 @@ import fc from "fast-check";
 import JSON5 from "json5";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareVersions, satisfiesEngines } from "../../agent/discovery/advisories.ts";
-import { readConfigFile, substituteEnv } from "../../agent/discovery/openclaw-config.ts";
+import { readConfigFile, substituteEnv, withConfigEnv } from "../../agent/discovery/openclaw-config.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { gatewayEnv, lookupEnv } from "../../agent/discovery/provider-env.ts";
 import { loadOpenClawDotenv, MAX_DOTENV_FILE_BYTES, readDotenvFile } from "../../agent/discovery/openclaw-dotenv.ts";
@@ -392,6 +392,34 @@ describe("${VAR} substitution: OpenClaw's resolveConfigEnvVars against ours", ()
       }),
       { numRuns: 500 },
     ));
+});
+
+describe("config env vars, applied before ${VAR} substitution: OpenClaw's applyConfigEnvVars against ours", () => {
+  let applyConfigEnvVars: (cfg: unknown, env: Env) => void;
+  beforeAll(async () => {
+    applyConfigEnvVars = await openclawFunction("config-env-vars", "applyConfigEnvVars");
+  });
+
+  const CONFIGS: [string, Record<string, unknown>, Env][] = [
+    ["env.vars fills an unset variable", { env: { vars: { GW: "from-config" } } }, {}],
+    ["never over a set one", { env: { vars: { GW: "from-config" } } }, { GW: "from-shell" }],
+    ["but over a blank one", { env: { vars: { GW: "from-config" } } }, { GW: "  " }],
+    ["top-level env.X wins over env.vars.X", { env: { GW: "top", vars: { GW: "vars" } } }, {}],
+    ["a value with a ${VAR} is not applied", { env: { vars: { GW: "${OTHER}" } } }, { OTHER: "x" }],
+    ["blocked names are not applied", { env: { vars: { OPENCLAW_INCLUDE_ROOTS: "/x", GW: "ok" } } }, {}],
+    ["non-portable names and blank values are not applied", { env: { vars: { "a-b": "1", GW: " " } } }, {}],
+    ["shellEnv is not a variable", { env: { shellEnv: "yes", vars: { GW: "ok" } } }, {}],
+  ];
+
+  it.each(CONFIGS)("%s", (_name, config, env) => {
+    const token = "${GW}-${OPENCLAW_INCLUDE_ROOTS}-${a}";
+    const theirsEnv = { ...env };
+    applyConfigEnvVars(config, theirsEnv);
+    const missing: string[] = [];
+    const expected = (resolveConfigEnvVars({ t: token }, theirsEnv, { onMissing: (w) => missing.push(w.varName) }) as { t: string }).t;
+    const mine = substituteEnv(token, withConfigEnv(env, config));
+    expect([mine.value, mine.missing]).toEqual([expected, missing]);
+  });
 });
 
 describe("versions: OpenClaw's engines check and version order against ours (semver)", () => {

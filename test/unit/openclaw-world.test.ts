@@ -95,6 +95,13 @@ describe("OpenClaw discovery", () => {
     expect(discoverOpenClaw({ HOME: home }).config.error).toBe(`${join(stateDir, "openclaw.json")}: Include path escapes config directory: ../outside.json5 (root: ${stateDir})`);
   });
 
+  it("substitutes ${VAR} from the config's own env.vars, as the gateway applies them first", () => {
+    // Before: "variable GW_TOKEN is not set", a token_missing finding for a token the gateway has.
+    writeConfig(`{ env: { vars: { GW_TOKEN: "from-config-env" } }, gateway: { auth: { token: "\${GW_TOKEN}" } } }`);
+    expect(discoverOpenClaw({ HOME: home }).clientToken).toMatchObject({ source: "config gateway.auth.token", value: "from-config-env" });
+    expect(discoverOpenClaw({ HOME: home, GW_TOKEN: "from-shell" }).clientToken).toMatchObject({ value: "from-shell" });
+  });
+
   it("reports an unresolved ${VAR} or env SecretRef instead of sending a literal", () => {
     expect(resolveSecret("${MISSING_TOKEN}", {})).toEqual({ unresolved: "variable MISSING_TOKEN is not set", variables: ["MISSING_TOKEN"] });
     expect(resolveSecret("$${LITERAL}", {})).toEqual({ value: "${LITERAL}", variables: [] });
