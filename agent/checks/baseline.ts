@@ -27,11 +27,15 @@ export const baselineCheck: Check = {
     const live = owner.gateway;
     const findings: Finding[] = [];
     const config = ctx.world.config;
+    // What could not be judged: said in the passed summary, never counted as fine.
+    const undecided: string[] = [];
 
     const version = live?.version ?? (open ? (await ctx.observe(clientHandshake))?.serverVersion : undefined);
     if (version) {
       const { advisories, error } = loadAdvisories(ctx.world.env.CLAWFLEET_ADVISORIES);
-      for (const advisory of affecting(advisories, version)) {
+      const { affected, cannotTell } = affecting(advisories, version);
+      if (cannotTell.length > 0) undecided.push(`cannot tell whether ${cannotTell.map((a) => a.id).join(", ")} affect${cannotTell.length === 1 ? "s" : ""} OpenClaw ${version} (not a version semver orders)`);
+      for (const advisory of affected) {
         findings.push(problem("baseline", "openclaw_vulnerable", `OpenClaw ${version} is affected by ${advisory.id} (${advisory.title}); fixed in ${advisory.fixedIn}.`, {
           version,
           advisory: advisory.id,
@@ -44,7 +48,9 @@ export const baselineCheck: Check = {
 
     const nodeVersion = await ctx.observe(gatewayNodeVersion);
     const required = live?.enginesNode ?? ">=24";
-    if (nodeVersion && !satisfiesEngines(nodeVersion, required)) {
+    const supported = nodeVersion ? satisfiesEngines(nodeVersion, required) : undefined;
+    if (nodeVersion && supported === undefined) undecided.push(`cannot tell whether Node ${nodeVersion} satisfies OpenClaw's engines range "${required}"`);
+    if (nodeVersion && supported === false) {
       findings.push(problem("baseline", "node_runtime_unsupported", `The gateway runs Node ${nodeVersion}, outside OpenClaw's supported range ${required}.`, { nodeVersion, required }));
     }
 
@@ -88,7 +94,7 @@ export const baselineCheck: Check = {
     }
 
     if (findings.length > 0) return findings;
-    const parts = [version ? `OpenClaw ${version} has no known advisory` : undefined, nodeVersion ? `Node ${nodeVersion}` : undefined, "loopback only", "auth on", "no token in shell history"];
-    return [passed("baseline", "baseline", `${parts.filter(Boolean).join("; ")}.`, { ...(version ? { version } : {}), ...(nodeVersion ? { nodeVersion } : {}) })];
+    const parts = [version && !undecided.some((u) => u.includes(`OpenClaw ${version}`)) ? `OpenClaw ${version} has no known advisory` : undefined, nodeVersion && supported ? `Node ${nodeVersion}` : undefined, "loopback only", "auth on", "no token in shell history", ...undecided];
+    return [passed("baseline", "baseline", `${parts.filter(Boolean).join("; ")}.`, { ...(version ? { version } : {}), ...(nodeVersion ? { nodeVersion } : {}), ...(undecided.length > 0 ? { cannotTell: undecided.join("; ") } : {}) })];
   },
 };

@@ -4,7 +4,8 @@
 // variables, token sources, and who can read the secrets.
 import { join } from "node:path";
 import { passed, problem, type Finding } from "../../shared/finding.ts";
-import { configValue, readDotenv, referencedVariables } from "../discovery/openclaw-config.ts";
+import { configValue, referencedVariables } from "../discovery/openclaw-config.ts";
+import { envOrigin } from "../discovery/openclaw-world.ts";
 import { installOfProgram, openclawOnPath } from "../discovery/openclaw-installs.ts";
 import { exposedSecrets, secretPaths } from "../discovery/secret-files.ts";
 import { allTokenSources, groupByValue } from "../discovery/token-sources.ts";
@@ -89,11 +90,13 @@ function configState(ctx: CheckContext, applied: import("../probes/gateway-hands
       onDisk: applied.configRevisionHash.slice(-12),
       applied: applied.appliedConfigHash.slice(-12),
     }));
-  } else if (!applied && live?.startedAtMs && config.mtimeMs && configValue(config.raw, "gateway.reload.mode") === "off" && config.mtimeMs > live.startedAtMs + 1000) {
+  } else if (!applied && live?.startedAtMs && config.mtimeMs && configValue(config.raw, "gateway.reload.mode") === "off" && (config.newestEdit?.mtimeMs ?? config.mtimeMs) > live.startedAtMs + 1000) {
     // Without an accepted token only times are left; with hot reload on they say nothing.
-    findings.push(problem("drift", "config_not_applied", `${config.path} was modified after the gateway started (reload mode "off").`, {
+    // An edit to an $include'd file counts too, and the message names that file.
+    const edited = config.newestEdit ?? { path: config.path, mtimeMs: config.mtimeMs };
+    findings.push(problem("drift", "config_not_applied", `${edited.path} was modified after the gateway started (reload mode "off").`, {
       ...evidence,
-      modifiedAt: new Date(config.mtimeMs).toISOString(),
+      modifiedAt: new Date(edited.mtimeMs).toISOString(),
       gatewayStartedAt: new Date(live.startedAtMs).toISOString(),
     }));
   }
@@ -109,15 +112,16 @@ function configState(ctx: CheckContext, applied: import("../probes/gateway-hands
 
 function environment(ctx: CheckContext, services: import("../discovery/gateway-service.ts").ServiceDefinition[], processEnv: Record<string, string> | undefined): Finding[] {
   const findings: Finding[] = [];
-  // The gateway loads the state dir's .env itself at startup, so those count as present.
-  const dotenv = readDotenv(join(ctx.world.stateDir, ".env")) ?? {};
+  // The gateway loads OpenClaw's .env files itself at startup (state dir, config dir,
+  // ~/.config/openclaw/gateway.env), so a variable any of them sets counts as present.
+  const inDotenv = (variable: string) => ctx.world.dotenvFiles.some((file) => Object.hasOwn(file.values, variable));
   const wanted = referencedVariables(ctx.world.config.raw);
   // No token in the config: the gateway takes OPENCLAW_GATEWAY_TOKEN from its own
   // environment. Set only in the shell, it is lost to the service (openclaw#13692:
   // "Gateway auth is set to token, but no token is configured", a restart loop).
   if (configValue(ctx.world.config.raw, "gateway.auth.token") === undefined && !wanted.includes("OPENCLAW_GATEWAY_TOKEN")) wanted.push("OPENCLAW_GATEWAY_TOKEN");
   for (const variable of wanted) {
-    if (ctx.world.env[variable] === undefined || variable in dotenv) continue;
+    if (envOrigin(ctx.world, variable) !== "shell" || inDotenv(variable)) continue;
     const inProcess = processEnv ? variable in processEnv : undefined;
     const inService = services.length > 0 ? services.some((s) => variable in s.environment) : undefined;
     if (inProcess === false || (inProcess === undefined && inService === false)) {

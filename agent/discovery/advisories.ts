@@ -1,6 +1,7 @@
 // Known advisories as data: the bundled file plus an operator's own
 // (CLAWFLEET_ADVISORIES), so a new CVE needs no new clawfleet release.
 import { readFileSync } from "node:fs";
+import semver from "semver";
 
 export interface Advisory {
   id: string;
@@ -51,41 +52,50 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** Compares dotted numeric versions ("2026.1.28", "24.16.0"); pre-release suffixes sort before the release. */
-export function compareVersions(a: string, b: string): number {
-  const parse = (v: string) => {
-    const [core, pre] = v.replace(/^v/, "").split("-", 2);
-    return { parts: core!.split(".").map((p) => Number.parseInt(p, 10) || 0), pre };
-  };
-  const x = parse(a);
-  const y = parse(b);
-  for (let i = 0; i < Math.max(x.parts.length, y.parts.length); i++) {
-    const d = (x.parts[i] ?? 0) - (y.parts[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
+/**
+ * OpenClaw's own version order (openclaw dist/semver-*.mjs compareOpenClawSemver
+ * and normalizeLegacyDotBetaVersion, on the `semver` package it pins): SemVer,
+ * except that a lone numeric pre-release (`2026.3.1-1`) is a correction published
+ * *after* 2026.3.1, and a legacy `2026.3.1.beta.2` is `2026.3.1-beta.2`.
+ * Undefined when either side is not a version: the caller cannot tell.
+ */
+export function compareVersions(a: string, b: string): number | undefined {
+  const x = parseOpenClawVersion(a);
+  const y = parseOpenClawVersion(b);
+  return x && y ? semver.compareBuild(comparable(x), comparable(y)) : undefined;
+}
+
+function parseOpenClawVersion(version: string): semver.SemVer | null {
+  const trimmed = version.trim();
+  const dotBeta = /^([vV]?[0-9]+\.[0-9]+\.[0-9]+)\.beta(?:\.([0-9A-Za-z.-]+))?$/.exec(trimmed);
+  return semver.parse(dotBeta ? `${dotBeta[1]}-beta${dotBeta[2] ? `.${dotBeta[2]}` : ""}` : trimmed);
+}
+
+function comparable(version: semver.SemVer): string {
+  const correction = version.prerelease.length === 1 && typeof version.prerelease[0] === "number";
+  return correction ? `${version.major}.${version.minor}.${version.patch}+${version.prerelease[0]}` : version.version;
+}
+
+/** The advisories a version is affected by, and those it cannot be compared with (an unparsable version on either side). */
+export function affecting(advisories: readonly Advisory[], version: string): { affected: Advisory[]; cannotTell: Advisory[] } {
+  const affected: Advisory[] = [];
+  const cannotTell: Advisory[] = [];
+  for (const advisory of advisories) {
+    const order = compareVersions(version, advisory.affectedUpTo);
+    if (order === undefined) cannotTell.push(advisory);
+    else if (order <= 0) affected.push(advisory);
   }
-  if (x.pre && !y.pre) return -1;
-  if (!x.pre && y.pre) return 1;
-  return 0;
+  return { affected, cannotTell };
 }
 
-export function affecting(advisories: readonly Advisory[], version: string): Advisory[] {
-  return advisories.filter((a) => compareVersions(version, a.affectedUpTo) <= 0);
-}
-
-/** Whether a version satisfies an npm `engines` range of the simple forms OpenClaw uses (">=24.16.0 <25 || >=26.1.0"). */
-export function satisfiesEngines(version: string, range: string): boolean {
-  return range.split("||").some((clause) =>
-    clause.trim().split(/\s+/).every((term) => {
-      const match = /^(>=|<=|>|<|=)?v?([\d.]+)$/.exec(term);
-      if (!match) return true; // unknown syntax: do not cry wolf
-      const c = compareVersions(version, match[2]!);
-      switch (match[1]) {
-        case ">=": return c >= 0;
-        case ">": return c > 0;
-        case "<=": return c <= 0;
-        case "<": return c < 0;
-        default: return c === 0;
-      }
-    }),
-  );
+/**
+ * Whether a Node version satisfies an npm `engines` range, as npm checks it
+ * (npm-install-checks: `semver.satisfies(version, range, { includePrerelease: true })`).
+ * Undefined when the version or the range is not one semver understands:
+ * an unknown range is "cannot tell", never "satisfied".
+ */
+export function satisfiesEngines(version: string, range: string): boolean | undefined {
+  const clean = semver.clean(version);
+  if (!clean || semver.validRange(range) === null) return undefined;
+  return semver.satisfies(clean, range, { includePrerelease: true });
 }

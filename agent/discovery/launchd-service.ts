@@ -107,7 +107,12 @@ export async function describeLaunchAgent(input: ServiceDiscoveryInput, label: s
 
   const plistEnv = read.ok ? read.plist.environmentVariables : (fromLaunchd?.environment ?? {});
   const definitionPath = read.ok || !read.missing ? plistPath : fromLaunchd?.path;
-  const { environment, environmentSources } = mergeEnvironment(plistEnv, definitionPath ?? plistPath, envFile);
+  // What the wrapper's sh inherits: the plist's variables and those launchd gives every job.
+  const inherited = new Set([...Object.keys(plistEnv), ...Object.keys(fromLaunchd?.defaultEnvironment ?? {}), ...LAUNCHD_JOB_VARIABLES]);
+  const { environment, environmentSources } = mergeEnvironment(plistEnv, definitionPath ?? plistPath, envFile, inherited);
+  // `NAME=value` without `export` is a shell variable the exec'd gateway never receives.
+  const lost = Object.keys(envFile?.unexported ?? {}).filter((name) => !inherited.has(name));
+  if (lost.length > 0) fail(`${envFile!.path}: ${lost.join(", ")} ${lost.length === 1 ? "is" : "are"} assigned without \`export\`: the wrapper's sh keeps ${lost.length === 1 ? "it" : "them"} as shell variables and the gateway never sees ${lost.length === 1 ? "it" : "them"}`, envFile!.path);
 
   if (!options.expected && !isGatewayService(rawArgs, environment)) return { errors: [] };
 
@@ -154,15 +159,25 @@ export function serviceEnvWrapperLayout(args: readonly string[]): { envFilePath:
   return undefined;
 }
 
-function mergeEnvironment(plistEnv: Record<string, string>, plistPath: string, envFile: ServiceEnvFile | undefined) {
+/**
+ * In every user agent's environment without a plist entry: PATH ("default environment"),
+ * XPC_SERVICE_NAME ("environment") and SSH_AUTH_SOCK ("inherited environment") in
+ * `launchctl print` (test/fixtures/macos/launchctl-print-running.txt), and the
+ * account's HOME, USER, LOGNAME, SHELL, TMPDIR, which launchd's spawn adds.
+ */
+const LAUNCHD_JOB_VARIABLES = ["PATH", "XPC_SERVICE_NAME", "XPC_FLAGS", "SSH_AUTH_SOCK", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR"];
+
+function mergeEnvironment(plistEnv: Record<string, string>, plistPath: string, envFile: ServiceEnvFile | undefined, inherited: ReadonlySet<string>) {
   const environment: Record<string, string> = {};
   const environmentSources: Record<string, ServiceEnvSource> = {};
   for (const [key, value] of Object.entries(plistEnv)) {
     environment[key] = value;
     environmentSources[key] = { kind: "plist", path: plistPath };
   }
-  // The wrapper sources the file after launchd applied the plist: the file wins.
-  for (const [key, value] of Object.entries(envFile?.values ?? {})) {
+  // The wrapper sources the file after launchd applied the plist: the file wins. A plain
+  // assignment (no `export`) changes a variable only if the plist already put it in the environment.
+  const fromFile = { ...Object.fromEntries(Object.entries(envFile?.unexported ?? {}).filter(([key]) => inherited.has(key))), ...envFile?.values };
+  for (const [key, value] of Object.entries(fromFile)) {
     environment[key] = value;
     environmentSources[key] = { kind: "service-env-file", path: envFile!.path };
   }

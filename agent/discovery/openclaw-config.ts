@@ -1,22 +1,35 @@
-// Reads openclaw.json (JSON5) the way the OpenClaw CLI does: `${VAR}`
-// substitution from the environment, and env SecretRefs resolved. Nothing here
-// ever runs an `exec` SecretRef or writes a file.
+// Reads openclaw.json the way the OpenClaw gateway does: strict JSON first,
+// JSON5 as the fallback (dist/parse-json-compat-*.mjs parseJsonWithJson5Fallback),
+// `$include`s resolved (config-includes.ts), `${VAR}` substitution from the
+// environment and env SecretRefs resolved. Nothing here ever runs an `exec`
+// SecretRef or writes a file.
 import { readFileSync, statSync } from "node:fs";
 import JSON5 from "json5";
+import { ConfigIncludeError, containsInclude, includeRoots, resolveConfigIncludes } from "./config-includes.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ConfigFile {
   path: string;
   exists: boolean;
-  /** Parsed document, before substitution; undefined when missing or invalid. */
+  /** Parsed document with its `$include`s resolved, before `${VAR}` substitution; undefined when missing or invalid. */
   raw?: Record<string, unknown>;
+  /** Files its `$include`s read, in the order read. */
+  includes?: string[];
+  /** The most recently modified of the file and its includes (the gateway watches all of them). */
+  newestEdit?: { path: string; mtimeMs: number };
   /** Why the file could not be used, naming the file and, when known, the line. */
   error?: string;
   mtimeMs?: number;
 }
 
-export function readConfigFile(path: string): ConfigFile {
+/** Where `$include` may reach beyond the config's directory: OPENCLAW_INCLUDE_ROOTS, with `~` as `home`. */
+export interface IncludeScope {
+  env: Env;
+  home: string;
+}
+
+export function readConfigFile(path: string, scope?: IncludeScope): ConfigFile {
   let text: string;
   let mtimeMs: number;
   try {
@@ -27,14 +40,49 @@ export function readConfigFile(path: string): ConfigFile {
     if (code === "ENOENT") return { path, exists: false };
     return { path, exists: true, error: `${path}: cannot read (${code ?? (error as Error).message})` };
   }
+  let parsed: unknown;
   try {
-    const raw: unknown = JSON5.parse(text);
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-      return { path, exists: true, mtimeMs, error: `${path}: the top level must be an object` };
-    }
-    return { path, exists: true, mtimeMs, raw: raw as Record<string, unknown> };
+    parsed = parseJsonWithJson5Fallback(text);
   } catch (error) {
     return { path, exists: true, mtimeMs, error: `${path}: ${(error as Error).message.replace(/^JSON5: /, "")}` };
+  }
+  let includes: string[] | undefined;
+  if (containsInclude(parsed)) {
+    try {
+      const resolved = resolveConfigIncludes(parsed, path, scope ? includeRoots(scope.env, scope.home) : []);
+      parsed = resolved.value;
+      includes = resolved.files;
+    } catch (error) {
+      if (error instanceof ConfigIncludeError) return { path, exists: true, mtimeMs, error: `${path}: ${error.message}` };
+      if (error instanceof RangeError) return { path, exists: true, mtimeMs, error: `${path}: nests too deeply to resolve its $include` };
+      throw error;
+    }
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    return { path, exists: true, mtimeMs, error: `${path}: the top level must be an object` };
+  }
+  return { path, exists: true, mtimeMs, raw: parsed as Record<string, unknown>, ...(includes ? { includes, newestEdit: newestOf(path, mtimeMs, includes) } : {}) };
+}
+
+function newestOf(path: string, mtimeMs: number, includes: readonly string[]): { path: string; mtimeMs: number } {
+  let newest = { path, mtimeMs };
+  for (const include of includes) {
+    try {
+      const included = statSync(include).mtimeMs;
+      if (included > newest.mtimeMs) newest = { path: include, mtimeMs: included };
+    } catch {
+      // Read a moment ago; gone now: the next run reports it.
+    }
+  }
+  return newest;
+}
+
+/** Strict JSON is the fast path; JSON5 (comments, trailing commas, unquoted keys) the fallback, whose error is the one reported. */
+function parseJsonWithJson5Fallback(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return JSON5.parse(text);
   }
 }
 
@@ -58,20 +106,67 @@ export interface ResolvedSecret {
   variables: string[];
 }
 
-const VAR_PATTERN = /(\$?)\$\{([A-Z_][A-Z0-9_]*)\}/g;
+/**
+ * `${VAR}` substitution exactly as the gateway does it: a port of the pinned
+ * openclaw dist/redact-*.mjs parseEnvTokenAt / substituteString
+ * (src/config/env-substitution.ts). Names are upper-case `[A-Z_][A-Z0-9_]*`
+ * up to the first `}`; `$${VAR}` is the literal `${VAR}`; an unset or empty
+ * variable is missing (the gateway keeps `${VAR}` and warns).
+ */
+const ENV_VAR_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
+
+type EnvToken = { kind: "escaped" | "substitution"; name: string; end: number };
+
+function parseEnvTokenAt(value: string, index: number): EnvToken | undefined {
+  if (value[index] !== "$") return undefined;
+  const next = value[index + 1];
+  if (next === "$" && value[index + 2] === "{") {
+    const end = value.indexOf("}", index + 3);
+    if (end !== -1) {
+      const name = value.slice(index + 3, end);
+      if (ENV_VAR_NAME_PATTERN.test(name)) return { kind: "escaped", name, end };
+    }
+  }
+  if (next === "{") {
+    const end = value.indexOf("}", index + 2);
+    if (end !== -1) {
+      const name = value.slice(index + 2, end);
+      if (ENV_VAR_NAME_PATTERN.test(name)) return { kind: "substitution", name, end };
+    }
+  }
+  return undefined;
+}
+
+/** The string with its references substituted (missing ones kept as `${NAME}`), the names it references, and those missing. */
+export function substituteEnv(value: string, env: Env): { value: string; variables: string[]; missing: string[] } {
+  const variables: string[] = [];
+  const missing: string[] = [];
+  if (!value.includes("$")) return { value, variables, missing };
+  const chunks: string[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const char = value.charAt(i);
+    const token = char === "$" ? parseEnvTokenAt(value, i) : undefined;
+    if (!token) {
+      chunks.push(char);
+      continue;
+    }
+    if (token.kind === "substitution") {
+      variables.push(token.name);
+      const found = env[token.name];
+      if (found === undefined || found === "") missing.push(token.name);
+      chunks.push(found === undefined || found === "" ? `\${${token.name}}` : found);
+    } else {
+      chunks.push(`\${${token.name}}`);
+    }
+    i = token.end;
+  }
+  return { value: chunks.join(""), variables, missing };
+}
 
 export function resolveSecret(value: unknown, env: Env): ResolvedSecret | undefined {
   if (typeof value === "string") {
-    const variables: string[] = [];
-    const missing: string[] = [];
-    const resolved = value.replace(VAR_PATTERN, (whole, escape: string, name: string) => {
-      if (escape) return whole.slice(1); // `$${VAR}` is a literal `${VAR}`
-      variables.push(name);
-      const found = env[name];
-      if (found === undefined || found === "") missing.push(name);
-      return found ?? whole;
-    });
-    if (missing.length > 0) return { unresolved: `variable ${missing.join(", ")} is not set`, variables };
+    const { value: resolved, variables, missing } = substituteEnv(value, env);
+    if (missing.length > 0) return { unresolved: `variable ${[...new Set(missing)].join(", ")} is not set`, variables };
     return { value: resolved, variables };
   }
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -89,42 +184,6 @@ export function resolveSecret(value: unknown, env: Env): ResolvedSecret | undefi
   return undefined;
 }
 
-/**
- * Parses a dotenv file exactly as OpenClaw loads `~/.openclaw/.env`: with
- * `dotenv`'s parse() (17.x, lib/main.js), then keeping only portable names
- * (openclaw dist/dotenv-global-*.mjs, normalizeEnvVarKey). So: `#` starts a
- * comment even mid-value, quotes ('…', "…", `…`) may span lines, "…" turns
- * \n and \r into line breaks, `KEY: value` is an assignment, and a later
- * duplicate wins. One deliberate difference: dotenv's leading \s* may run
- * across lines, which makes it quadratic on a run of blank lines (minutes on
- * 1 MB); here it stays on its line, which finds the same assignments, since a
- * key can only begin at the first non-blank character after a line start.
- */
-export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.replace(/\r\n?/g, "\n");
-  for (const match of lines.matchAll(DOTENV_LINE)) {
-    const key = match[1]!.trim();
-    let value = (match[2] ?? "").trim();
-    const quote = value[0];
-    value = value.replace(/^(['"`])([\s\S]*)\1$/gm, "$2");
-    if (quote === '"') value = value.replace(/\\n/g, "\n").replace(/\\r/g, "\r");
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out[key] = value;
-  }
-  return out;
-}
-
-/** dotenv's LINE with `[^\S\n\u2028\u2029]*` (blanks within the line) for its leading `\s*`. */
-const DOTENV_LINE = /^[^\S\n\u2028\u2029]*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?$/gm;
-
-export function readDotenv(path: string): Record<string, string> | undefined {
-  try {
-    return parseDotenv(readFileSync(path, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Every variable a config names: `${VAR}` in any string and env SecretRef ids. */
 export function referencedVariables(raw: unknown): string[] {
   const found = new Set<string>();
@@ -134,7 +193,7 @@ export function referencedVariables(raw: unknown): string[] {
   while (pending.length > 0) {
     const node = pending.pop();
     if (typeof node === "string") {
-      for (const match of node.matchAll(VAR_PATTERN)) if (!match[1]) found.add(match[2]!);
+      for (const name of substituteEnv(node, {}).variables) found.add(name);
     } else if (Array.isArray(node)) {
       for (const item of node) pending.push(item); // not push(...node): a huge array overflows the arguments
     } else if (node && typeof node === "object") {
@@ -144,4 +203,40 @@ export function referencedVariables(raw: unknown): string[] {
     }
   }
   return [...found].sort();
+}
+
+const BLOCKED_CONFIG_ENV_VARS = new Set(["OPENCLAW_ALLOW_OLDER_BINARY_DESTRUCTIVE_ACTIONS", "OPENCLAW_INCLUDE_ROOTS", "OPENCLAW_CONFIG_READONLY"]);
+
+/**
+ * `env.vars.*` and top-level string `env.*` (openclaw dist/config-env-vars-*.mjs
+ * collectConfigEnvVarsByTarget / isConfigRuntimeEnvVarAllowed): a value that
+ * references `${VAR}` is never applied, nor OPENCLAW_INCLUDE_ROOTS and its two siblings.
+ */
+export function configEnvVars(config: Record<string, unknown> | undefined): Record<string, string> {
+  const block = config?.env;
+  if (!block || typeof block !== "object" || Array.isArray(block)) return {};
+  const out: Record<string, string> = {};
+  const take = (rawKey: string, value: unknown) => {
+    const key = rawKey.trim();
+    if (typeof value !== "string" || !value.trim() || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return;
+    if (BLOCKED_CONFIG_ENV_VARS.has(key.toUpperCase()) || substituteEnv(value, {}).variables.length > 0) return;
+    out[key] = value;
+  };
+  const vars = (block as Record<string, unknown>).vars;
+  if (vars && typeof vars === "object" && !Array.isArray(vars)) for (const [key, value] of Object.entries(vars)) take(key, value);
+  for (const [key, value] of Object.entries(block)) if (key !== "vars" && key !== "shellEnv") take(key, value);
+  return out;
+}
+
+/**
+ * `env` with the config's env vars applied as the gateway applies them before
+ * substituting `${VAR}` (applyConfigEnvVars): a config value takes a key that is
+ * unset or blank, never one with a value.
+ */
+export function withConfigEnv(env: Env, config: Record<string, unknown> | undefined): Env {
+  const vars = configEnvVars(config);
+  if (Object.keys(vars).length === 0) return env;
+  const out: Record<string, string | undefined> = { ...env };
+  for (const [key, value] of Object.entries(vars)) if (!out[key]?.trim()) out[key] = value;
+  return out;
 }

@@ -9,7 +9,9 @@
 // takes the first one that is set (src/agents/model-auth-env.ts).
 // Regenerate when the pinned OpenClaw moves:
 //   node -e 'for (const d of fs.readdirSync("dist/extensions")) …setup.providers[].envVars'
-import { readDotenv, resolveSecret, type Env } from "./openclaw-config.ts";
+import { configEnvVars, type Env } from "./openclaw-config.ts";
+import { loadOpenClawDotenv, type DotenvFile } from "./openclaw-dotenv.ts";
+import { openclawHome } from "./openclaw-world.ts";
 
 export const PROVIDER_ENV_VARS: Readonly<Record<string, readonly string[]>> = {
   // core table (wins over manifests)
@@ -85,6 +87,8 @@ export interface EnvLayer {
   /** "gateway pid 123 env", "service ai.openclaw.gateway env", "env", "<stateDir>/.env", "config env.vars". */
   label: string;
   vars: Readonly<Record<string, string | undefined>>;
+  /** Replaces a blank value of an earlier layer (config env.vars do; .env files never touch a set key, even a blank one). */
+  fillsBlank?: boolean;
 }
 
 /** What the gateway sees, in its own precedence, plus the shell for comparison. */
@@ -100,14 +104,20 @@ export interface GatewayEnv {
 
 export interface GatewayEnvInput {
   stateDir: string;
-  /** The CLI world's environment (shell merged with the state dir's .env). */
+  /** The CLI world's environment (shell merged with the .env files OpenClaw loads). */
   cliEnv: Env;
+  /** The shell's own variables; without them, those of cliEnv that no .env file holds. */
+  shellEnv?: Env;
+  /** The .env files OpenClaw loads, first wins (openclaw-dotenv.ts); read from stateDir when absent. */
+  dotenvFiles?: readonly DotenvFile[];
   /** The service definition's environment (launchd plist / systemd unit and env files). */
   serviceEnv?: Readonly<Record<string, string>>;
   serviceName?: string;
   /** The live gateway process's initial environment (/proc/<pid>/environ), the ground truth when known. */
   processEnv?: Readonly<Record<string, string>>;
   processLabel?: string;
+  /** The host's platform (systemd's managed keys apply on Linux only); process.platform by default. */
+  platform?: NodeJS.Platform;
   /** openclaw.json, for its inline `env.vars` (applied by the gateway, never overriding). */
   config?: Record<string, unknown>;
 }
@@ -119,26 +129,31 @@ export interface GatewayEnvInput {
  * Without a service or live process, a gateway started from this shell is assumed.
  */
 export function gatewayEnv(input: GatewayEnvInput): GatewayEnv {
-  const dotenvPath = `${input.stateDir}/.env`;
-  const dotenv = readDotenv(dotenvPath) ?? {};
+  const files = input.dotenvFiles ?? loadOpenClawDotenv(input.shellEnv ?? input.cliEnv, openclawHome(input.shellEnv ?? input.cliEnv), input.stateDir).files;
+  // A key any .env file sets, with the value the first of them gives it (what OpenClaw applies).
+  const dotenv: Record<string, string> = {};
+  for (const file of files) for (const [key, value] of Object.entries(file.values)) if (!(key in dotenv)) dotenv[key] = value;
   const layers: EnvLayer[] = [];
   let own: Readonly<Record<string, string | undefined>> | undefined;
   if (input.processEnv) {
     own = input.processEnv;
-    layers.push({ label: input.processLabel ?? "gateway process env", vars: input.processEnv });
+    layers.push({ label: input.processLabel ?? "gateway process env", vars: withoutDotenvManaged(input.processEnv, dotenv, input.platform) });
   } else if (input.serviceEnv) {
     own = input.serviceEnv;
-    layers.push({ label: `service ${input.serviceName ?? "gateway"} env`, vars: input.serviceEnv });
+    layers.push({ label: `service ${input.serviceName ?? "gateway"} env`, vars: withoutDotenvManaged(input.serviceEnv, dotenv, input.platform) });
   } else {
-    // The CLI world already merged the .env under the shell; keep the two apart for naming.
-    const shell = Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
+    // The CLI world already merged the .env files under the shell; keep them apart for naming.
+    const shell = input.shellEnv ?? Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
     layers.push({ label: "env", vars: shell });
   }
-  layers.push({ label: dotenvPath, vars: dotenv });
-  const configVars = configEnvVars(input.config, flattenEnv({ layers }));
-  if (Object.keys(configVars).length > 0) layers.push({ label: "config env.vars", vars: configVars });
+  // Each file under its own name, in OpenClaw's order: the first that sets a key wins, as in lookupEnv.
+  for (const file of files) if (Object.keys(file.values).length > 0 || file === files[0]) layers.push({ label: file.path, vars: file.values });
+  const configVars = configEnvVars(input.config);
+  // applyConfigEnvVars (dist/config-env-vars-*.mjs): a config value gives way only to a non-blank one.
+  if (Object.keys(configVars).length > 0) layers.push({ label: "config env.vars", vars: configVars, fillsBlank: true });
   if (!own) return { layers };
-  const shellOnly = Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value && own![key] === undefined));
+  const shellSource = input.shellEnv ?? Object.fromEntries(Object.entries(input.cliEnv).filter(([key, value]) => value !== undefined && dotenv[key] !== value));
+  const shellOnly = Object.fromEntries(Object.entries(shellSource).filter(([key, value]) => value !== undefined && !(key in dotenv) && own![key] === undefined));
   // With the shell-env import on, the gateway runs the user's login shell at
   // startup and takes the keys it lacks from there (src/infra/shell-env.ts):
   // this shell is the closest stand-in for that one.
@@ -150,17 +165,43 @@ export function gatewayEnv(input: GatewayEnvInput): GatewayEnv {
   return { layers, shellOnly };
 }
 
+/** OpenClaw's systemd hints (dist/supervisor-markers-*.mjs SUPERVISOR_HINTS.systemd). */
+const SYSTEMD_HINTS = ["OPENCLAW_SYSTEMD_UNIT", "INVOCATION_ID", "SYSTEMD_EXEC_PID", "JOURNAL_STREAM"];
+
+/**
+ * Under systemd, the keys a unit lists in OPENCLAW_SERVICE_MANAGED_ENV_KEYS are ones
+ * OpenClaw copied from .env into the unit, and at startup the .env value wins for them
+ * (dist/pre-bootstrap-*.mjs: loadGlobalRuntimeDotEnvFiles with overrideKeys =
+ * readManagedSystemdServiceEnvKeysFromEnvironment, compared upper-cased). So those keys
+ * come from the .env files, not the unit, whenever a .env file sets them.
+ */
+function withoutDotenvManaged(env: Readonly<Record<string, string | undefined>>, dotenv: Readonly<Record<string, string>>, platform: NodeJS.Platform = process.platform): Readonly<Record<string, string | undefined>> {
+  if (platform !== "linux" || !SYSTEMD_HINTS.some((hint) => env[hint]?.trim())) return env;
+  const listed = Object.entries(env).find(([key]) => key.trim().toUpperCase() === "OPENCLAW_SERVICE_MANAGED_ENV_KEYS")?.[1];
+  const managed = new Set((listed ?? "").split(",").map((key) => key.trim().toUpperCase()).filter((key) => /^[A-Z_][A-Z0-9_]*$/.test(key)));
+  if (managed.size === 0) return env;
+  const overridden = new Set(Object.keys(dotenv).filter((key) => managed.has(key.toUpperCase())).map((key) => key.toUpperCase()));
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !overridden.has(key.toUpperCase())));
+}
+
 function record(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-/** A variable as the gateway would read it: the first layer that holds a non-blank value. */
+/**
+ * A variable as the gateway would read it: the first layer that sets it, even
+ * blank (dotenv never overrides a set key, so an empty `KEY=` in the process
+ * environment hides every .env value), unless a later config env.vars layer fills
+ * a blank; a blank result is no value.
+ */
 export function lookupEnv(env: GatewayEnv, name: string): { value: string; label: string } | undefined {
+  let found: { value: string; label: string } | undefined;
   for (const layer of env.layers) {
     const value = layer.vars[name];
-    if (value !== undefined && value.trim() !== "") return { value: value.trim(), label: layer.label };
+    if (value === undefined) continue;
+    if (!found || (layer.fillsBlank && !found.value.trim())) found = { value, label: layer.label };
   }
-  return undefined;
+  return found && found.value.trim() !== "" ? { value: found.value.trim(), label: found.label } : undefined;
 }
 
 /** Flattened view, for resolving `${VAR}` and env SecretRefs as the gateway would. */
@@ -169,21 +210,5 @@ export function flattenEnv(env: GatewayEnv): Record<string, string> {
   for (const layer of [...env.layers].reverse()) {
     for (const [key, value] of Object.entries(layer.vars)) if (value !== undefined) out[key] = value;
   }
-  return out;
-}
-
-/** `env.vars.*` and top-level string `env.*` (src/config/config-env-vars.ts collectConfigEnvVarsByTarget). */
-function configEnvVars(config: Record<string, unknown> | undefined, env: Env): Record<string, string> {
-  const block = config?.env;
-  if (!block || typeof block !== "object" || Array.isArray(block)) return {};
-  const out: Record<string, string> = {};
-  const take = (key: string, value: unknown) => {
-    if (typeof value !== "string" || !value.trim() || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return;
-    const resolved = resolveSecret(value, env);
-    if (resolved?.value !== undefined) out[key] = resolved.value;
-  };
-  const vars = (block as Record<string, unknown>).vars;
-  if (vars && typeof vars === "object" && !Array.isArray(vars)) for (const [key, value] of Object.entries(vars)) take(key, value);
-  for (const [key, value] of Object.entries(block)) if (key !== "vars" && key !== "shellEnv") take(key, value);
   return out;
 }

@@ -15,6 +15,8 @@ export const gatewayEnvironment = observation<GatewayEnv>("gateway-environment",
   return gatewayEnv({
     stateDir: ctx.world.stateDir,
     cliEnv: ctx.world.env,
+    shellEnv: ctx.world.shellEnv,
+    dotenvFiles: ctx.world.dotenvFiles,
     ...(service ? { serviceEnv: service.environment, serviceName: service.name } : {}),
     ...(live ? { processEnv: live.env!, processLabel: `gateway pid ${live.pid} env` } : {}),
     ...(ctx.world.config.raw ? { config: ctx.world.config.raw } : {}),

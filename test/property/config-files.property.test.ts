@@ -12,7 +12,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAdvisories } from "../../agent/discovery/advisories.ts";
 import { parseStoreJson, readAgentStore, readSharedStore } from "../../agent/discovery/auth-store.ts";
-import { configValue, parseDotenv, readConfigFile, referencedVariables, resolveSecret } from "../../agent/discovery/openclaw-config.ts";
+import { configValue, readConfigFile, referencedVariables, resolveSecret } from "../../agent/discovery/openclaw-config.ts";
+import { parseDotenv, parseDotenvLinear } from "../../agent/discovery/openclaw-dotenv.ts";
 import { formatAddress, parseAddress, UsageError } from "../../shared/cli.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { anyText, deeplyNestedJson, expectWithinBudget, hugeFrom, hugeShapes, inputsFor, MB, parsesOrFailsCleanly, textFrom } from "./arbitraries.ts";
@@ -60,10 +61,12 @@ function openclawDotenv(text: string): Record<string, string> {
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "clawfleet-props-config-"));
+  // What a random `$include` may land on: a real include, and (via "./openclaw.json") a cycle.
+  writeFileSync(join(dir, "inc.json5"), `{ included: [1], gateway: { port: 1, auth: { token: "\${X}" } } }`);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const JSON5_WORDS = ["{", "}", "[", "]", ",", ":", "gateway", "auth", "token", '"${OPENCLAW_GATEWAY_TOKEN}"', '"$${X}"', "'x'", '{source:"env",id:"TOKEN"}', '{source:"exec",id:"x"}', "// c\n", "/* c */", "1e999", "-Infinity", "NaN", "0x1F", "null", "true", "\n"];
+const JSON5_WORDS = ["{", "}", "[", "]", ",", ":", "gateway", "auth", "token", '"${OPENCLAW_GATEWAY_TOKEN}"', '"$${X}"', "'x'", '{source:"env",id:"TOKEN"}', '{source:"exec",id:"x"}', "// c\n", "/* c */", "1e999", "-Infinity", "NaN", "0x1F", "null", "true", "\n", '"$include"', '"./openclaw.json"', '"./inc.json5"', '"../x"', '"/etc/passwd"', '["./inc.json5"]', '"\\u0000"'];
 const CONFIG_TEMPLATE = `{
   // openclaw.json as the CLI writes it, with the forms people add by hand
   gateway: { port: 18789, auth: { mode: "token", token: "\${OPENCLAW_GATEWAY_TOKEN}" }, tailscale: { mode: "serve" } },
@@ -116,6 +119,8 @@ describe("~/.openclaw/.env", () => {
     fc.assert(
       fc.property(fc.oneof(anyText, textFrom(DOTENV_WORDS, 40)), (text) => {
         expect(parseDotenv(text)).toEqual(openclawDotenv(text));
+        // The line-anchored twin parseDotenv switches to on blank-line runs finds exactly what dotenv finds.
+        expect(parseDotenvLinear(text)).toEqual(dotenv17Parse(text));
       }),
       { numRuns: 300 },
     ));

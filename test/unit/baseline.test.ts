@@ -15,13 +15,25 @@ describe("versions and advisories", () => {
     expect(compareVersions("2026.1.28", "2026.1.29")).toBe(-1);
     expect(compareVersions("2026.10.1", "2026.9.30")).toBe(1);
     expect(compareVersions("2026.1.29-beta.1", "2026.1.29")).toBe(-1);
-    expect(compareVersions("v24.16.0", "24.16")).toBe(0);
+    expect(compareVersions("v24.16.0", "24.16.0")).toBe(0);
+  });
+
+  it("orders as OpenClaw does: a numeric -N is a correction after the release, .beta.N a legacy pre-release; a non-version cannot be ordered", () => {
+    expect(compareVersions("2026.1.28-1", "2026.1.28")).toBe(1);
+    expect(compareVersions("2026.1.28-2", "2026.1.28-1")).toBe(1);
+    expect(compareVersions("2026.1.29.beta.2", "2026.1.29")).toBe(-1);
+    expect(compareVersions("2026.1.29.beta.2", "2026.1.29-beta.2")).toBe(0);
+    // The old numeric compare made "24.16" equal to "v24.16.0" and "latest" equal to "0.0.0".
+    expect(compareVersions("v24.16.0", "24.16")).toBeUndefined();
+    expect(compareVersions("latest", "2026.1.28")).toBeUndefined();
   });
 
   it("knows CVE-2026-25253 affects 2026.1.28 and not 2026.1.29", () => {
     const { advisories } = loadAdvisories();
-    expect(affecting(advisories, "2026.1.28").map((a) => a.id)).toContain("CVE-2026-25253");
-    expect(affecting(advisories, "2026.1.29").map((a) => a.id)).not.toContain("CVE-2026-25253");
+    expect(affecting(advisories, "2026.1.28").affected.map((a) => a.id)).toContain("CVE-2026-25253");
+    expect(affecting(advisories, "2026.1.29").affected.map((a) => a.id)).not.toContain("CVE-2026-25253");
+    // A version semver cannot read is neither affected nor clean.
+    expect(affecting(advisories, "dev-build")).toMatchObject({ affected: [], cannotTell: [{ id: "CVE-2026-25253" }] });
     expect(advisories.find((a) => a.id === "CVE-2026-25253")!.sources.length).toBeGreaterThan(0);
   });
 
@@ -41,6 +53,16 @@ describe("versions and advisories", () => {
     expect(satisfiesEngines("22.12.0", range)).toBe(false);
     expect(satisfiesEngines("25.2.0", range)).toBe(false);
     expect(satisfiesEngines("26.1.0", range)).toBe(true);
+    expect(satisfiesEngines("v24.16.0", range)).toBe(true);
+    expect(satisfiesEngines("26.1.0-rc.1", ">=26.0.0")).toBe(true); // npm checks engines with includePrerelease
+  });
+
+  it("says cannot tell for a range or version semver does not understand, instead of counting it as satisfied", () => {
+    expect(satisfiesEngines("22.12.0", "node 24 or newer")).toBeUndefined();
+    expect(satisfiesEngines("22.12.0", ">=24.16.0 <25 ||| >=26")).toBeUndefined();
+    expect(satisfiesEngines("unknown", ">=24")).toBeUndefined();
+    expect(satisfiesEngines("22.12.0", "^24 || ~26.1")).toBe(false); // forms the old parser did not know
+    expect(satisfiesEngines("24.3.0", "^24 || ~26.1")).toBe(true);
   });
 });
 
@@ -125,5 +147,18 @@ describe("baseline posture", () => {
       loopback: false,
     }, runner);
     expect(findings.find((f) => f.code === "node_runtime_unsupported")).toMatchObject({ status: "warn", evidence: { nodeVersion: "22.12.0", required: ">=24.16.0 <25 || >=26.1.0" } });
+  });
+
+  it("says it cannot tell when the engines range is not one semver reads, instead of passing the Node as supported", async () => {
+    const runner = replayRunner({ [`${process.execPath} --version`]: { stdout: "v22.12.0\n" } });
+    const findings = await runCheckWith(baselineCheck, world({}), {
+      "port-owner": { listenAddresses: ["127.0.0.1"], pid: 1, gateway: { pid: 1, argv: ["openclaw-gateway"], version: "2026.9.6", enginesNode: "node 24 LTS", exe: process.execPath, tokenOnCommandLine: false } },
+      loopback: false,
+    }, runner);
+    expect(findings.find((f) => f.code === "node_runtime_unsupported")).toBeUndefined();
+    const summary = findings.find((f) => f.status === "ok")!;
+    expect(summary.summary).toContain(`cannot tell whether Node 22.12.0 satisfies OpenClaw's engines range "node 24 LTS"`);
+    expect(summary.summary).not.toMatch(/; Node 22\.12\.0;/);
+    expect(summary.evidence.cannotTell).toContain("node 24 LTS");
   });
 });

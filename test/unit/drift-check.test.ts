@@ -1,6 +1,6 @@
 // Drift the real gateway in the integration tests cannot show: a service
 // definition that lacks what the shell has, with no gateway running.
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -42,5 +42,40 @@ describe("drift against the service definition", () => {
     const withToken = { ...unit, environment: { ...unit.environment, OPENCLAW_GATEWAY_TOKEN: "cf-drift-shell-only-token-1234" } };
     const findings = await runCheckWith(driftCheck, world, { services: { services: [withToken], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false });
     expect(findings.map((f) => f.code)).not.toContain("service_env_missing");
+  });
+
+  it("does not say 'set in your shell' for a variable the gateway loads itself from ~/.config/openclaw/gateway.env", async () => {
+    // Before: only the state dir's .env counted, so a token the shell and gateway.env both
+    // hold was reported as shell-only, a false drift page for a token problem that does not exist.
+    mkdirSync(join(home, ".config", "openclaw"), { recursive: true });
+    writeFileSync(join(home, ".config", "openclaw", "gateway.env"), "OPENCLAW_GATEWAY_TOKEN=cf-drift-shell-only-token-1234\n");
+    try {
+      const world = discoverOpenClaw({ HOME: home, PATH: "/nonexistent", OPENCLAW_GATEWAY_TOKEN: "cf-drift-shell-only-token-1234" });
+      const findings = await runCheckWith(driftCheck, world, { services: { services: [unit], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false });
+      expect(findings.map((f) => f.code)).not.toContain("service_env_missing");
+    } finally {
+      rmSync(join(home, ".config", "openclaw", "gateway.env"));
+    }
+  });
+
+  it("reports config_not_applied for an edit to an $include'd file after the gateway started, naming that file", async () => {
+    const stateDir = join(home, ".openclaw");
+    const main = join(stateDir, "openclaw.json");
+    const included = join(stateDir, "gateway.json5");
+    writeFileSync(main, `{ gateway: { "$include": "./gateway.json5" } }`);
+    writeFileSync(included, `{ reload: { mode: "off" }, auth: { token: "cf-include-token-0000" } }`);
+    const now = Date.now();
+    utimesSync(main, (now - 120_000) / 1000, (now - 120_000) / 1000);
+    try {
+      const world = discoverOpenClaw({ HOME: home, PATH: "/nonexistent" });
+      const live = { pid: 4242, argv: ["openclaw-gateway"], startedAtMs: now - 60_000, stateDir, tokenOnCommandLine: false };
+      const findings = await runCheckWith(driftCheck, world, { services: { services: [], errors: [] }, "port-owner": { listenAddresses: ["127.0.0.1"], pid: 4242, gateway: live }, loopback: false });
+      const stale = findings.find((f) => f.code === "config_not_applied")!;
+      // Before: only openclaw.json's own time counted, older than the start, so nothing was said.
+      expect(stale.summary).toBe(`${included} was modified after the gateway started (reload mode "off").`);
+    } finally {
+      rmSync(main);
+      rmSync(included);
+    }
   });
 });

@@ -105,6 +105,20 @@ describe("launchd service discovery", () => {
     expect(JSON.stringify(result.errors)).not.toContain(GATEWAY_TOKEN);
   });
 
+  it("flags a hand-added line without `export`: the wrapper's sh keeps it and the gateway never sees it", async () => {
+    writePlist("ai.openclaw.gateway", template("ai.openclaw.gateway.plist.template"));
+    const text = `${serviceEnvText({ OPENCLAW_GATEWAY_TOKEN: GATEWAY_TOKEN })}ANTHROPIC_API_KEY=${PROVIDER_KEY}\nPATH=/opt/homebrew/bin:/usr/bin:/bin\n`;
+    writeFileSync(serviceEnvPath(), text, { mode: 0o600 });
+    const result = await discoverGatewayServices(input(running()), "darwin");
+    const service = result.services[0]!;
+    // Before: ANTHROPIC_API_KEY counted as the service's, so a missing key looked present.
+    expect(service.environment.ANTHROPIC_API_KEY).toBeUndefined();
+    // PATH is in every launchd job's environment, so the plain assignment does change it.
+    expect(service.environment.PATH).toBe("/opt/homebrew/bin:/usr/bin:/bin");
+    expect(result.errors).toEqual([expect.objectContaining({ path: serviceEnvPath(), message: expect.stringContaining("ANTHROPIC_API_KEY is assigned without `export`") })]);
+    expect(JSON.stringify(result.errors)).not.toContain(PROVIDER_KEY);
+  });
+
   it("tells a stale env file: .env or openclaw.json edited after it was generated (restart does not regenerate it)", async () => {
     writePlist("ai.openclaw.gateway", template("ai.openclaw.gateway.plist.template"));
     writeFileSync(serviceEnvPath(), serviceEnvText({ ANTHROPIC_API_KEY: "old-key" }));
@@ -226,7 +240,10 @@ describe("service-env file parsing (sh semantics)", () => {
       "",
     ].join("\n");
     const parsed = parseShellEnv(text);
-    expect(parsed.values).toEqual({ PLAIN: "value", DQ: 'a "quoted" $word', HOME_BIN: "$HOME/bin" });
+    // PLAIN has no `export`: sh keeps it as a shell variable, and the exec'd gateway never sees it
+    // (checked against the real wrapper under /bin/sh in test/unit/openclaw-parity.test.ts).
+    expect(parsed.values).toEqual({ DQ: 'a "quoted" $word', HOME_BIN: "$HOME/bin" });
+    expect(parsed.unexported).toEqual({ PLAIN: "value" });
     expect(parsed.problems).toEqual([
       "line 4: DQ uses shell expansion; its value depends on the wrapper's environment",
       "line 5: HOME_BIN uses shell expansion; its value depends on the wrapper's environment",

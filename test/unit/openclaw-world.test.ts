@@ -4,8 +4,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseDotenv, resolveSecret } from "../../agent/discovery/openclaw-config.ts";
-import { DEFAULT_GATEWAY_PORT, discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
+import { resolveSecret } from "../../agent/discovery/openclaw-config.ts";
+import { parseDotenv } from "../../agent/discovery/openclaw-dotenv.ts";
+import { DEFAULT_GATEWAY_PORT, discoverOpenClaw, envOrigin } from "../../agent/discovery/openclaw-world.ts";
 
 describe("OpenClaw discovery", () => {
   let home: string;
@@ -55,6 +56,49 @@ describe("OpenClaw discovery", () => {
     writeConfig(`{ gateway: { auth: { token: "\${GW_TOKEN}" } } }`);
     writeFileSync(join(stateDir, ".env"), "GW_TOKEN=from-dotenv\nOTHER='quoted value' # comment\n");
     expect(discoverOpenClaw({ HOME: home }).clientToken).toMatchObject({ value: "from-dotenv" });
+    expect(discoverOpenClaw({ HOME: home, GW_TOKEN: "from-shell" }).clientToken).toMatchObject({ value: "from-shell" });
+  });
+
+  it("names the file a token or port really comes from: the shell only when the shell set it", () => {
+    writeFileSync(join(stateDir, ".env"), "OPENCLAW_GATEWAY_TOKEN=from-state-dotenv\nOPENCLAW_GATEWAY_PORT=19444\n");
+    const fromFile = discoverOpenClaw({ HOME: home });
+    // Before: "env OPENCLAW_GATEWAY_TOKEN", read as the shell's, for a value only ~/.openclaw/.env holds.
+    expect(fromFile.clientToken).toMatchObject({ source: `${join(stateDir, ".env")} OPENCLAW_GATEWAY_TOKEN`, value: "from-state-dotenv" });
+    expect([fromFile.port, fromFile.portSource]).toEqual([19444, `${join(stateDir, ".env")} OPENCLAW_GATEWAY_PORT`]);
+    const fromShell = discoverOpenClaw({ HOME: home, OPENCLAW_GATEWAY_TOKEN: "from-shell" });
+    expect(fromShell.clientToken).toMatchObject({ source: "env OPENCLAW_GATEWAY_TOKEN", value: "from-shell" });
+    expect(envOrigin(fromShell, "OPENCLAW_GATEWAY_TOKEN")).toBe("shell");
+    expect(envOrigin(fromFile, "OPENCLAW_GATEWAY_TOKEN")).toMatchObject({ path: join(stateDir, ".env") });
+    expect(envOrigin(fromFile, "NOT_SET_ANYWHERE")).toBeUndefined();
+  });
+
+  it("loads ~/.config/openclaw/gateway.env after the state dir's .env, as the gateway does, and names it", () => {
+    mkdirSync(join(home, ".config", "openclaw"), { recursive: true });
+    writeFileSync(join(home, ".config", "openclaw", "gateway.env"), "OPENCLAW_GATEWAY_TOKEN=from-gateway-env\nGW_ONLY=1\n");
+    const world = discoverOpenClaw({ HOME: home });
+    expect(world.clientToken).toMatchObject({ source: `${join(home, ".config", "openclaw", "gateway.env")} OPENCLAW_GATEWAY_TOKEN`, value: "from-gateway-env" });
+    writeFileSync(join(stateDir, ".env"), "OPENCLAW_GATEWAY_TOKEN=from-state-dotenv\n");
+    expect(discoverOpenClaw({ HOME: home }).clientToken).toMatchObject({ source: `${join(stateDir, ".env")} OPENCLAW_GATEWAY_TOKEN`, value: "from-state-dotenv" });
+    // A state dir moved by OPENCLAW_STATE_DIR does not read gateway.env.
+    const moved = join(home, "moved");
+    mkdirSync(moved);
+    expect(discoverOpenClaw({ HOME: home, OPENCLAW_STATE_DIR: moved }).env.GW_ONLY).toBeUndefined();
+  });
+
+  it("resolves $include before reading values, so a token in an included file is the one used", () => {
+    writeConfig(`{ gateway: { "$include": "./gateway.json5", port: 19002 } }`);
+    writeFileSync(join(stateDir, "gateway.json5"), `{ port: 19001, auth: { token: "\${GW_TOKEN}" } }`);
+    const world = discoverOpenClaw({ HOME: home, GW_TOKEN: "included" });
+    expect(world.config.includes).toEqual([join(stateDir, "gateway.json5")]);
+    expect([world.port, world.clientToken?.value]).toEqual([19002, "included"]);
+    writeConfig(`{ "$include": "../outside.json5" }`);
+    expect(discoverOpenClaw({ HOME: home }).config.error).toBe(`${join(stateDir, "openclaw.json")}: Include path escapes config directory: ../outside.json5 (root: ${stateDir})`);
+  });
+
+  it("substitutes ${VAR} from the config's own env.vars, as the gateway applies them first", () => {
+    // Before: "variable GW_TOKEN is not set", a token_missing finding for a token the gateway has.
+    writeConfig(`{ env: { vars: { GW_TOKEN: "from-config-env" } }, gateway: { auth: { token: "\${GW_TOKEN}" } } }`);
+    expect(discoverOpenClaw({ HOME: home }).clientToken).toMatchObject({ source: "config gateway.auth.token", value: "from-config-env" });
     expect(discoverOpenClaw({ HOME: home, GW_TOKEN: "from-shell" }).clientToken).toMatchObject({ value: "from-shell" });
   });
 
