@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
+import JSON5 from "json5";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAdvisories } from "../../agent/discovery/advisories.ts";
 import { parseStoreJson, readAgentStore, readSharedStore } from "../../agent/discovery/auth-store.ts";
@@ -93,11 +94,20 @@ describe("openclaw.json", () => {
   it("deeply nested (depth 10,000 and a 1 MB nest) and huge files: no stack overflow, a clear error or a value", () => {
     for (const text of [deeplyNestedJson(10_000, "array"), deeplyNestedJson(10_000, "object"), `{a:${deeplyNestedJson(300_000, "array")}}`, `{a:[${"1,".repeat(300_000)}1]}`, `{a:"${"x".repeat(MB)}"}`]) {
       writeFileSync(path(), text);
+      // What OpenClaw's own parse of the text costs on this machine right now: ours may add
+      // the strict-JSON attempt and a walk, never a blow-up (a loaded CI box slows both alike).
+      const parseStarted = performance.now();
+      try {
+        JSON5.parse(text);
+      } catch {
+        // a refusal costs what it costs
+      }
+      const parseMs = performance.now() - parseStarted;
       const started = performance.now();
       const file = parsesOrFailsCleanly(text, () => readConfigFile(path()))!;
       expect(file.raw !== undefined || file.error?.startsWith(path())).toBe(true);
       parsesOrFailsCleanly(text, () => referencedVariables(file.raw));
-      expect(performance.now() - started).toBeLessThan(3000);
+      expect(performance.now() - started).toBeLessThan(3000 + 4 * parseMs);
     }
   });
 
