@@ -4,6 +4,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { snapshotTree } from "./host-snapshot.ts";
+import { gatewayLifecycle, registerGateway, unexplainedChanges } from "./openclaw-host-guard.ts";
 import { freePort } from "./ports.ts";
 import { baseEnv, spawnProcess, type Spawned } from "./processes.ts";
 
@@ -33,6 +35,12 @@ export interface TestGateway {
   process?: Spawned;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * After a test edits the state dir as an operator would: waits until the
+   * gateway has reacted (its config watcher rewrites openclaw.json.last-good
+   * ~300 ms after an edit), so the next agent run starts from still files.
+   */
+  settle(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +51,7 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
   if (options.config) writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(options.config, null, 2), { mode: 0o600 });
   if (options.providerKey !== false) writeFileSync(join(stateDir, ".env"), `OPENAI_API_KEY=${TEST_PROVIDER_KEY}\n`, { mode: 0o600 });
   const port = await freePort();
+  let unregister = () => {};
 
   const gateway: TestGateway = {
     port,
@@ -53,21 +62,52 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
       return { HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: token };
     },
     async start() {
-      const env = { ...baseEnv(), ...gateway.clientEnv(), OPENCLAW_GATEWAY_TOKEN: options.token };
-      gateway.process = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--auth", "token", "--bind", "loopback", "--allow-unconfigured"], env, home);
-      await waitReady(port, gateway.process);
+      await gatewayLifecycle(stateDir, async () => {
+        const env = { ...baseEnv(), ...gateway.clientEnv(), OPENCLAW_GATEWAY_TOKEN: options.token };
+        gateway.process = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--auth", "token", "--bind", "loopback", "--allow-unconfigured"], env, home);
+        unregister();
+        unregister = registerGateway(stateDir, () => gateway.process?.child.pid);
+        await waitReady(port, gateway.process);
+        await waitSettled(stateDir, 1500);
+      });
     },
     async stop() {
-      await gateway.process?.stop("SIGTERM");
-      gateway.process = undefined;
+      await gatewayLifecycle(stateDir, async () => {
+        await gateway.process?.stop("SIGTERM");
+        gateway.process = undefined;
+      });
+    },
+    async settle() {
+      if (gateway.process) await waitSettled(stateDir, 2000);
     },
     async cleanup() {
       await gateway.stop();
+      unregister();
       rmSync(home, { recursive: true, force: true });
     },
   };
   await gateway.start();
   return gateway;
+}
+
+/**
+ * After /readyz the gateway still unpacks its Control UI assets into the state
+ * dir for a few seconds: a scenario starts once the dir has been still for
+ * `quietMs` (apart from the SQLite files the gateway holds open), so what
+ * changes during an agent run is not the gateway's own start-up or reaction.
+ */
+async function waitSettled(stateDir: string, quietMs: number, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let previous = snapshotTree(stateDir);
+  let stillSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = snapshotTree(stateDir);
+    if (unexplainedChanges(stateDir, previous, now).length > 0) stillSince = Date.now();
+    previous = now;
+    if (Date.now() - stillSince >= quietMs) return;
+  }
+  throw new Error(`the gateway's state dir ${stateDir} was still changing ${timeoutMs} ms after it was ready`);
 }
 
 /** Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. */
