@@ -1,5 +1,7 @@
 // What a directory tree looks like from outside: every entry's relative name,
-// type, size, mtime and mode (atimes are left out: reading moves them). Two
+// type, size, mtime, mode and owner (atimes are left out: reading moves them;
+// the owner is in because a file left behind by a root-run agent would lock
+// the gateway's user out of it). Two
 // snapshots diff into the entries created, removed or changed in between.
 import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +11,7 @@ export interface Entry {
   size: number;
   mtimeMs: number;
   mode: number;
+  uid: number;
 }
 
 /** Relative path → entry; "." is the root itself, absent when the root does not exist. */
@@ -68,17 +71,17 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): Change[] {
 
 /** One line per change, for a failure message a person can act on. */
 export function describeChanges(root: string, changes: readonly Change[]): string {
-  const show = (e?: Entry) => (e ? `${e.type} ${e.size} B mtime ${new Date(e.mtimeMs).toISOString()} mode ${(e.mode & 0o7777).toString(8)}` : "-");
+  const show = (e?: Entry) => (e ? `${e.type} ${e.size} B mtime ${new Date(e.mtimeMs).toISOString()} mode ${(e.mode & 0o7777).toString(8)} uid ${e.uid}` : "-");
   return changes.map((c) => `${c.kind} ${join(root, c.path)}: ${show(c.before)} → ${show(c.after)}`).join("\n");
 }
 
 function sameEntry(a: Entry, b: Entry): boolean {
-  return a.type === b.type && a.size === b.size && a.mtimeMs === b.mtimeMs && a.mode === b.mode;
+  return a.type === b.type && a.size === b.size && a.mtimeMs === b.mtimeMs && a.mode === b.mode && a.uid === b.uid;
 }
 
 function entryOf(stat: Stats): Entry {
   const type = stat.isFile() ? "file" : stat.isDirectory() ? "dir" : stat.isSymbolicLink() ? "symlink" : "other";
-  return { type, size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode };
+  return { type, size: stat.size, mtimeMs: stat.mtimeMs, mode: stat.mode, uid: stat.uid };
 }
 
 function statOrUndefined(path: string): Stats | undefined {

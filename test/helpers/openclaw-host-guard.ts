@@ -47,11 +47,15 @@ export function registerGateway(stateDir: string, pid: () => number | undefined)
 /** Starts watching for `clawfleet ARGS` when it is `agent check` or `agent run`; undefined otherwise. */
 export function watchAgent(args: readonly string[], env: NodeJS.ProcessEnv): Watch | undefined {
   if (args[0] !== "agent" || (args[1] !== "check" && args[1] !== "run")) return undefined;
-  const roots = agentRoots(args, env);
-  return startWatch(`clawfleet ${args.slice(0, 2).join(" ")}`, roots);
+  return startWatch(`clawfleet ${args.slice(0, 2).join(" ")}`, agentRoots(args, env));
 }
 
-export function startWatch(label: string, roots: Root[]): Watch {
+/** The same watch for checks run another way (in-process, or as another user): end it with endWatch. */
+export function watchChecks(label: string, env: NodeJS.ProcessEnv): Watch {
+  return startWatch(label, agentRoots([], env));
+}
+
+function startWatch(label: string, roots: Root[]): Watch {
   const watch = { label, roots, baseline: roots.map((r) => snapshotTree(r.path, r.options)) };
   watches.add(watch);
   return watch;
@@ -105,7 +109,8 @@ function checkSegment(watch: Watch, keep = true): string | undefined {
 }
 
 function madeByGateway(root: string, change: Change): boolean {
-  if (change.kind !== "changed" || change.before!.type !== "file" || change.before!.type !== change.after!.type || change.before!.mode !== change.after!.mode) return false;
+  const { before, after } = change;
+  if (change.kind !== "changed" || before!.type !== "file" || after!.type !== "file" || before!.mode !== after!.mode || before!.uid !== after!.uid) return false;
   const path = join(root, change.path);
   return [...gateways].some((g) => (isWithin(g.stateDir, path) ? openFiles(g.pid()).has(path) : false));
 }
