@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { snapshotTree } from "./host-snapshot.ts";
-import { gatewayLifecycle, registerGateway, unexplainedChanges } from "./openclaw-host-guard.ts";
+import { harnessChange, registerGateway, unexplainedChanges } from "./openclaw-host-guard.ts";
 import { freePort } from "./ports.ts";
 import { baseEnv, spawnProcess, type Spawned } from "./processes.ts";
 
@@ -41,6 +41,8 @@ export interface TestGateway {
    * ~300 ms after an edit), so the next agent run starts from still files.
    */
   settle(): Promise<void>;
+  /** An operator's edit while agents may run: the edit and the gateway's reaction are not the agent's (openclaw-host-guard.ts). */
+  edit(change: () => void | Promise<void>): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
       return { HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: token };
     },
     async start() {
-      await gatewayLifecycle(stateDir, async () => {
+      await harnessChange(stateDir, async () => {
         const env = { ...baseEnv(), ...gateway.clientEnv(), OPENCLAW_GATEWAY_TOKEN: options.token };
         gateway.process = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--auth", "token", "--bind", "loopback", "--allow-unconfigured"], env, home);
         unregister();
@@ -72,18 +74,24 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
       });
     },
     async stop() {
-      await gatewayLifecycle(stateDir, async () => {
+      await harnessChange(stateDir, async () => {
         await gateway.process?.stop("SIGTERM");
         gateway.process = undefined;
       });
     },
     async settle() {
-      if (gateway.process) await waitSettled(stateDir, 2000);
+      if (gateway.process) await harnessChange(stateDir, () => waitSettled(stateDir, 2000));
+    },
+    async edit(change) {
+      await harnessChange(stateDir, async () => {
+        await change();
+        if (gateway.process) await waitSettled(stateDir, 2000);
+      });
     },
     async cleanup() {
       await gateway.stop();
       unregister();
-      rmSync(home, { recursive: true, force: true });
+      harnessChange(stateDir, () => rmSync(home, { recursive: true, force: true }));
     },
   };
   await gateway.start();

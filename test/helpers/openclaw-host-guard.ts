@@ -5,9 +5,9 @@
 // the test (test/setup/host-guard.ts).
 //
 // What counts as the gateway's, and nothing else:
-// - a test gateway (openclaw-gateway.ts) starting or stopping: its own writes
-//   (asset staging, WAL checkpoint, lock files) are bracketed by snapshots and
-//   the watch carries on from the state after it (gatewayLifecycle);
+// - a test gateway (openclaw-gateway.ts) starting, stopping or reacting to a
+//   test's edit, and the edit itself: bracketed by snapshots, the watch carries
+//   on from the state after it (harnessChange);
 // - while it runs, new content in a file it holds open (its SQLite -wal/-shm),
 //   read from /proc/<pid>/fd at the end of each interval. Same type and mode,
 //   nothing created or removed. A gateway that is not running explains nothing,
@@ -76,17 +76,28 @@ export function unexplainedChanges(root: string, before: Snapshot, after: Snapsh
 }
 
 /**
- * Runs a gateway start or stop: watches over its state dir are checked up to
- * it, and go on from the state it leaves (its own writes are its business).
+ * Runs something the harness does to OpenClaw's files while an agent may be
+ * running: a gateway starting, stopping or reacting to an edit, a test editing
+ * the state dir as an operator would. Watches over `dir` are checked up to it
+ * and go on from the state it leaves; its own changes are not the agent's.
  */
-export async function gatewayLifecycle<T>(stateDir: string, action: () => Promise<T>): Promise<T> {
-  const affected = [...watches].filter((w) => w.roots.some((r) => isWithin(resolve(stateDir), r.path) || isWithin(r.path, resolve(stateDir))));
+export function harnessChange<T>(dir: string, action: () => T): T {
+  const target = resolve(dir);
+  const affected = [...watches].filter((w) => w.roots.some((r) => isWithin(target, r.path) || isWithin(r.path, target)));
   for (const watch of affected) checkSegment(watch);
-  try {
-    return await action();
-  } finally {
+  const rebase = () => {
     for (const watch of affected) watch.baseline = watch.roots.map((r) => snapshotTree(r.path, r.options));
+  };
+  let result: T;
+  try {
+    result = action();
+  } catch (error) {
+    rebase();
+    throw error;
   }
+  if (result instanceof Promise) return result.finally(rebase) as T;
+  rebase();
+  return result;
 }
 
 /** Every unexplained change since the last call. */
