@@ -12,8 +12,9 @@ import { OPENCLAW_ENTRY, type TestGateway } from "../helpers/openclaw-gateway.ts
 export async function restartGatewayWithToken(gateway: TestGateway, token: string, timeoutMs = 90_000): Promise<number> {
   await gateway.stop();
   // Agents keep running meanwhile: the gateway's start-up writes are its own, not theirs.
+  const startedAt = Date.now();
   const ready = await harnessChange(gateway.stateDir, () => startWithToken(gateway, token, timeoutMs));
-  await gateway.settle();
+  await gateway.settle(startedAt);
   return ready;
 }
 

@@ -1,6 +1,6 @@
 // A real OpenClaw gateway (the pinned npm package under test/openclaw), hermetic:
 // its own HOME and state dir, loopback only, ready when /readyz says so.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,8 +39,10 @@ export interface TestGateway {
    * After a test edits the state dir as an operator would: waits until the
    * gateway has reacted (its config watcher rewrites openclaw.json.last-good
    * ~300 ms after an edit), so the next agent run starts from still files.
+   * With `startedAt` (a process started then): also until its Control UI
+   * asset cache is prepared (see controlUiPrepared).
    */
-  settle(): Promise<void>;
+  settle(startedAt?: number): Promise<void>;
   /** An operator's edit while agents may run: the edit and the gateway's reaction are not the agent's (openclaw-host-guard.ts). */
   edit(change: () => void | Promise<void>): Promise<void>;
   cleanup(): Promise<void>;
@@ -65,12 +67,13 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
     },
     async start() {
       await harnessChange(stateDir, async () => {
+        const startedAt = Date.now();
         const env = { ...baseEnv(), ...gateway.clientEnv(), OPENCLAW_GATEWAY_TOKEN: options.token };
         gateway.process = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--auth", "token", "--bind", "loopback", "--allow-unconfigured"], env, home);
         unregister();
         unregister = registerGateway(stateDir, () => gateway.process?.child.pid);
         await waitReady(port, gateway.process);
-        await waitSettled(stateDir, 1500);
+        await waitSettled(stateDir, 1500, startedAt);
       });
     },
     async stop() {
@@ -79,8 +82,8 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
         gateway.process = undefined;
       });
     },
-    async settle() {
-      if (gateway.process) await harnessChange(stateDir, () => waitSettled(stateDir, 2000));
+    async settle(startedAt) {
+      if (gateway.process) await harnessChange(stateDir, () => waitSettled(stateDir, 2000, startedAt));
     },
     async edit(change) {
       await harnessChange(stateDir, async () => {
@@ -104,7 +107,7 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
  * `quietMs` (apart from the SQLite files the gateway holds open), so what
  * changes during an agent run is not the gateway's own start-up or reaction.
  */
-async function waitSettled(stateDir: string, quietMs: number, timeoutMs = 45_000): Promise<void> {
+async function waitSettled(stateDir: string, quietMs: number, startedAt?: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let previous = snapshotTree(stateDir);
   let stillSince = Date.now();
@@ -113,9 +116,34 @@ async function waitSettled(stateDir: string, quietMs: number, timeoutMs = 45_000
     const now = snapshotTree(stateDir);
     if (unexplainedChanges(stateDir, previous, now).length > 0) stillSince = Date.now();
     previous = now;
-    if (Date.now() - stillSince >= quietMs) return;
+    if (Date.now() - stillSince >= quietMs && (startedAt === undefined || controlUiPrepared(stateDir, startedAt))) return;
   }
   throw new Error(`the gateway's state dir ${stateDir} was still changing ${timeoutMs} ms after it was ready`);
+}
+
+/**
+ * The gateway prepares its Control UI asset cache in the background
+ * (server-start publishGeneration, openclaw 2026.9.6): it stages the files,
+ * renames the staging dir to the generation's name, verifies all ~3000 files
+ * (seconds on a busy machine) and only then utimes() the generation dir. Done
+ * when a generation dir was stamped after this start and after the rename
+ * (the cache dir's own mtime); no cache dir means nothing to prepare.
+ */
+function controlUiPrepared(stateDir: string, startedAt: number): boolean {
+  const cacheDir = join(stateDir, "cache", "control-ui-assets");
+  let names: string[];
+  let cacheMtime: number;
+  try {
+    names = readdirSync(cacheDir);
+    cacheMtime = statSync(cacheDir).mtimeMs;
+  } catch {
+    return true;
+  }
+  if (names.some((n) => n.startsWith(".staging-"))) return false;
+  return names.some((n) => {
+    const mtime = statSync(join(cacheDir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    return mtime >= startedAt && mtime >= cacheMtime;
+  });
 }
 
 /** Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. */
