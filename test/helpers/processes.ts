@@ -122,8 +122,13 @@ export function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Stops every process a test file started. */
+/**
+ * Stops every process a test file started: agents first, so each is judged
+ * against its dirs while the gateway whose own writes explain changes still runs.
+ */
 export async function stopAll(): Promise<void> {
+  const agents = [...running].filter((p) => p.hostChanges);
+  await Promise.all(agents.map((p) => p.stop("SIGKILL")));
   await Promise.all([...running].map((p) => p.stop("SIGKILL")));
 }
 
