@@ -15,8 +15,8 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { pathToFileURL } from "node:url";
 import { normalizeProviderId } from "./provider-env.ts";
+import { readSqlite, StoreBusyError } from "./sqlite-read.ts";
 
 export type CredentialType = "api_key" | "token" | "oauth";
 
@@ -62,25 +62,6 @@ export interface AuthStore {
   order: Record<string, string[]>;
 }
 
-/** Read-only handle that never creates the -wal/-shm files a plain open would. */
-function openReadOnly(path: string): DatabaseSync {
-  // With no WAL content the whole database is in the main file: open it
-  // immutable (no locks, and no -wal/-shm created, which a plain read-only open
-  // leaves behind, owned by whoever ran us). A non-empty WAL holds commits not
-  // yet in the main file; then the sidecars exist and a normal read-only open
-  // sees them. (OpenClaw's own readers leave empty -wal files behind.)
-  if (walSize(path) > 0) return new DatabaseSync(path, { readOnly: true, timeout: 250 });
-  return new DatabaseSync(`${pathToFileURL(path).href}?mode=ro&immutable=1`, { readOnly: true });
-}
-
-function walSize(path: string): number {
-  try {
-    return statSync(`${path}-wal`).size;
-  } catch {
-    return 0;
-  }
-}
-
 interface Cells {
   store?: string;
   state?: string;
@@ -96,23 +77,22 @@ function readCells(path: string, kind: AuthStore["kind"], query: Query): { statu
     const code = (error as NodeJS.ErrnoException).code;
     return code === "ENOENT" ? { status: "missing" } : { status: "unreadable", reason: code ?? (error as Error).message };
   }
-  let db: DatabaseSync | undefined;
   try {
-    db = openReadOnly(path);
-    const table = kind === "shared-state" ? "config_machine_state" : "auth_profile_store";
-    const object = db.prepare("SELECT type FROM sqlite_master WHERE name = ?").get(table) as { type?: string } | undefined;
-    // OpenClaw reads a missing table as "no store yet", an object of another kind as unreadable.
-    if (!object) return { status: "missing", reason: `no ${table} table` };
-    if (object.type !== "table") return { status: "unreadable", reason: `${table} is a ${object.type}, not a table` };
-    return { status: "ok", cells: query(db) };
+    // Never a plain open, read-only or not: see sqlite-read.ts for what that writes beside the file.
+    return readSqlite(path, (db) => {
+      const table = kind === "shared-state" ? "config_machine_state" : "auth_profile_store";
+      const object = db.prepare("SELECT type FROM sqlite_master WHERE name = ?").get(table) as { type?: string } | undefined;
+      // OpenClaw reads a missing table as "no store yet", an object of another kind as unreadable.
+      if (!object) return { status: "missing" as const, reason: `no ${table} table` };
+      if (object.type !== "table") return { status: "unreadable" as const, reason: `${table} is a ${object.type}, not a table` };
+      return { status: "ok" as const, cells: query(db) };
+    });
   } catch (error) {
     const err = error as { errcode?: number; errstr?: string; message?: string; code?: string };
-    // SQLITE_BUSY (5) / SQLITE_LOCKED (6): a writer holds it right now.
-    const transient = err.errcode === 5 || err.errcode === 6;
+    // SQLITE_BUSY (5) / SQLITE_LOCKED (6), or the files changed under every copy: a writer is busy right now.
+    const transient = err.errcode === 5 || err.errcode === 6 || error instanceof StoreBusyError;
     const detail = err.errstr ?? err.message ?? String(error);
     return { status: "unreadable", reason: accessHint(path, detail), transient };
-  } finally {
-    db?.close();
   }
 }
 

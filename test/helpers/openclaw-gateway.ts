@@ -1,9 +1,11 @@
 // A real OpenClaw gateway (the pinned npm package under test/openclaw), hermetic:
 // its own HOME and state dir, loopback only, ready when /readyz says so.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { snapshotTree } from "./host-snapshot.ts";
+import { harnessChange, registerGateway, unexplainedChanges } from "./openclaw-host-guard.ts";
 import { freePort } from "./ports.ts";
 import { baseEnv, spawnProcess, type Spawned } from "./processes.ts";
 
@@ -33,6 +35,16 @@ export interface TestGateway {
   process?: Spawned;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * After a test edits the state dir as an operator would: waits until the
+   * gateway has reacted (its config watcher rewrites openclaw.json.last-good
+   * ~300 ms after an edit), so the next agent run starts from still files.
+   * With `startedAt` (a process started then): also until its Control UI
+   * asset cache is prepared (see controlUiPrepared).
+   */
+  settle(startedAt?: number): Promise<void>;
+  /** An operator's edit while agents may run: the edit and the gateway's reaction are not the agent's (openclaw-host-guard.ts). */
+  edit(change: () => void | Promise<void>): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +55,7 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
   if (options.config) writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(options.config, null, 2), { mode: 0o600 });
   if (options.providerKey !== false) writeFileSync(join(stateDir, ".env"), `OPENAI_API_KEY=${TEST_PROVIDER_KEY}\n`, { mode: 0o600 });
   const port = await freePort();
+  let unregister = () => {};
 
   const gateway: TestGateway = {
     port,
@@ -53,21 +66,84 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
       return { HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: token };
     },
     async start() {
-      const env = { ...baseEnv(), ...gateway.clientEnv(), OPENCLAW_GATEWAY_TOKEN: options.token };
-      gateway.process = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--auth", "token", "--bind", "loopback", "--allow-unconfigured"], env, home);
-      await waitReady(port, gateway.process);
+      await harnessChange(stateDir, async () => {
+        const startedAt = Date.now();
+        const env = { ...baseEnv(), ...gateway.clientEnv(), OPENCLAW_GATEWAY_TOKEN: options.token };
+        gateway.process = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port), "--auth", "token", "--bind", "loopback", "--allow-unconfigured"], env, home);
+        unregister();
+        unregister = registerGateway(stateDir, () => gateway.process?.child.pid);
+        await waitReady(port, gateway.process);
+        await waitSettled(stateDir, 1500, startedAt);
+      });
     },
     async stop() {
-      await gateway.process?.stop("SIGTERM");
-      gateway.process = undefined;
+      await harnessChange(stateDir, async () => {
+        await gateway.process?.stop("SIGTERM");
+        gateway.process = undefined;
+      });
+    },
+    async settle(startedAt) {
+      if (gateway.process) await harnessChange(stateDir, () => waitSettled(stateDir, 2000, startedAt));
+    },
+    async edit(change) {
+      await harnessChange(stateDir, async () => {
+        await change();
+        if (gateway.process) await waitSettled(stateDir, 2000);
+      });
     },
     async cleanup() {
       await gateway.stop();
-      rmSync(home, { recursive: true, force: true });
+      unregister();
+      harnessChange(stateDir, () => rmSync(home, { recursive: true, force: true }));
     },
   };
   await gateway.start();
   return gateway;
+}
+
+/**
+ * After /readyz the gateway still unpacks its Control UI assets into the state
+ * dir for a few seconds: a scenario starts once the dir has been still for
+ * `quietMs` (apart from the SQLite files the gateway holds open), so what
+ * changes during an agent run is not the gateway's own start-up or reaction.
+ */
+async function waitSettled(stateDir: string, quietMs: number, startedAt?: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let previous = snapshotTree(stateDir);
+  let stillSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = snapshotTree(stateDir);
+    if (unexplainedChanges(stateDir, previous, now).length > 0) stillSince = Date.now();
+    previous = now;
+    if (Date.now() - stillSince >= quietMs && (startedAt === undefined || controlUiPrepared(stateDir, startedAt))) return;
+  }
+  throw new Error(`the gateway's state dir ${stateDir} was still changing ${timeoutMs} ms after it was ready`);
+}
+
+/**
+ * The gateway prepares its Control UI asset cache in the background
+ * (server-start publishGeneration, openclaw 2026.9.6): it stages the files,
+ * renames the staging dir to the generation's name, verifies all ~3000 files
+ * (seconds on a busy machine) and only then utimes() the generation dir. Done
+ * when a generation dir was stamped after this start and after the rename
+ * (the cache dir's own mtime); no cache dir means nothing to prepare.
+ */
+function controlUiPrepared(stateDir: string, startedAt: number): boolean {
+  const cacheDir = join(stateDir, "cache", "control-ui-assets");
+  let names: string[];
+  let cacheMtime: number;
+  try {
+    names = readdirSync(cacheDir);
+    cacheMtime = statSync(cacheDir).mtimeMs;
+  } catch {
+    return true;
+  }
+  if (names.some((n) => n.startsWith(".staging-"))) return false;
+  return names.some((n) => {
+    const mtime = statSync(join(cacheDir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    return mtime >= startedAt && mtime >= cacheMtime;
+  });
 }
 
 /** Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. */

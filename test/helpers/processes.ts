@@ -1,6 +1,7 @@
 // Child processes for tests: output captured, waits bounded, always cleaned up.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { endWatch, watchAgent } from "./openclaw-host-guard.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLAWFLEET_BIN = fileURLToPath(new URL("../../bin/clawfleet.js", import.meta.url));
@@ -13,6 +14,8 @@ export interface Spawned {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** For `agent check|run`: what it changed in OpenClaw's dirs once it exited (undefined: nothing). */
+  hostChanges?: Promise<string | undefined>;
 }
 
 const running = new Set<Spawned>();
@@ -84,18 +87,28 @@ export function spawnProcess(command: string, args: string[], env: NodeJS.Proces
   return spawned;
 }
 
-/** Starts `clawfleet ARGS` on the Node running the tests (Node 24). */
-export function spawnClawfleet(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
-  return spawnProcess(process.execPath, [CLAWFLEET_BIN, ...args], { ...baseEnv(), ...env });
+/**
+ * Starts `clawfleet ARGS` on the Node running the tests (Node 24). An `agent
+ * check|run` is watched from before it starts until it exits: it must leave
+ * OpenClaw's dirs as it found them (openclaw-host-guard.ts).
+ */
+export function spawnClawfleet(args: string[], env: NodeJS.ProcessEnv = {}, options: { callerReportsHostChanges?: boolean } = {}): Spawned {
+  const fullEnv = { ...baseEnv(), ...env };
+  const watch = watchAgent(args, fullEnv);
+  const spawned = spawnProcess(process.execPath, [CLAWFLEET_BIN, ...args], fullEnv);
+  if (watch) spawned.hostChanges = spawned.exited.then(() => endWatch(watch, { reported: options.callerReportsHostChanges === true }));
+  return spawned;
 }
 
-/** Runs `clawfleet ARGS` to completion. */
+/** Runs `clawfleet ARGS` to completion; an `agent check|run` that changed OpenClaw's files throws, naming them. */
 export async function runClawfleet(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const spawned = spawnClawfleet(args, env);
+  const spawned = spawnClawfleet(args, env, { callerReportsHostChanges: true });
   const timer = setTimeout(() => spawned.child.kill("SIGKILL"), timeoutMs);
   const code = await spawned.exited;
   clearTimeout(timer);
   running.delete(spawned);
+  const changed = await spawned.hostChanges;
+  if (changed) throw new Error(changed);
   return { code, stdout: spawned.stdout, stderr: spawned.stderr };
 }
 
@@ -109,8 +122,13 @@ export function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Stops every process a test file started. */
+/**
+ * Stops every process a test file started: agents first, so each is judged
+ * against its dirs while the gateway whose own writes explain changes still runs.
+ */
 export async function stopAll(): Promise<void> {
+  const agents = [...running].filter((p) => p.hostChanges);
+  await Promise.all(agents.map((p) => p.stop("SIGKILL")));
   await Promise.all([...running].map((p) => p.stop("SIGKILL")));
 }
 

@@ -80,12 +80,14 @@ describe("agent check triage against a real gateway", () => {
     const configPath = join(gateway.stateDir, "openclaw.json");
     const original = readFileSync(configPath, "utf8");
     writeFileSync(configPath, JSON.stringify({ gateway: { mode: "local", reload: { mode: "off" }, controlUi: { enabled: true, environment: { label: "${CF_ENV_LABEL}", color: "amber" } } } }, null, 2), { mode: 0o600 });
+    await gateway.settle();
     try {
       const { doc } = await check({ CF_ENV_LABEL: "edge" });
       expect(doc.findings.find((f) => f.code === "service_env_missing")).toMatchObject({ layer: "drift", evidence: { variable: "CF_ENV_LABEL" } });
       expect(doc.findings.find((f) => f.code === "service_env_missing")!.summary).toContain("the running gateway's environment");
     } finally {
       writeFileSync(configPath, original, { mode: 0o600 });
+      await gateway.settle();
     }
   });
 
@@ -133,12 +135,14 @@ describe("agent check triage against a real gateway", () => {
   it("flags a config readable by others (credentials_exposed) and names the file and mode", async () => {
     const configPath = join(gateway.stateDir, "openclaw.json");
     chmodSync(configPath, 0o644);
+    await gateway.settle();
     try {
       const { doc } = await check();
       const exposed = doc.findings.find((f) => f.code === "credentials_exposed")!;
       expect(exposed).toMatchObject({ layer: "drift", evidence: { path: configPath, mode: "644" } });
     } finally {
       chmodSync(configPath, 0o600);
+      await gateway.settle();
     }
   });
 
@@ -171,11 +175,13 @@ describe("agent check triage against a real gateway", () => {
   it("reports config_not_applied after an edit the gateway has not loaded, then config_invalid for a broken edit", async () => {
     const configPath = join(gateway.stateDir, "openclaw.json");
     writeFileSync(configPath, JSON.stringify({ gateway: { mode: "local", reload: { mode: "off" }, controlUi: { enabled: true, environment: { label: "edited", color: "amber" } } } }, null, 2), { mode: 0o600 });
+    await gateway.settle();
     const edited = await check();
     expect(edited.code).toBe(1);
     expect(edited.doc.findings.find((f) => f.code === "config_not_applied")).toMatchObject({ layer: "drift", status: "warn" });
 
     writeFileSync(configPath, JSON.stringify({ gateway: { mode: "local", port: "not-a-port", reload: { mode: "off" } } }), { mode: 0o600 });
+    await gateway.settle();
     const invalid = await check();
     const finding = invalid.doc.findings.find((f) => f.code === "config_invalid")!;
     expect(finding.summary).toMatch(/gateway\.port/);

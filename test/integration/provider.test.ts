@@ -16,6 +16,7 @@ import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { systemRunner } from "../../agent/platform/command-runner.ts";
 import { localFingerprint } from "../../shared/fingerprint.ts";
 import { OPENCLAW_ENTRY } from "../helpers/openclaw-gateway.ts";
+import { endWatch, watchChecks } from "../helpers/openclaw-host-guard.ts";
 import { freePort } from "../helpers/ports.ts";
 import { agentCheckJson, CLAWFLEET_BIN, baseEnv, spawnProcess, stopAll, type CheckDocument } from "../helpers/processes.ts";
 
@@ -134,6 +135,7 @@ describe("provider check against state written by the real OpenClaw CLI", () => 
 
   it("runs in well under 100 ms and leaves the stores exactly as it found them", async () => {
     const before = sqliteFiles(stateDir);
+    const watch = watchChecks("runChecks([providerCheck])", env());
     const world = discoverOpenClaw({ ...process.env, ...env(), OPENAI_API_KEY: OPENAI_ENV_KEY });
     const durations: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -143,6 +145,7 @@ describe("provider check against state written by the real OpenClaw CLI", () => 
     }
     expect(Math.min(...durations)).toBeLessThan(100);
     expect(sqliteFiles(stateDir)).toEqual(before);
+    expect(endWatch(watch, { reported: true })).toBeUndefined();
   });
 
   it("judges by the service's environment when there is one, and says when a key is only in this shell", async () => {
@@ -169,10 +172,12 @@ describe("provider check against state written by the real OpenClaw CLI", () => 
     } else {
       // Root reads any file: run the agent as nobody over a tree nobody owns, so only the mode stops it.
       for (const path of [home, ...readdirSync(home, { recursive: true }).map((p) => join(home, String(p)))]) chownSync(path, 65534, 65534);
+      const watch = watchChecks("agent check as nobody", env());
       const child = spawnProcess("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLAWFLEET_BIN, "agent", "check", "--json"], { ...baseEnv(), ...env() });
       const timer = setTimeout(() => child.child.kill("SIGKILL"), 30_000);
       await child.exited;
       clearTimeout(timer);
+      expect(endWatch(watch, { reported: true })).toBeUndefined();
       outputs.push(child.stdout, child.stderr);
       findings = (JSON.parse(child.stdout) as { findings: Finding[] }).findings.filter((f) => f.layer === "provider");
     }
@@ -250,8 +255,11 @@ describe("provider check on OAuth and mixed credentials (store written with Open
   });
 
   it("passes a refreshable OAuth profile, fails an expired one without a refresh token or with a failed refresh, and warns when env covers an expired token", async () => {
-    const world = discoverOpenClaw({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(await freePort()), ANTHROPIC_API_KEY: RELAY_ENV_KEY });
+    const shell = { HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(await freePort()), ANTHROPIC_API_KEY: RELAY_ENV_KEY };
+    const watch = watchChecks("runChecks([providerCheck])", shell);
+    const world = discoverOpenClaw(shell);
     const run = await runChecks([providerCheck], { world, fingerprint: localFingerprint, runner: systemRunner, platform: process.platform });
+    expect(endWatch(watch, { reported: true })).toBeUndefined();
     const find = (agent: string, provider: string) => run.findings.find((f) => f.evidence.agent === agent && f.evidence.provider === provider);
     expect(find("pilot", "anthropic")).toMatchObject({ status: "ok", evidence: { source: "auth store profile anthropic:claude", fingerprint: localFingerprint(REFRESH), accessExpiresAt: new Date(past).toISOString() } });
     expect(find("pilot", "minimax-portal")).toMatchObject({ status: "fail", code: "credential_expired", evidence: { profile: "minimax-portal:default", type: "oauth", expiresAt: new Date(past).toISOString() } });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { effectiveStore, parseStoreJson, readAgentStore, readSharedStore } from "../../agent/discovery/auth-store.ts";
+import { diffSnapshots, snapshotTree } from "../helpers/host-snapshot.ts";
 
 // Obvious fakes, never real keys.
 const API_KEY = "sk-ant-clawfleet-FAKE-unit-0001";
@@ -142,22 +143,32 @@ describe("OpenClaw auth stores", () => {
     try {
       writer.exec("PRAGMA wal_autocheckpoint = 0");
       writer.prepare("UPDATE auth_profile_store SET store_json = ? WHERE store_key = 'primary'").run(JSON.stringify({ version: 1, profiles: { "xai:manual": { type: "api_key", provider: "xai", key: "xai-clawfleet-FAKE-wal" } } }));
+      const before = snapshotTree(agentDir);
       expect(Object.keys(readAgentStore(agentDir).profiles)).toEqual(["xai:manual"]);
+      // Not even the -shm the writer shares with readers is touched.
+      expect(diffSnapshots(before, snapshotTree(agentDir))).toEqual([]);
     } finally {
       writer.close();
     }
   });
 
-  it("reports a store held under an exclusive lock as transiently unreadable instead of waiting", () => {
+  it("reads the last commit of a store held under an exclusive lock, without waiting or touching it", () => {
     const agentDir = join(root, "agent");
     agentDb(agentDir, { version: 1, profiles: {} });
     const writer = new DatabaseSync(join(agentDir, "openclaw-agent.sqlite"));
     try {
-      writer.exec("PRAGMA wal_autocheckpoint = 0; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE auth_profile_store SET updated_at = 1; COMMIT; BEGIN EXCLUSIVE; UPDATE auth_profile_store SET updated_at = 2;");
+      // Committed: an xai profile. Still open in the exclusive transaction: its replacement.
+      writer.exec("PRAGMA wal_autocheckpoint = 0; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
+      writer.prepare("UPDATE auth_profile_store SET store_json = ? WHERE store_key = 'primary'").run(JSON.stringify({ version: 1, profiles: { "xai:manual": { type: "api_key", provider: "xai", key: "xai-clawfleet-FAKE-committed" } } }));
+      writer.exec("COMMIT; BEGIN EXCLUSIVE;");
+      writer.prepare("UPDATE auth_profile_store SET store_json = ? WHERE store_key = 'primary'").run(JSON.stringify({ version: 1, profiles: {} }));
+      const before = snapshotTree(agentDir);
       const started = performance.now();
       const store = readAgentStore(agentDir);
-      expect(store).toMatchObject({ status: "unreadable", transient: true });
+      // A private copy takes no lock: what was committed, at once.
+      expect(store).toMatchObject({ status: "ok", profiles: { "xai:manual": { secret: "xai-clawfleet-FAKE-committed" } } });
       expect(performance.now() - started).toBeLessThan(2000);
+      expect(diffSnapshots(before, snapshotTree(agentDir))).toEqual([]);
     } finally {
       writer.exec("ROLLBACK");
       writer.close();

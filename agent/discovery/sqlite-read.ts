@@ -1,0 +1,84 @@
+// Reads one of OpenClaw's SQLite files without writing a byte beside it.
+//
+// Measured with node:sqlite (Node 24) on a WAL-mode database whose -wal holds a
+// commit not yet in the main file (test/unit/sqlite-read.test.ts repeats it):
+//   { readOnly: true } or ?mode=ro  creates a 32 KiB -shm when there is none and
+//                                   rewrites an existing one (its mtime moves):
+//                                   run as root, that leaves a root-owned -shm the
+//                                   gateway cannot open.
+//   ?mode=ro&immutable=1            changes nothing, but ignores the -wal, so a
+//                                   commit that lives only there is not seen.
+// So: immutable when no -wal or -journal has content (the main file is the whole
+// database); otherwise a private copy of the set, in a 0700 temp dir of ours,
+// opened there (SQLite replays the copied -wal, or rolls back a hot -journal, in
+// the copy) and removed after. A writer mid-commit or checkpointing would make the
+// copied files disagree, so the set is copied again when any file changed under
+// us, and after a few tries the read is reported as transient.
+import { copyFileSync, mkdtempSync, rmSync, statSync, type BigIntStats } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { pathToFileURL } from "node:url";
+
+/** Files SQLite keeps beside a database whose content belongs to it (not -shm: an index SQLite rebuilds from the -wal). */
+const SIDECARS = ["-wal", "-journal"] as const;
+const COPY_ATTEMPTS = 3;
+
+/** The store changed under every copy attempt: a writer is busy, worth a retry rather than an alarm. */
+export class StoreBusyError extends Error {
+  readonly transient = true;
+}
+
+/** Runs `read` on the database at `path`; nothing in its directory is created, changed or removed. */
+export function readSqlite<T>(path: string, read: (db: DatabaseSync) => T): T {
+  for (let attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
+    const sidecars = SIDECARS.filter((suffix) => (fileStat(path + suffix)?.size ?? 0n) > 0n);
+    if (sidecars.length === 0) return withDatabase(new DatabaseSync(`${pathToFileURL(path).href}?mode=ro&immutable=1`, { readOnly: true }), read);
+    const dir = mkdtempSync(join(tmpdir(), "clawfleet-sqlite-"));
+    try {
+      const copy = join(dir, basename(path));
+      if (!copyConsistent(path, copy, sidecars)) continue;
+      // Read-write on purpose: it is our copy, and replaying a hot -journal writes.
+      return withDatabase(new DatabaseSync(copy), read);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  throw new StoreBusyError(`${path} changed while being copied (${COPY_ATTEMPTS} tries): a writer is busy`);
+}
+
+function withDatabase<T>(db: DatabaseSync, read: (db: DatabaseSync) => T): T {
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Copies the database and its sidecars; false when any of them changed (or went) meanwhile. */
+function copyConsistent(path: string, copy: string, sidecars: readonly string[]): boolean {
+  const files = ["", ...sidecars];
+  const before = files.map((suffix) => identity(path + suffix));
+  try {
+    for (const suffix of files) copyFileSync(path + suffix, copy + suffix);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false; // checkpointed and removed under us
+    throw error;
+  }
+  const after = files.map((suffix) => identity(path + suffix));
+  return before.every((id, i) => id !== undefined && id === after[i]);
+}
+
+/** Inode, size and change time in nanoseconds: any write or replacement moves one of them. */
+function identity(path: string): string | undefined {
+  const stat = fileStat(path);
+  return stat && `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+}
+
+function fileStat(path: string): BigIntStats | undefined {
+  try {
+    return statSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
