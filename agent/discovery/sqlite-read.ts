@@ -14,7 +14,7 @@
 // the copy) and removed after. A writer mid-commit or checkpointing would make the
 // copied files disagree, so the set is copied again when any file changed under
 // us, and after a few tries the read is reported as transient.
-import { copyFileSync, mkdtempSync, rmSync, statSync, type BigIntStats } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, type BigIntStats } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -23,6 +23,29 @@ import { pathToFileURL } from "node:url";
 /** Files SQLite keeps beside a database whose content belongs to it (not -shm: an index SQLite rebuilds from the -wal). */
 const SIDECARS = ["-wal", "-journal"] as const;
 const COPY_ATTEMPTS = 3;
+const COPY_PREFIX = "clawfleet-sqlite-";
+/** A copy this old was left by an agent killed mid-read (a read takes milliseconds). */
+const STALE_COPY_MS = 10 * 60_000;
+let staleCopiesSwept = false;
+
+/**
+ * A copy holds the store's secrets: one left behind by a killed agent is
+ * removed by the next agent process that copies (its own uid's only).
+ */
+export function sweepStaleCopies(nowMs: number, root = tmpdir()): void {
+  const uid = process.getuid?.();
+  // mkdtemp's names exactly: the prefix and six random characters.
+  const ours = new RegExp(`^${COPY_PREFIX}[A-Za-z0-9]{6}$`);
+  for (const name of readdirSync(root).filter((n) => ours.test(n))) {
+    const dir = join(root, name);
+    try {
+      const info = statSync(dir);
+      if (info.isDirectory() && (uid === undefined || info.uid === uid) && nowMs - info.mtimeMs > STALE_COPY_MS) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to look at.
+    }
+  }
+}
 
 /** The store changed under every copy attempt: a writer is busy, worth a retry rather than an alarm. */
 export class StoreBusyError extends Error {
@@ -34,7 +57,11 @@ export function readSqlite<T>(path: string, read: (db: DatabaseSync) => T): T {
   for (let attempt = 0; attempt < COPY_ATTEMPTS; attempt++) {
     const sidecars = SIDECARS.filter((suffix) => (fileStat(path + suffix)?.size ?? 0n) > 0n);
     if (sidecars.length === 0) return withDatabase(new DatabaseSync(`${pathToFileURL(path).href}?mode=ro&immutable=1`, { readOnly: true }), read);
-    const dir = mkdtempSync(join(tmpdir(), "clawfleet-sqlite-"));
+    if (!staleCopiesSwept) {
+      staleCopiesSwept = true;
+      sweepStaleCopies(Date.now());
+    }
+    const dir = mkdtempSync(join(tmpdir(), COPY_PREFIX));
     try {
       const copy = join(dir, basename(path));
       if (!copyConsistent(path, copy, sidecars)) continue;

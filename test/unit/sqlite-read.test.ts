@@ -2,13 +2,13 @@
 // (the measurement behind agent/discovery/sqlite-read.ts), and that readSqlite
 // sees every commit while changing nothing: names, sizes, mtimes, modes.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readSqlite, StoreBusyError } from "../../agent/discovery/sqlite-read.ts";
+import { readSqlite, StoreBusyError, sweepStaleCopies } from "../../agent/discovery/sqlite-read.ts";
 import { diffSnapshots, snapshotTree } from "../helpers/host-snapshot.ts";
 
 /** Writes `base` and checkpoints it into the main file, then commits `wal-only` with checkpoints off and dies (SIGKILL): the -wal keeps it, as after a gateway crash. */
@@ -54,7 +54,7 @@ describe("reading a SQLite store without writing beside it", () => {
     dir = mkdtempSync(join(tmpdir(), "clawfleet-sqlite-read-"));
     // readSqlite's copies go to os.tmpdir(): a private one shows whether any is left behind.
     savedTmp = process.env.TMPDIR;
-    privateTmp = mkdtempSync(join(tmpdir(), "clawfleet-sqlite-tmp-"));
+    privateTmp = mkdtempSync(join(tmpdir(), "clawfleet-sqlitetest-"));
     process.env.TMPDIR = privateTmp;
   });
   afterEach(() => {
@@ -99,6 +99,19 @@ describe("reading a SQLite store without writing beside it", () => {
       expect(readdirSync(privateTmp)).toEqual([]);
     });
   }
+
+  it("removes a private copy an agent killed mid-read left behind (it holds secrets), and no other directory", () => {
+    const stale = join(privateTmp, "clawfleet-sqlite-killed");
+    const live = join(privateTmp, "clawfleet-sqlite-live01");
+    const other = join(privateTmp, "clawfleet-sqlite-notacopy");
+    for (const d of [stale, live, other]) mkdirSync(d);
+    const old = (Date.now() - 20 * 60_000) / 1000;
+    utimesSync(stale, old, old);
+    utimesSync(other, old, old);
+    sweepStaleCopies(Date.now(), privateTmp);
+    expect(readdirSync(privateTmp).sort()).toEqual(["clawfleet-sqlite-live01", "clawfleet-sqlite-notacopy"]);
+    for (const d of [live, other]) rmSync(d, { recursive: true });
+  });
 
   it("opens a store with no -wal content in place, changing nothing", () => {
     const path = join(dir, "closed.sqlite");
