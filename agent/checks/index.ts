@@ -7,5 +7,6 @@ import { tunnelCheck } from "./tunnel.ts";
 import { driftCheck } from "./drift.ts";
 import { baselineCheck } from "./baseline.ts";
 import { powerCheck } from "./power.ts";
+import { startupCheck } from "./startup.ts";
 
-export const ALL_CHECKS: readonly Check[] = [gatewayCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, powerCheck, baselineCheck];
+export const ALL_CHECKS: readonly Check[] = [gatewayCheck, startupCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, powerCheck, baselineCheck];
