@@ -38,7 +38,7 @@ const GATEWAY_DOWN = ["layer:gateway"] as const;
  */
 // Order matters: a down gateway names the first present as its cause, so the
 // evidence that says most (the gateway's own refusal) comes before inferences.
-const STARTUP_BLOCKERS = [
+export const STARTUP_BLOCKERS = [
   "gateway_locked",
   "port_in_use",
   "service_program_missing",

@@ -6,7 +6,7 @@
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import { CODES, type Code } from "../../shared/taxonomy.ts";
 import { matchFatalLine, STARTED_LINE, type FatalMatch } from "../discovery/gateway-fatal-lines.ts";
-import { startupBlockers, type Blocker } from "../discovery/startup-preconditions.ts";
+import { byStartupOrder, startupBlockers, type Blocker } from "../discovery/startup-preconditions.ts";
 import type { GatewayEnv } from "../discovery/provider-env.ts";
 import { gatewayEnvironment } from "../observations/gateway-environment.ts";
 import { gatewayLog, type LogLine } from "../observations/gateway-log.ts";
@@ -44,7 +44,7 @@ export const startupCheck: Check = {
       mergeLogLine(blockers, fatal.match, fatal.line, { stateDir: world.stateDir, port: String(world.port), configPath: world.config.path });
     }
 
-    const findings = blockers.map((b) => {
+    const findings = blockers.sort(byStartupOrder).map((b) => {
       // Serving, a precondition only stops the next start: worth knowing, not an outage.
       const status = serving && !PRESENT_TENSE.has(b.code) ? "warn" : CODES[b.code].severity;
       return problem("startup", b.code, b.summary, b.evidence, status);
@@ -75,5 +75,5 @@ function mergeLogLine(blockers: Blocker[], match: FatalMatch, line: LogLine, whe
     known.summary += ` The gateway's log agrees: "${evidence.line}".`;
     return;
   }
-  blockers.unshift({ code: match.entry.code, summary: `The gateway refused to start: "${evidence.line}" (${line.where}).`, evidence: { ...where, ...evidence } });
+  blockers.push({ code: match.entry.code, summary: `The gateway refused to start: "${evidence.line}" (${line.where}).`, evidence: { ...where, ...evidence } });
 }

@@ -41,10 +41,13 @@ export const FATAL_LINES: readonly FatalLine[] = [
   { prefix: "another embedded OpenClaw state writer is active", seenIn: PINNED, code: "gateway_locked" },
   // dist/server-start-*.mjs, listenGatewayHttpServer, after its EADDRINUSE retries.
   { prefix: "another gateway instance is already listening on ", seenIn: PINNED, code: "port_in_use" },
-  { prefix: "failed to bind gateway socket on ", seenIn: PINNED, code: "port_in_use" },
+  // dist/config-env-vars-*.mjs: "Refusing to run automatic gateway startup migrations because this OpenClaw
+  // binary (2026.9.6) is older than the config last written by OpenClaw 2026.10.2." (the stable part follows the versions' first).
+  { prefix: "is older than the config last written by OpenClaw ", seenIn: PINNED, code: "openclaw_downgraded" },
   // dist/openclaw-database-preflight.messages-*.mjs and dist/startup-maintenance-*.mjs (reason "a newer OpenClaw build", exit 78).
-  { prefix: "Gateway refused startup because ", seenIn: PINNED, code: "openclaw_downgraded" },
-  { prefix: "gateway requires a newer OpenClaw build", seenIn: PINNED, code: "openclaw_downgraded" },
+  { prefix: "OpenClaw database schema(s) are newer than this build", seenIn: PINNED, code: "openclaw_downgraded" },
+  // Printed as "gateway requires a newer OpenClaw build; …" (the reason of the "newer-schema" maintenance kind).
+  { prefix: "a newer OpenClaw build", seenIn: PINNED, code: "openclaw_downgraded" },
   // dist/io.snapshot-*.mjs, warnIfConfigFromFuture: only a warning, but it names the version that wrote the config.
   { prefix: "Your OpenClaw config was written by version ", seenIn: PINNED, code: "openclaw_downgraded" },
   // dist/io.invalid-config-*.mjs, printed as "Gateway failed to start: Invalid config at <path>:" (exit 78).

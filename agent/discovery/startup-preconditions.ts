@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
-import type { Code } from "../../shared/taxonomy.ts";
+import { STARTUP_BLOCKERS, type Code } from "../../shared/taxonomy.ts";
 import { isLoopbackHost } from "../../shared/loopback.ts";
 import type { ServiceDefinition } from "./gateway-service.ts";
 import type { PortOwner } from "./live-gateway.ts";
@@ -53,7 +53,10 @@ export function isPlaceholder(value: string | undefined): boolean {
   return value !== undefined && PLACEHOLDERS.has(value.trim());
 }
 
-/** Every precondition, in the order the gateway's own startup checks them. */
+/**
+ * Every precondition that holds, in the taxonomy's STARTUP_BLOCKERS order: the
+ * one a down gateway is marked as depending on comes first, so it is also the primary.
+ */
 export function startupBlockers(facts: StartupFacts): Blocker[] {
   return [
     ...serviceProgramMissing(facts.services),
@@ -64,7 +67,16 @@ export function startupBlockers(facts: StartupFacts): Blocker[] {
     ...authUnconfigured(facts),
     ...portHeldByAnother(facts),
     ...placeholders(facts),
-  ];
+  ].sort(byStartupOrder);
+}
+
+/** The taxonomy's STARTUP_BLOCKERS order; other codes after. */
+export function byStartupOrder(a: Blocker, b: Blocker): number {
+  const rank = (code: Code) => {
+    const at = (STARTUP_BLOCKERS as readonly string[]).indexOf(code);
+    return at < 0 ? STARTUP_BLOCKERS.length : at;
+  };
+  return rank(a.code) - rank(b.code);
 }
 
 // --- where the service runs from -------------------------------------------
@@ -164,6 +176,8 @@ interface AuthSecret {
   why: string;
   /** An env SecretRef the gateway cannot resolve (its own finding, not this one). */
   unresolvedRef?: string;
+  /** The secret is there but a placeholder (secret_placeholder says so). */
+  placeholder?: boolean;
 }
 
 /** The auth the gateway would start with and whether its secret reaches it (dist/auth-*.mjs resolveGatewayAuth). */
@@ -193,7 +207,8 @@ function gatewayAuth(facts: StartupFacts): AuthSecret {
     configured === undefined ? `no gateway.auth.${mode} in the config` : `gateway.auth.${mode} does not resolve (${resolved?.unresolved ?? "empty or a placeholder"})`,
     fromEnv ? `${envName} is a placeholder` : `no ${envName} in ${facts.env.layers.map((l) => l.label).join(", ")}`,
   ].join(", ");
-  return { mode, modeSource, secret: mode, reachable: false, why };
+  const placeholder = isPlaceholder(fromEnv?.value) || (typeof configured === "string" && isPlaceholder(resolved?.value));
+  return { mode, modeSource, secret: mode, reachable: false, why, placeholder };
 }
 
 function serviceEnvPath(facts: StartupFacts): string {
@@ -242,7 +257,8 @@ export function secretsUnresolved(facts: StartupFacts): Blocker[] {
 
 export function authUnconfigured(facts: StartupFacts): Blocker[] {
   const auth = gatewayAuth(facts);
-  if (!auth.secret || auth.reachable || auth.unresolvedRef) return [];
+  // An unresolved SecretRef or a placeholder is its own finding (one fact, one finding).
+  if (!auth.secret || auth.reachable || auth.unresolvedRef || auth.placeholder) return [];
   // A default install with no token anywhere is not a mistake; a token mode
   // asked for, or clients holding a token the gateway will never have, is.
   if (auth.modeSource === "default" && !facts.world.clientToken?.value) return [];
@@ -287,6 +303,18 @@ export function placeholders(facts: StartupFacts): Blocker[] {
         code: "secret_placeholder",
         summary: `${variable} in service ${service.name} holds the placeholder ${value.trim()} instead of a value.`,
         evidence: { variable, where: service.environmentSources[variable]?.path ?? service.definitionPath ?? service.name, placeholder: value.trim() },
+      });
+    }
+  }
+  // The live gateway's own environment (read from the process) when no service definition said it already.
+  const own = facts.env.layers[0];
+  if (own && own.label !== "env") {
+    for (const [variable, value] of Object.entries(own.vars)) {
+      if (!isPlaceholder(value) || found.some((f) => f.evidence.variable === variable)) continue;
+      found.push({
+        code: "secret_placeholder",
+        summary: `${variable} in the ${own.label} holds the placeholder ${value!.trim()} instead of a value.`,
+        evidence: { variable, where: own.label, placeholder: value!.trim() },
       });
     }
   }
