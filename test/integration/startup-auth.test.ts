@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OPENCLAW_ENTRY } from "../helpers/openclaw-gateway.ts";
+import { OPENCLAW_ENTRY, TEST_PROVIDER_KEY } from "../helpers/openclaw-gateway.ts";
 import { freePort } from "../helpers/ports.ts";
 import { agentCheckJson, baseEnv, REPO_ROOT, spawnProcess, stopAll, type Spawned } from "../helpers/processes.ts";
 import { expectCause } from "../helpers/startup-cause.ts";
@@ -28,12 +28,14 @@ describe("startup causes: auth", () => {
   it("auth_unconfigured: token mode, no token in the config or the gateway's environment, while the shell's clients hold one", async () => {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { mode: "local", bind: "loopback", auth: { mode: "token" } } }), { mode: 0o600 });
+    writeFileSync(join(stateDir, ".env"), `OPENAI_API_KEY=${TEST_PROVIDER_KEY}\n`, { mode: 0o600 });
     const port = await freePort();
     const env = { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port) };
     // As a service starts it, with a service environment that lost the token.
     gateway = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)], env, home);
-    await gateway.waitFor(/auth token was missing\. Generated a runtime token/, 80_000);
-    await gateway.waitFor(/http server listening \(/, 80_000);
+    // A full start: ~25 s on an idle 2-core host, far more when it is shared.
+    await gateway.waitFor(/auth token was missing\. Generated a runtime token/, 150_000);
+    await gateway.waitFor(/http server listening \(/, 150_000);
 
     const { code, stdout, doc } = await agentCheckJson({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: CLIENT_TOKEN, PATH });
     expect(code).toBe(2);
@@ -41,5 +43,5 @@ describe("startup causes: auth", () => {
     expect(doc.findings.find((f) => f.code === "auth_unconfigured")).toMatchObject({ status: "fail", evidence: { authMode: "token", variable: "OPENCLAW_GATEWAY_TOKEN" } });
     expect(doc.findings.find((f) => f.check === "gateway")!.status).toBe("ok");
     expect(stdout).not.toContain(CLIENT_TOKEN);
-  }, 120_000);
+  }, 240_000);
 });

@@ -19,9 +19,11 @@ describe("startup causes: config", () => {
   it("openclaw_downgraded: a config last written by a newer OpenClaw than the install that starts", async () => {
     const gateway = await runRefusingGateway({
       config: { meta: { lastTouchedVersion: "2026.10.2" }, gateway: { mode: "local", bind: "loopback" } },
-      until: refusalPattern("openclaw_downgraded"),
+      // Its warning ("Your OpenClaw config was written by version …") comes first; the refusal after it.
+      until: /is older than the config last written by OpenClaw/,
     });
     started.push(gateway);
+    expect(gateway.output).toContain("Your OpenClaw config was written by version 2026.10.2");
     expect(refusalIn(gateway.output)).toMatchObject({ code: "openclaw_downgraded", line: expect.stringContaining("is older than the config last written by OpenClaw 2026.10.2") });
 
     const { code, doc } = await agentCheckJson({ ...gateway.agentEnv(), PATH });
