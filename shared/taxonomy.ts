@@ -105,8 +105,8 @@ export const CODES = {
     action: "{configKey} is {reference}, which the gateway's environment ({envSource}) does not set, and the gateway refuses to start without it: add {variable} to {serviceEnvPath} (or the state dir's .env), then start the gateway.",
   },
   auth_unconfigured: {
-    layer: "gateway", severity: "fail", title: "Gateway auth has no secret the service can reach",
-    action: "gateway.auth.mode is {authMode} but no {secret} reaches the gateway ({why}): set gateway.auth.{secret} in {configPath} or put {variable} in the service environment ({serviceEnvPath}), then restart the gateway so clients and gateway share it.",
+    layer: "gateway", severity: "fail", title: "Gateway auth has no usable secret the service can reach",
+    action: "gateway.auth.mode is {authMode} but no usable {secret} reaches the gateway ({why}): set gateway.auth.{secret} in {configPath} or put the real {variable} in the service environment ({serviceEnvPath}), then restart the gateway so clients and gateway share it.",
   },
   secret_placeholder: {
     layer: "drift", severity: "fail", title: "A placeholder stands where a secret belongs",

@@ -31,6 +31,11 @@ export const FATAL_LINES: readonly FatalLine[] = [
   // gateway's own startup refusal before it learned to start on a runtime token (openclaw#13692).
   { prefix: "Gateway auth is set to password, but no password is configured", seenIn: PINNED, code: "auth_unconfigured" },
   { prefix: "Gateway auth is set to token, but no token is configured", seenIn: PINNED, code: "auth_unconfigured" },
+  // dist/known-weak-gateway-secrets-*.mjs: "Gateway auth token is a known redaction sentinel, not a credential."
+  // (the __OPENCLAW_REDACTED__ an installer wrote, openclaw#13340), and the blank/example-token refusals.
+  { prefix: " is a known redaction sentinel, not a credential", seenIn: PINNED, code: "auth_unconfigured" },
+  { prefix: "gateway auth token is blank, a published example placeholder", seenIn: PINNED, code: "auth_unconfigured" },
+  { prefix: "gateway auth password is blank, a published example placeholder", seenIn: PINNED, code: "auth_unconfigured" },
   // dist/server-startup-config-*.mjs: an env SecretRef of gateway auth that does not resolve.
   { prefix: "Startup failed: required secrets are unavailable", seenIn: PINNED, code: "secret_unresolved" },
   // openclaw#90277, #113294: the SecretRef resolver's error class as older versions print it.

@@ -176,8 +176,8 @@ interface AuthSecret {
   why: string;
   /** An env SecretRef the gateway cannot resolve (its own finding, not this one). */
   unresolvedRef?: string;
-  /** The secret is there but a placeholder (secret_placeholder says so). */
-  placeholder?: boolean;
+  /** The secret is there but a placeholder OpenClaw refuses (dist/known-weak-gateway-secrets-*.mjs). */
+  placeholder?: string;
 }
 
 /** The auth the gateway would start with and whether its secret reaches it (dist/auth-*.mjs resolveGatewayAuth). */
@@ -205,10 +205,11 @@ function gatewayAuth(facts: StartupFacts): AuthSecret {
   if (fromEnv && !isPlaceholder(fromEnv.value)) return { mode, modeSource, secret: mode, reachable: true, why: `${envName} from ${fromEnv.label}` };
   const why = [
     configured === undefined ? `no gateway.auth.${mode} in the config` : `gateway.auth.${mode} does not resolve (${resolved?.unresolved ?? "empty or a placeholder"})`,
-    fromEnv ? `${envName} is a placeholder` : `no ${envName} in ${facts.env.layers.map((l) => l.label).join(", ")}`,
+    fromEnv ? `${envName} from ${fromEnv.label} is the placeholder ${fromEnv.value.trim()}` : `no ${envName} in ${facts.env.layers.map((l) => l.label).join(", ")}`,
   ].join(", ");
-  const placeholder = isPlaceholder(fromEnv?.value) || (typeof configured === "string" && isPlaceholder(resolved?.value));
-  return { mode, modeSource, secret: mode, reachable: false, why, placeholder };
+  // OpenClaw refuses a placeholder token outright, whichever source it came from.
+  const placeholder = typeof configured === "string" && isPlaceholder(resolved?.value) ? resolved!.value!.trim() : isPlaceholder(fromEnv?.value) ? fromEnv!.value.trim() : undefined;
+  return { mode, modeSource, secret: mode, reachable: false, why, ...(placeholder ? { placeholder } : {}) };
 }
 
 function serviceEnvPath(facts: StartupFacts): string {
@@ -257,18 +258,18 @@ export function secretsUnresolved(facts: StartupFacts): Blocker[] {
 
 export function authUnconfigured(facts: StartupFacts): Blocker[] {
   const auth = gatewayAuth(facts);
-  // An unresolved SecretRef or a placeholder is its own finding (one fact, one finding).
-  if (!auth.secret || auth.reachable || auth.unresolvedRef || auth.placeholder) return [];
+  // An unresolved SecretRef is its own finding (one fact, one finding).
+  if (!auth.secret || auth.reachable || auth.unresolvedRef) return [];
   // A default install with no token anywhere is not a mistake; a token mode
-  // asked for, or clients holding a token the gateway will never have, is.
-  if (auth.modeSource === "default" && !facts.world.clientToken?.value) return [];
+  // asked for, clients holding a token the gateway will never have, or a placeholder where it belongs, is.
+  if (auth.modeSource === "default" && !facts.world.clientToken?.value && !auth.placeholder) return [];
   if (effectiveBind(facts)?.exposed) return []; // bind_without_auth says it, as the gateway does
   const variable = auth.secret === "token" ? "OPENCLAW_GATEWAY_TOKEN" : "OPENCLAW_GATEWAY_PASSWORD";
   const inShell = facts.env.shellOnly?.[variable] !== undefined;
   return [{
     code: "auth_unconfigured",
-    summary: `gateway.auth.mode is ${auth.mode}${auth.modeSource === "default" ? " (the default)" : ""} but no ${auth.secret} reaches the gateway: ${auth.why}${inShell ? `; ${variable} is set only in this shell` : ""}. OpenClaw ${auth.secret === "password" ? "refuses to start" : "starts on a random runtime token no client knows (older versions refuse to start)"}.`,
-    evidence: { authMode: auth.mode, secret: auth.secret, variable, why: auth.why, configPath: facts.world.config.path, serviceEnvPath: serviceEnvPath(facts) },
+    summary: `gateway.auth.mode is ${auth.mode}${auth.modeSource === "default" ? " (the default)" : ""} but no usable ${auth.secret} reaches the gateway: ${auth.why}${inShell ? `; ${variable} is set only in this shell` : ""}. OpenClaw ${auth.placeholder ? 'refuses to start ("is a known redaction sentinel, not a credential")' : auth.secret === "password" ? "refuses to start" : "starts on a random runtime token no client knows (older versions refuse to start)"}.`,
+    evidence: { authMode: auth.mode, secret: auth.secret, variable, why: auth.why, configPath: facts.world.config.path, serviceEnvPath: serviceEnvPath(facts), ...(auth.placeholder ? { placeholder: auth.placeholder } : {}) },
   }];
 }
 
@@ -294,11 +295,17 @@ export function portHeldByAnother(facts: StartupFacts): Blocker[] {
 
 // --- placeholders where values belong ----------------------------------------
 
+/** Where a placeholder means the gateway's own auth: auth_unconfigured says it (the gateway refuses to start). */
+const AUTH_POSITIONS: ReadonlySet<string> = new Set(["OPENCLAW_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_PASSWORD", "gateway.auth.token", "gateway.auth.password"]);
+
 export function placeholders(facts: StartupFacts): Blocker[] {
   const found: Blocker[] = [];
+  const auth = gatewayAuth(facts);
+  // The auth secret's placeholder is auth_unconfigured's fact (or, on a non-loopback bind, part of bind_without_auth's why).
+  const skip = (variable: string) => AUTH_POSITIONS.has(variable) && auth.placeholder !== undefined;
   for (const service of facts.services) {
     for (const [variable, value] of Object.entries(service.environment)) {
-      if (!isPlaceholder(value)) continue;
+      if (!isPlaceholder(value) || skip(variable)) continue;
       found.push({
         code: "secret_placeholder",
         summary: `${variable} in service ${service.name} holds the placeholder ${value.trim()} instead of a value.`,
@@ -310,7 +317,7 @@ export function placeholders(facts: StartupFacts): Blocker[] {
   const own = facts.env.layers[0];
   if (own && own.label !== "env") {
     for (const [variable, value] of Object.entries(own.vars)) {
-      if (!isPlaceholder(value) || found.some((f) => f.evidence.variable === variable)) continue;
+      if (!isPlaceholder(value) || skip(variable) || found.some((f) => f.evidence.variable === variable)) continue;
       found.push({
         code: "secret_placeholder",
         summary: `${variable} in the ${own.label} holds the placeholder ${value!.trim()} instead of a value.`,
@@ -319,6 +326,7 @@ export function placeholders(facts: StartupFacts): Blocker[] {
     }
   }
   for (const [path, value] of placeholderPaths(facts.world.config.raw)) {
+    if (skip(path)) continue;
     found.push({
       code: "secret_placeholder",
       summary: `${path} in ${facts.world.config.path} holds the placeholder ${value} instead of a value.`,

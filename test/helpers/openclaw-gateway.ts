@@ -70,8 +70,11 @@ export async function createGateway(options: GatewayOptions): Promise<TestGatewa
   return gateway;
 }
 
-/** Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. */
-async function waitReady(port: number, process: Spawned, timeoutMs = 90_000): Promise<void> {
+/**
+ * Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. (Its own log
+ * says nothing here: OpenClaw's logger is silent when VITEST=true, dist/logger-*.mjs.)
+ */
+export async function waitReady(port: number, process: Spawned, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (process.child.exitCode !== null) throw new Error(`openclaw gateway exited (${process.child.exitCode}):\n${process.stderr.slice(-4000)}`);

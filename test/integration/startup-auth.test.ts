@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OPENCLAW_ENTRY, TEST_PROVIDER_KEY } from "../helpers/openclaw-gateway.ts";
+import { OPENCLAW_ENTRY, TEST_PROVIDER_KEY, waitReady } from "../helpers/openclaw-gateway.ts";
 import { freePort } from "../helpers/ports.ts";
 import { agentCheckJson, baseEnv, REPO_ROOT, spawnProcess, stopAll, type Spawned } from "../helpers/processes.ts";
 import { expectCause } from "../helpers/startup-cause.ts";
@@ -34,8 +34,7 @@ describe("startup causes: auth", () => {
     // As a service starts it, with a service environment that lost the token.
     gateway = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)], env, home);
     // A full start: ~25 s on an idle 2-core host, far more when it is shared.
-    await gateway.waitFor(/auth token was missing\. Generated a runtime token/, 150_000);
-    await gateway.waitFor(/http server listening \(/, 150_000);
+    await waitReady(port, gateway, 150_000);
 
     const { code, stdout, doc } = await agentCheckJson({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: CLIENT_TOKEN, PATH });
     expect(code).toBe(2);

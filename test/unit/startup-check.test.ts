@@ -188,14 +188,21 @@ describe("preconditions read without a log", () => {
     expect(findings[0]!.evidence).toMatchObject({ bind: "lan", authMode: "token" });
   });
 
-  it("secret_placeholder: __OPENCLAW_REDACTED__ in the service env is one finding, not also a missing token, and explains rejected clients", async () => {
+  it("auth_unconfigured: __OPENCLAW_REDACTED__ as the service's gateway token is one finding (OpenClaw refuses the sentinel), not also a placeholder", async () => {
     const w = world({}, { OPENCLAW_GATEWAY_TOKEN: "cf-client-token-0123456789" });
     const service = unit(w.home, { environment: { HOME: w.home, OPENCLAW_GATEWAY_TOKEN: "__OPENCLAW_REDACTED__" }, environmentSources: { OPENCLAW_GATEWAY_TOKEN: { kind: "unit-environment", path: "/u/openclaw-gateway.service" } } });
-    const findings = await runCheckWith(startupCheck, w, { ...down, services: { services: [service], errors: [] }, "gateway-log": noLog });
-    expect(findings.map((f) => f.code)).toEqual(["secret_placeholder"]);
-    expect(findings[0]).toMatchObject({ layer: "drift", evidence: { variable: "OPENCLAW_GATEWAY_TOKEN", where: "/u/openclaw-gateway.service", placeholder: "__OPENCLAW_REDACTED__" } });
-    const inConfig = await runCheckWith(startupCheck, world({ models: { providers: { openai: { apiKey: "__OPENCLAW_REDACTED__" } } } }), { ...down, "gateway-log": noLog });
-    expect(inConfig[0]).toMatchObject({ code: "secret_placeholder", evidence: { variable: "models.providers.openai.apiKey" } });
+    const run = await triage(w, { services: { services: [service], errors: [] }, "gateway-log": noLog });
+    expect(run.findings.filter((f) => f.check === "startup").map((f) => f.code)).toEqual(["auth_unconfigured"]);
+    expect(run.primary).toMatchObject({ code: "auth_unconfigured", evidence: { placeholder: "__OPENCLAW_REDACTED__", variable: "OPENCLAW_GATEWAY_TOKEN" } });
+    expect(run.primary!.summary).toContain("known redaction sentinel");
+    expect(run.findings.find((f) => f.code === "not_running")!.dependsOn).toBe("auth_unconfigured");
+  });
+
+  it("secret_placeholder: a placeholder where another secret belongs (a provider key) is drift, not a startup blocker", async () => {
+    const w = world({ models: { providers: { openai: { apiKey: "__OPENCLAW_REDACTED__" } } } });
+    const run = await triage(w, { "gateway-log": noLog });
+    expect(run.findings.find((f) => f.code === "secret_placeholder")).toMatchObject({ layer: "drift", status: "fail", evidence: { variable: "models.providers.openai.apiKey", placeholder: "__OPENCLAW_REDACTED__" } });
+    expect(run.primary?.code).toBe("not_running");
   });
 
   it("auth_unconfigured: token mode with no token the service can reach, while clients hold one", async () => {
