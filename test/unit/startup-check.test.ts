@@ -110,6 +110,17 @@ describe("the startup judge reads the gateway's own words", () => {
     expect(run.findings.find((f) => f.code === "not_running")!.dependsOn).toBe("config_invalid");
   });
 
+  it("gateway_locked: the state dir's lock held by another OpenClaw process (a real gateway waits 5 min for it, too long to stage here)", async () => {
+    // The text as dist/gateway-lock-*.mjs builds it: `gateway already running${ownerPid}; lock timeout after ${timeoutMs}ms`.
+    const line = "2026-12-05T10:30:00.000+00:00 Gateway failed to start: gateway already running (pid 4242); lock timeout after 300000ms";
+    const log: GatewayLog = { sources: [{ kind: "journal", where: "openclaw-gateway.service" }], lines: [{ where: "openclaw-gateway.service", atMs: Date.parse("2026-12-05T10:30:00Z"), text: line }] };
+    const w = world({});
+    const run = await triage(w, { "gateway-log": log });
+    expect(run.primary).toMatchObject({ code: "gateway_locked", evidence: { line, logSource: "openclaw-gateway.service", stateDir: w.stateDir } });
+    expect(run.primary!.action).toContain(w.stateDir);
+    expect(run.findings.find((f) => f.code === "not_running")!.dependsOn).toBe("gateway_locked");
+  });
+
   it("ignores a refusal the gateway overcame: it served after it", async () => {
     const log = recordedLog("config-unknown-key.log");
     log.lines.push({ where: "x", text: "2026-12-05T10:00:00.000+00:00 [gateway] http server listening (14 plugins: …; 25.6s)" });
