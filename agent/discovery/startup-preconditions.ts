@@ -190,6 +190,7 @@ function gatewayAuth(facts: StartupFacts): AuthSecret {
   if (mode !== "token" && mode !== "password") return { mode, modeSource, reachable: false, why: `auth mode ${mode}` };
   const envName = mode === "token" ? "OPENCLAW_GATEWAY_TOKEN" : "OPENCLAW_GATEWAY_PASSWORD";
   if (argvOption(facts.services, `--${mode}`) !== undefined) return { mode, modeSource, secret: mode, reachable: true, why: `the service's --${mode}` };
+  if (mode === "token" && facts.owner.gateway?.tokenOnCommandLine) return { mode, modeSource, secret: mode, reachable: true, why: "the running gateway's --token" };
   const configured = configValue(raw, `gateway.auth.${mode}`);
   if (configured !== null && typeof configured === "object") {
     const ref = configured as { source?: unknown; id?: unknown };
