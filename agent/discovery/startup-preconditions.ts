@@ -161,7 +161,7 @@ export function tailscaleBindConflict(facts: StartupFacts): Blocker[] {
   if ((mode !== "serve" && mode !== "funnel") || !bind?.exposed) return [];
   return [{
     code: "tailscale_bind_conflict",
-    summary: `gateway.tailscale.mode is "${mode}" but ${bind.source} is "${bind.mode}": OpenClaw refuses a Tailscale ${mode} with a non-loopback bind ("gateway.bind must resolve to loopback"), and a service restarts in a loop.`,
+    summary: `gateway.tailscale.mode is "${mode}" but ${bind.source} is "${bind.mode}": OpenClaw refuses a Tailscale ${mode} with a non-loopback bind ("gateway.bind must resolve to loopback", exit 78).`,
     evidence: { tailscaleMode: mode, bind: bind.mode, configPath: facts.world.config.path },
   }];
 }
