@@ -36,7 +36,19 @@ const GATEWAY_DOWN = ["layer:gateway"] as const;
  * from disk): while one holds, a down or restarting gateway is its consequence
  * and "start it" is never the advice.
  */
-const STARTUP_BLOCKERS = [] as const;
+// Order matters: a down gateway names the first present as its cause, so the
+// evidence that says most (the gateway's own refusal) comes before inferences.
+export const STARTUP_BLOCKERS = [
+  "gateway_locked",
+  "port_in_use",
+  "service_program_missing",
+  "openclaw_downgraded",
+  "config_invalid",
+  "tailscale_bind_conflict",
+  "bind_without_auth",
+  "secret_unresolved",
+  "auth_unconfigured",
+] as const;
 const TAILSCALE_DOWN = ["tailscale_not_running", "tailscale_needs_login", "tailscale_key_expired"] as const;
 
 export const CODES = {
@@ -44,6 +56,8 @@ export const CODES = {
   service_not_loaded: {
     layer: "gateway", severity: "fail", title: "Gateway service is not loaded",
     action: "Load the service: macOS `launchctl bootstrap gui/$(id -u) {plistPath}`, Linux `systemctl --user enable --now {unit}` (or `openclaw gateway install`), then re-run `clawfleet agent check`.",
+    // Loading the service starts it: pointless while something stops it from starting.
+    dependsOn: STARTUP_BLOCKERS,
   },
   not_running: {
     layer: "gateway", severity: "fail", title: "No gateway process is running",
@@ -58,10 +72,50 @@ export const CODES = {
   not_listening: {
     layer: "gateway", severity: "fail", title: "Gateway process runs but nothing listens on its port",
     action: "A gateway process (pid {pid}) is running but 127.0.0.1:{port} refuses connections: make gateway.port / OPENCLAW_GATEWAY_PORT agree for the CLI and the service, and check the gateway log for a bind error.",
+    // A process that cannot finish starting (a refusal on its way, a supervisor's retry) is that cause's consequence.
+    dependsOn: [...STARTUP_BLOCKERS, "crash_loop"],
   },
   not_ready: {
     layer: "gateway", severity: "fail", title: "Gateway answers but is not ready",
     action: "GET http://127.0.0.1:{port}/readyz reports {failing}: wait for startup to finish; if it persists, restart the gateway and read its log.",
+    // What answers on the port may not be a gateway at all.
+    dependsOn: ["port_in_use"],
+  },
+  gateway_locked: {
+    layer: "gateway", severity: "fail", title: "Another gateway holds this state dir",
+    action: "The gateway refused to start because another OpenClaw process holds the lock on {stateDir} ({line}): stop the duplicate (`openclaw gateway status --deep` lists them) so one service owns the state dir.",
+  },
+  port_in_use: {
+    layer: "gateway", severity: "fail", title: "Gateway port held by another process",
+    action: "Port {port} is held by pid {pid} ({executable}), not by this gateway: stop that process, or move the gateway to a free port (gateway.port, or OPENCLAW_GATEWAY_PORT in both the shell and the service), then start the gateway.",
+  },
+  service_program_missing: {
+    layer: "gateway", severity: "fail", title: "The service's program or its Node is missing",
+    action: "The service runs {program}, which does not exist (an update or a version manager such as nvm/fnm/volta moved it): reinstall the service from the install you use (`openclaw gateway install --force`), then start it.",
+  },
+  openclaw_downgraded: {
+    layer: "gateway", severity: "fail", title: "Config or state written by a newer OpenClaw than the service runs",
+    action: "{what} was last written by OpenClaw {writerVersion}, newer than the {serviceVersion} the service runs: reinstall the service from the newer install (`openclaw gateway install --force`), or stop it and restore the pre-update backup (`openclaw backup create` made it).",
+  },
+  tailscale_bind_conflict: {
+    layer: "gateway", severity: "fail", title: "Tailscale Serve/Funnel needs a loopback bind",
+    action: "gateway.tailscale.mode is {tailscaleMode} but gateway.bind is {bind}, which OpenClaw refuses: `openclaw config set gateway.bind loopback` (Tailscale publishes the gateway), then start the gateway.",
+  },
+  bind_without_auth: {
+    layer: "gateway", severity: "fail", title: "Gateway refuses a non-loopback bind without auth",
+    action: "gateway.bind is {bind} but no token or password reaches the gateway, so it refuses to start: bind to loopback and publish with Tailscale Serve, or give the service a token (gateway.auth.token in {configPath}, or OPENCLAW_GATEWAY_TOKEN in {serviceEnvPath}).",
+  },
+  secret_unresolved: {
+    layer: "gateway", severity: "fail", title: "A secret the gateway needs does not resolve in the service's environment",
+    action: "{configKey} is {reference}, which the gateway's environment ({envSource}) does not set, and the gateway refuses to start without it: add {variable} to {serviceEnvPath} (or the state dir's .env), then start the gateway.",
+  },
+  auth_unconfigured: {
+    layer: "gateway", severity: "fail", title: "Gateway auth has no usable secret the service can reach",
+    action: "gateway.auth.mode is {authMode} but no usable {secret} reaches the gateway ({why}): set gateway.auth.{secret} in {configPath} or put the real {variable} in the service environment ({serviceEnvPath}), then restart the gateway so clients and gateway share it.",
+  },
+  secret_placeholder: {
+    layer: "drift", severity: "fail", title: "A placeholder stands where a secret belongs",
+    action: "{variable} in {where} holds the placeholder {placeholder}, a display marker OpenClaw treats as no value: put the real secret there, then restart the gateway.",
   },
   // session
   token_missing: {
@@ -72,7 +126,8 @@ export const CODES = {
   token_mismatch: {
     layer: "session", severity: "fail", title: "Gateway rejects the client's token",
     action: "The token clients use ({fingerprint}, from {source}) is not the one the gateway loaded: copy the gateway's token into the client config/env, or rotate it in both places and restart the gateway (`openclaw gateway restart`).",
-    dependsOn: GATEWAY_DOWN,
+    // With no token it can reach, OpenClaw 2026.9.6 starts on a random runtime token no client knows.
+    dependsOn: [...GATEWAY_DOWN, "auth_unconfigured", "secret_placeholder"],
   },
   token_empty: {
     layer: "session", severity: "fail", title: "A token source is set but empty",
@@ -173,6 +228,8 @@ export const CODES = {
   config_invalid: {
     layer: "drift", severity: "fail", title: "Config on disk does not parse or validate",
     action: "{configPath} is invalid ({error}): fix it (`openclaw config validate`); the running gateway keeps its last good config until then.",
+    // Keys a newer OpenClaw wrote are unknown to an older schema.
+    dependsOn: ["openclaw_downgraded"],
   },
   config_not_applied: {
     layer: "drift", severity: "warn", title: "Config edited but not applied",
@@ -216,6 +273,7 @@ export const CODES = {
   auth_disabled: {
     layer: "baseline", severity: "fail", title: "Gateway auth is disabled",
     action: "Turn auth on: `openclaw config set gateway.auth.mode token`, set a strong gateway.auth.token in {configPath}, then `openclaw gateway restart`.",
+    dependsOn: ["bind_without_auth"],
   },
   insecure_transport: {
     layer: "baseline", severity: "warn", title: "Control UI offered over plain HTTP off loopback",

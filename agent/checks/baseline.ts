@@ -69,12 +69,9 @@ export const baselineCheck: Check = {
       }
     }
 
-    // Tailscale mode needs a loopback bind (OpenClaw refuses otherwise and restarts in a loop);
-    // funnel publishes the gateway to the whole internet.
+    // Funnel publishes the gateway to the whole internet. (Tailscale mode with a
+    // non-loopback bind stops the gateway from starting: the startup check's tailscale_bind_conflict.)
     const tailscaleMode = configValue(config.raw, "gateway.tailscale.mode");
-    if ((tailscaleMode === "serve" || tailscaleMode === "funnel") && bind !== "loopback" && exposed.length === 0) {
-      findings.push(problem("baseline", "gateway_exposed", `gateway.tailscale.mode is "${tailscaleMode}" but gateway.bind is "${bind}": OpenClaw refuses to set up Tailscale with a non-loopback bind and the gateway restarts in a loop.`, { bind, configBind: bind }));
-    }
     if (tailscaleMode === "funnel") {
       findings.push(problem("baseline", "gateway_exposed", `gateway.tailscale.mode is "funnel": the gateway is published to the whole internet through Tailscale Funnel, not only to the tailnet.`, { bind: "tailscale funnel (internet)", configBind: bind }, "warn"));
     }

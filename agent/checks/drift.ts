@@ -8,14 +8,12 @@ import { configValue, referencedVariables } from "../discovery/openclaw-config.t
 import { envOrigin } from "../discovery/openclaw-world.ts";
 import { installOfProgram, openclawOnPath } from "../discovery/openclaw-installs.ts";
 import { exposedSecrets, secretPaths } from "../discovery/secret-files.ts";
+import { startupSecretVariables } from "../discovery/startup-preconditions.ts";
 import { allTokenSources, groupByValue } from "../discovery/token-sources.ts";
 import { serviceDiscovery } from "../observations/gateway-services.ts";
 import { loopbackOpen, portOwner } from "../observations/host-gateway.ts";
 import { tokenProbes, type TokenProbe } from "../observations/token-handshakes.ts";
 import type { Check, CheckContext } from "./check.ts";
-
-/** OpenClaw's install writes this instead of values in some versions (openclaw#13340). */
-const REDACTED_PLACEHOLDER = "__OPENCLAW_REDACTED__";
 
 export const driftCheck: Check = {
   name: "drift",
@@ -54,15 +52,7 @@ function binaries(ctx: CheckContext, servicePaths: string[], programs: { name: s
       servicePath: serviceRuns.find((s) => s.installDir)?.installDir ?? "the service's own path",
     }));
   }
-  for (const service of serviceRuns) {
-    if (service.missing) {
-      findings.push(problem("drift", "version_mismatch", `Service ${service.name} runs ${service.missing}, which no longer exists (an update or a version manager moved it).`, {
-        serviceVersion: "missing",
-        cliVersion: shell[0]?.version ?? "unknown",
-        program: service.missing,
-      }));
-    }
-  }
+  // A service program that no longer exists is the startup check's service_program_missing.
   const cliVersion = shell[0]?.version;
   if (cliVersion && gatewayVersion && cliVersion !== gatewayVersion) {
     findings.push(problem("drift", "version_mismatch", `The shell's openclaw (${shell[0]!.path}) is ${cliVersion} but the running gateway is ${gatewayVersion}.`, {
@@ -115,33 +105,24 @@ function environment(ctx: CheckContext, services: import("../discovery/gateway-s
   // The gateway loads OpenClaw's .env files itself at startup (state dir, config dir,
   // ~/.config/openclaw/gateway.env), so a variable any of them sets counts as present.
   const inDotenv = (variable: string) => ctx.world.dotenvFiles.some((file) => Object.hasOwn(file.values, variable));
-  const wanted = referencedVariables(ctx.world.config.raw);
-  // No token in the config: the gateway takes OPENCLAW_GATEWAY_TOKEN from its own
-  // environment. Set only in the shell, it is lost to the service (openclaw#13692:
-  // "Gateway auth is set to token, but no token is configured", a restart loop).
-  if (configValue(ctx.world.config.raw, "gateway.auth.token") === undefined && !wanted.includes("OPENCLAW_GATEWAY_TOKEN")) wanted.push("OPENCLAW_GATEWAY_TOKEN");
+  // The gateway's own secrets (its token, an env SecretRef of its auth) are the
+  // startup check's: without them it cannot start or runs on a token no client knows.
+  const owned = new Set(["OPENCLAW_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_PASSWORD", ...startupSecretVariables(ctx.world.config.raw)]);
+  const wanted = referencedVariables(ctx.world.config.raw).filter((v) => !owned.has(v));
   for (const variable of wanted) {
     if (envOrigin(ctx.world, variable) !== "shell" || inDotenv(variable)) continue;
     const inProcess = processEnv ? variable in processEnv : undefined;
     const inService = services.length > 0 ? services.some((s) => variable in s.environment) : undefined;
     if (inProcess === false || (inProcess === undefined && inService === false)) {
       const where = inProcess === false ? "the running gateway's environment" : "the service environment";
-      const why = variable === "OPENCLAW_GATEWAY_TOKEN" && !referencedVariables(ctx.world.config.raw).includes(variable) ? "the gateway's token, with none in the config" : `referenced by ${ctx.world.config.path}`;
+      const why = `referenced by ${ctx.world.config.path}`;
       findings.push(problem("drift", "service_env_missing", `${variable} (${why}) is set in this shell but missing from ${where}.`, {
         variable,
         serviceEnvPath: services[0]?.envFiles[0]?.path ?? services[0]?.definitionPath ?? join(ctx.world.stateDir, ".env"),
       }));
     }
   }
-  for (const service of services) {
-    for (const [variable, value] of Object.entries(service.environment)) {
-      if (value !== REDACTED_PLACEHOLDER) continue;
-      findings.push(problem("drift", "service_env_missing", `${variable} in ${service.name} holds the placeholder ${REDACTED_PLACEHOLDER} instead of a value.`, {
-        variable,
-        serviceEnvPath: service.environmentSources[variable]?.path ?? service.definitionPath ?? service.name,
-      }));
-    }
-  }
+  // A placeholder where a value belongs is the startup check's secret_placeholder.
   return findings;
 }
 

@@ -8,5 +8,6 @@ import { driftCheck } from "./drift.ts";
 import { baselineCheck } from "./baseline.ts";
 import { powerCheck } from "./power.ts";
 import { restartsCheck } from "./restarts.ts";
+import { startupCheck } from "./startup.ts";
 
-export const ALL_CHECKS: readonly Check[] = [gatewayCheck, restartsCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, powerCheck, baselineCheck];
+export const ALL_CHECKS: readonly Check[] = [gatewayCheck, startupCheck, restartsCheck, sessionCheck, providerCheck, tunnelCheck, driftCheck, powerCheck, baselineCheck];

@@ -11,7 +11,9 @@ export const gatewayEnvironment = observation<GatewayEnv>("gateway-environment",
   const service = services.find((s) => Object.keys(s.environment).length > 0) ?? services[0];
   // A gateway on this port serving another state dir (another profile) is not the one these agents run in.
   const gateway = owner.gateway;
-  const live = gateway?.env && Object.keys(gateway.env).length > 0 && (!gateway.stateDir || gateway.stateDir === ctx.world.stateDir) ? gateway : undefined;
+  // Nor is a program that is not a gateway at all (it holds the port; its environment says nothing).
+  const isGateway = !!gateway && (!!gateway.installDir || gateway.argv[0] === "openclaw-gateway");
+  const live = isGateway && gateway?.env && Object.keys(gateway.env).length > 0 && (!gateway.stateDir || gateway.stateDir === ctx.world.stateDir) ? gateway : undefined;
   return gatewayEnv({
     stateDir: ctx.world.stateDir,
     cliEnv: ctx.world.env,

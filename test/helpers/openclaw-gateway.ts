@@ -146,8 +146,11 @@ function controlUiPrepared(stateDir: string, startedAt: number): boolean {
   });
 }
 
-/** Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. */
-async function waitReady(port: number, process: Spawned, timeoutMs = 90_000): Promise<void> {
+/**
+ * Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. (Its own log
+ * says nothing here: OpenClaw's logger is silent when VITEST=true, dist/logger-*.mjs.)
+ */
+export async function waitReady(port: number, process: Spawned, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (process.child.exitCode !== null) throw new Error(`openclaw gateway exited (${process.child.exitCode}):\n${process.stderr.slice(-4000)}`);
@@ -160,4 +163,59 @@ async function waitReady(port: number, process: Spawned, timeoutMs = 90_000): Pr
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`openclaw gateway on ${port} not ready after ${timeoutMs} ms:\n${process.stderr.slice(-4000)}`);
+}
+
+export interface RefusingGatewayOptions {
+  /** openclaw.json contents: the broken state. */
+  config: Record<string, unknown>;
+  /** Extra environment for the gateway (its token, say); no OPENCLAW_GATEWAY_TOKEN unless given here. */
+  env?: Record<string, string>;
+  /** The gateway's refusal: waited for in its output (or its exit, whichever comes first). */
+  until: RegExp;
+  /** A port chosen by the test (one something else holds). */
+  port?: number;
+  timeoutMs?: number;
+}
+
+export interface RefusedGateway {
+  port: number;
+  home: string;
+  stateDir: string;
+  /** What the gateway printed, stdout then stderr: its log for this start. */
+  output: string;
+  /** An agent's environment on this host: the state dir and port, no token. */
+  agentEnv(): NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The real gateway in a state it refuses to start in, started as a service
+ * starts it (`gateway run --port P`: no --bind/--auth/--allow-unconfigured, so
+ * the config decides, which is what is under test). Resolves once it has said
+ * why (`until`) and is stopped: a supervisor would restart it into the same refusal.
+ */
+export async function runRefusingGateway(options: RefusingGatewayOptions): Promise<RefusedGateway> {
+  const home = mkdtempSync(join(tmpdir(), "clawfleet-gw-"));
+  const stateDir = join(home, ".openclaw");
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(options.config, null, 2), { mode: 0o600 });
+  const port = options.port ?? (await freePort());
+  const env = { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), ...options.env };
+  const child = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)], env, home);
+  try {
+    await child.waitFor(options.until, options.timeoutMs ?? 45_000);
+  } finally {
+    // SIGTERM, not SIGKILL: the gateway's workers go down with it only when it shuts down itself.
+    await child.stop("SIGTERM");
+  }
+  return {
+    port,
+    home,
+    stateDir,
+    output: `${child.stdout}\n${child.stderr}`,
+    agentEnv: () => ({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port) }),
+    async cleanup() {
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { driftCheck } from "../../agent/checks/drift.ts";
+import { startupCheck } from "../../agent/checks/startup.ts";
 import type { ServiceDefinition } from "../../agent/discovery/gateway-service.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { runCheckWith } from "../helpers/check-context.ts";
@@ -27,21 +28,26 @@ const unit: ServiceDefinition = {
 };
 
 describe("drift against the service definition", () => {
-  it("reports OPENCLAW_GATEWAY_TOKEN set only in the shell when the config holds no token (the restart loop of openclaw#13692)", async () => {
+  it("reports OPENCLAW_GATEWAY_TOKEN set only in the shell when the config holds no token (openclaw#13692) once, as the startup check's auth_unconfigured", async () => {
     const world = discoverOpenClaw({ HOME: home, PATH: "/nonexistent", OPENCLAW_GATEWAY_TOKEN: "cf-drift-shell-only-token-1234" });
-    const findings = await runCheckWith(driftCheck, world, { services: { services: [unit], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false });
-    const missing = findings.find((f) => f.code === "service_env_missing")!;
-    expect(missing).toMatchObject({ layer: "drift", evidence: { variable: "OPENCLAW_GATEWAY_TOKEN", serviceEnvPath: unit.definitionPath } });
-    expect(missing.summary).toContain("the gateway's token, with none in the config");
-    expect(missing.summary).toContain("the service environment");
-    expect(JSON.stringify(findings)).not.toContain("cf-drift-shell-only-token-1234");
+    const observations = { services: { services: [unit], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false, "gateway-log": { sources: [], lines: [] } };
+    const drift = await runCheckWith(driftCheck, world, observations);
+    expect(drift.map((f) => f.code)).not.toContain("service_env_missing");
+    const startup = await runCheckWith(startupCheck, world, observations);
+    const missing = startup.find((f) => f.code === "auth_unconfigured")!;
+    expect(missing).toMatchObject({ layer: "gateway", status: "fail", evidence: { variable: "OPENCLAW_GATEWAY_TOKEN", serviceEnvPath: unit.definitionPath } });
+    expect(missing.summary).toContain("no gateway.auth.token in the config");
+    expect(missing.summary).toContain("set only in this shell");
+    expect(JSON.stringify([...drift, ...startup])).not.toContain("cf-drift-shell-only-token-1234");
   });
 
   it("says nothing when the service has the token too", async () => {
     const world = discoverOpenClaw({ HOME: home, PATH: "/nonexistent", OPENCLAW_GATEWAY_TOKEN: "cf-drift-shell-only-token-1234" });
     const withToken = { ...unit, environment: { ...unit.environment, OPENCLAW_GATEWAY_TOKEN: "cf-drift-shell-only-token-1234" } };
-    const findings = await runCheckWith(driftCheck, world, { services: { services: [withToken], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false });
+    const observations = { services: { services: [withToken], errors: [] }, "port-owner": { listenAddresses: [] }, loopback: false, "gateway-log": { sources: [], lines: [] } };
+    const findings = [...(await runCheckWith(driftCheck, world, observations)), ...(await runCheckWith(startupCheck, world, observations))];
     expect(findings.map((f) => f.code)).not.toContain("service_env_missing");
+    expect(findings.map((f) => f.code)).not.toContain("auth_unconfigured");
   });
 
   it("does not say 'set in your shell' for a variable the gateway loads itself from ~/.config/openclaw/gateway.env", async () => {
