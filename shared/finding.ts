@@ -61,12 +61,18 @@ function byDependencyOrder(a: Finding, b: Finding): number {
   return LAYERS.indexOf(a.layer) - LAYERS.indexOf(b.layer) || STATUS_RANK[b.status] - STATUS_RANK[a.status];
 }
 
-/** The root cause: among independent problems, the worst, then the earliest layer. */
+/**
+ * The root cause: among independent problems, the worst, then the one that
+ * explains the earliest layer. A cause ranks with the earliest finding it
+ * explains (an invalid config that keeps the gateway down outranks a missing
+ * provider key, though drift comes after provider), else with its own layer.
+ */
 export function primaryFinding(findings: readonly Finding[]): Finding | null {
   const roots = findings.filter((f) => isProblem(f) && !f.dependsOn);
   if (roots.length === 0) return null;
   const worst = Math.max(...roots.map((f) => STATUS_RANK[f.status]));
-  return [...roots].sort(byDependencyOrder).find((f) => STATUS_RANK[f.status] === worst) ?? null;
+  const explains = (root: Finding) => Math.min(LAYERS.indexOf(root.layer), ...findings.filter((f) => f.dependsOn === root.code).map((f) => LAYERS.indexOf(f.layer)));
+  return roots.filter((f) => STATUS_RANK[f.status] === worst).sort((a, b) => explains(a) - explains(b) || byDependencyOrder(a, b))[0] ?? null;
 }
 
 export function verdictOf(findings: readonly Finding[]): Verdict {

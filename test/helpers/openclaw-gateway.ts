@@ -147,6 +147,20 @@ function controlUiPrepared(stateDir: string, startedAt: number): boolean {
 }
 
 /**
+ * For a gateway a test spawned itself (as a service would start it): ready, then
+ * settled like createGateway's, with its own start-up writes excused by the
+ * no-write guard and its open files known to it. Returns the unregistering call.
+ */
+export async function waitServing(port: number, gateway: Spawned, stateDir: string, startedAt: number, timeoutMs = 90_000): Promise<() => void> {
+  const unregister = registerGateway(stateDir, () => gateway.child.pid);
+  await harnessChange(stateDir, async () => {
+    await waitReady(port, gateway, timeoutMs);
+    await waitSettled(stateDir, 1500, startedAt);
+  });
+  return unregister;
+}
+
+/**
  * Polls /readyz; the gateway takes ~5–10 s to get there on 2 cores. (Its own log
  * says nothing here: OpenClaw's logger is silent when VITEST=true, dist/logger-*.mjs.)
  */

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OPENCLAW_ENTRY, waitReady } from "../helpers/openclaw-gateway.ts";
+import { OPENCLAW_ENTRY, waitServing } from "../helpers/openclaw-gateway.ts";
 import { freePort } from "../helpers/ports.ts";
 import { agentCheckJson, baseEnv, REPO_ROOT, spawnProcess, stopAll, type Spawned } from "../helpers/processes.ts";
 import { gatewayUnit } from "../helpers/systemd-unit.ts";
@@ -30,9 +30,10 @@ describe("a placeholder where a provider key belongs", () => {
     const port = await freePort();
     const argv = [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)];
     gatewayUnit(home, stateDir, port, `${process.execPath} ${argv.join(" ")}`, `Environment=OPENCLAW_GATEWAY_TOKEN=${TOKEN}\nEnvironment=OPENAI_API_KEY=${PLACEHOLDER}\n`);
+    const startedAt = Date.now();
     gateway = spawnProcess(process.execPath, argv, { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: TOKEN, OPENAI_API_KEY: PLACEHOLDER }, home);
     // A full start: ~25 s on an idle 2-core host, far more when it is shared.
-    await waitReady(port, gateway, 150_000);
+    await waitServing(port, gateway, stateDir, startedAt, 150_000);
 
     const { stdout, doc } = await agentCheckJson({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: TOKEN, PATH });
     const placeholders = doc.findings.filter((f) => f.code === "secret_placeholder");

@@ -79,19 +79,22 @@ describe("the gateway's log when it cannot start (real OpenClaw)", () => {
     expect(run.findings.find((f) => f.check === "restarts")).toMatchObject({ status: "ok" });
   }, 2 * START_MS);
 
-  it("names the crash loop once the supervisor has restarted it three times, with the last fatal line, and makes it the cause of not_running", async () => {
+  it("names the crash loop once the supervisor has restarted it three times, with the last fatal line, with the refusal behind it as the cause of both the loop and not_running", async () => {
     expect(await startAndDie()).toBe(78);
     expect(await startAndDie()).toBe(78);
 
-    const { code, doc, stderr } = await agentCheckJson({ ...clientEnv(), PATH: `${REPO_ROOT}node_modules/.bin:/usr/bin:/bin` });
+    // From the shell the gateway was started in: not under Vitest either (whose gateways write no file log).
+    const { code, doc, stderr } = await agentCheckJson({ ...clientEnv(), VITEST: undefined, PATH: `${REPO_ROOT}node_modules/.bin:/usr/bin:/bin` });
     expect(code).toBe(2);
-    expect(doc.primary).toMatchObject({ layer: "gateway", code: "crash_loop" });
+    // The loop's own cause (the refusal, a startup blocker) is the primary; the loop and the down gateway are its consequences.
+    expect(doc.primary).toMatchObject({ code: "config_invalid" });
+    expect(doc.findings.find((f) => f.code === "crash_loop")).toMatchObject({ layer: "gateway", status: "fail", depends_on: "config_invalid" });
     const loop = doc.findings.find((f) => f.code === "crash_loop")!;
     expect(loop.evidence).toMatchObject({ restarts: "3", logSource: logFile });
     expect(loop.evidence.restartSignal).toBe(`${logFile} logs 3 failed starts within 10 min`);
     expect(loop.evidence.lastFatalLine).toMatch(new RegExp(`^${FATAL_PREFIX}${join(stateDir, "openclaw.json")}: \\| openclaw\\.json:1 — gateway\\.bind: Invalid input .*got: "${localFingerprint(TOKEN)}"`));
     expect(loop.action).toContain(loop.evidence.lastFatalLine);
-    expect(doc.findings.find((f) => f.code === "not_running")).toMatchObject({ depends_on: "crash_loop" });
+    expect(doc.findings.find((f) => f.code === "not_running")).toMatchObject({ depends_on: "config_invalid" });
     // What this work reports never holds the token. (The tunnel check quotes gateway.bind as configured,
     // which this contrived config made the token: that is the tunnel check's to fingerprint, not this log's.)
     expect(JSON.stringify([doc.primary, ...doc.findings.filter((f) => f.layer === "gateway")])).not.toContain(TOKEN);

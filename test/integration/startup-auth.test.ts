@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OPENCLAW_ENTRY, TEST_PROVIDER_KEY, waitReady } from "../helpers/openclaw-gateway.ts";
+import { OPENCLAW_ENTRY, TEST_PROVIDER_KEY, waitServing } from "../helpers/openclaw-gateway.ts";
 import { freePort } from "../helpers/ports.ts";
 import { agentCheckJson, baseEnv, REPO_ROOT, spawnProcess, stopAll, type Spawned } from "../helpers/processes.ts";
 import { expectCause } from "../helpers/startup-cause.ts";
@@ -32,9 +32,10 @@ describe("startup causes: auth", () => {
     const port = await freePort();
     const env = { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port) };
     // As a service starts it, with a service environment that lost the token.
+    const startedAt = Date.now();
     gateway = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)], env, home);
     // A full start: ~25 s on an idle 2-core host, far more when it is shared.
-    await waitReady(port, gateway, 150_000);
+    await waitServing(port, gateway, stateDir, startedAt, 150_000);
 
     const { code, stdout, doc } = await agentCheckJson({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: CLIENT_TOKEN, PATH });
     expect(code).toBe(2);

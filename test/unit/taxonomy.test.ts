@@ -54,6 +54,20 @@ describe("verdict and primary finding", () => {
     expect(primaryFinding(linkDependencies([problem("drift", "multiple_binaries", "two"), problem("baseline", "auth_disabled", "off")]))?.code).toBe("auth_disabled");
   });
 
+  it("ranks a cause with the earliest layer it explains: an invalid config that keeps the gateway down outranks a missing provider key", () => {
+    const findings = linkDependencies([
+      problem("provider", "api_key_missing", "none"),
+      problem("drift", "config_invalid", "bind"),
+      problem("gateway", "not_running", "down"),
+      problem("restarts", "crash_loop", "looping"),
+    ]);
+    expect(findings.find((f) => f.code === "not_running")!.dependsOn).toBe("config_invalid");
+    expect(findings.find((f) => f.code === "crash_loop")!.dependsOn).toBe("config_invalid");
+    expect(primaryFinding(findings)?.code).toBe("config_invalid");
+    // Explaining nothing, the same config problem ranks with its own (drift) layer.
+    expect(primaryFinding(linkDependencies([problem("provider", "api_key_missing", "none"), problem("drift", "config_invalid", "bind")]))?.code).toBe("api_key_missing");
+  });
+
   it("hides tunnel failures behind a logged-out Tailscale", () => {
     const findings = linkDependencies([problem("tunnel", "tailnet_unreachable", "no answer"), problem("tunnel", "tailscale_needs_login", "logged out")]);
     expect(findings.find((f) => f.code === "tailnet_unreachable")!.dependsOn).toBe("tailscale_needs_login");
