@@ -43,7 +43,7 @@ export const STARTUP_BLOCKERS = [
   "port_in_use",
   "service_program_missing",
   "openclaw_downgraded",
-  "config_invalid",
+  "config_refused",
   "tailscale_bind_conflict",
   "bind_without_auth",
   "secret_unresolved",
@@ -63,6 +63,12 @@ export const CODES = {
     layer: "gateway", severity: "fail", title: "No gateway process is running",
     action: "Start the gateway (`openclaw gateway start` for the service, or `openclaw gateway run`) and read the last lines of its log for why it stopped.",
     dependsOn: [...STARTUP_BLOCKERS, "crash_loop"],
+  },
+  config_refused: {
+    layer: "gateway", severity: "fail", title: "Gateway refuses to start on its config",
+    action: "The gateway will not start while {configPath} is invalid: fix what `openclaw config validate` names, then start it (`openclaw gateway start`).",
+    // Keys a newer OpenClaw wrote are unknown to an older schema.
+    dependsOn: ["openclaw_downgraded"],
   },
   crash_loop: {
     layer: "gateway", severity: "fail", title: "Gateway keeps dying and being restarted",
@@ -228,8 +234,8 @@ export const CODES = {
   config_invalid: {
     layer: "drift", severity: "fail", title: "Config on disk does not parse or validate",
     action: "{configPath} is invalid ({error}): fix it (`openclaw config validate`); the running gateway keeps its last good config until then.",
-    // Keys a newer OpenClaw wrote are unknown to an older schema.
-    dependsOn: ["openclaw_downgraded"],
+    // Keys a newer OpenClaw wrote are unknown to an older schema; a gateway that is down because of it is the page.
+    dependsOn: ["openclaw_downgraded", "config_refused"],
   },
   config_not_applied: {
     layer: "drift", severity: "warn", title: "Config edited but not applied",

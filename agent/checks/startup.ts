@@ -40,7 +40,7 @@ export const startupCheck: Check = {
     const serving = open && !blockers.some((b) => b.code === "port_in_use");
     // A running gateway got past whatever its log says about earlier starts.
     const fatal = serving ? undefined : newestFatalLine(log.lines);
-    if (fatal && !(fatal.match.entry.code === "config_invalid" && world.config.error)) {
+    if (fatal) {
       mergeLogLine(blockers, fatal.match, fatal.line, { stateDir: world.stateDir, port: String(world.port), configPath: world.config.path });
     }
 

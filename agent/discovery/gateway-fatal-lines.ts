@@ -56,7 +56,7 @@ export const FATAL_LINES: readonly FatalLine[] = [
   // dist/io.snapshot-*.mjs, warnIfConfigFromFuture: only a warning, but it names the version that wrote the config.
   { prefix: "Your OpenClaw config was written by version ", seenIn: PINNED, code: "openclaw_downgraded" },
   // dist/io.invalid-config-*.mjs, printed as "Gateway failed to start: Invalid config at <path>:" (exit 78).
-  { prefix: "Invalid config at ", seenIn: PINNED, code: "config_invalid" },
+  { prefix: "Invalid config at ", seenIn: PINNED, code: "config_refused" },
   // Node's own loader when the service's program or its install is gone (openclaw#73457, #31414): any version.
   { prefix: "Error [ERR_MODULE_NOT_FOUND]: Cannot find module", seenIn: [], code: "service_program_missing" },
 ];

@@ -61,6 +61,7 @@ export function startupBlockers(facts: StartupFacts): Blocker[] {
   return [
     ...serviceProgramMissing(facts.services),
     ...newerOpenClaw(facts),
+    ...configUnreadable(facts),
     ...tailscaleBindConflict(facts),
     ...bindWithoutAuth(facts),
     ...secretsUnresolved(facts),
@@ -109,6 +110,13 @@ function versionThatStarts(facts: StartupFacts): { version: string; from: string
   if (facts.services.length > 0) return undefined;
   const shell = openclawOnPath(facts.world.env.PATH)[0];
   return shell?.version ? { version: shell.version, from: shell.path } : undefined;
+}
+
+/** A config that does not parse (JSON5, $include) stops every start, with or without a log line saying so. */
+export function configUnreadable({ world }: StartupFacts): Blocker[] {
+  const { config } = world;
+  if (!config.exists || !config.error) return [];
+  return [{ code: "config_refused", summary: `The gateway cannot start on ${config.path}: ${config.error}.`, evidence: { configPath: config.path, error: config.error } }];
 }
 
 export function newerOpenClaw(facts: StartupFacts): Blocker[] {

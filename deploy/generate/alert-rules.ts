@@ -92,18 +92,21 @@ function expression(alert: AlertSpec, code: Code, forSeconds: number): string {
   if (alert.quietWhileSilent) {
     lines.push("# stale: the node is asleep or unreachable (that alert speaks for it)", `unless on (node) ${SILENT}`);
   }
-  lines.push(...dependencyClauses(code));
+  lines.push(...dependencyClauses(alert, code));
   return lines.join("\n") + "\n";
 }
 
 /**
  * The taxonomy's dependsOn as `unless` clauses: a consequence of another
- * failure on the same node stays quiet, so the page names the cause.
+ * failure on the same node stays quiet, so the page names the cause. A page is
+ * quieted only by a cause that pages too: a down gateway whose cause is a
+ * ticket-level finding (a drift code, say) must still wake someone.
  */
-function dependencyClauses(code: Code): string[] {
+function dependencyClauses(alert: AlertSpec, code: Code): string[] {
   const dependsOn = (CODES[code] as { dependsOn?: readonly string[] }).dependsOn ?? [];
   const layers = dependsOn.filter((d) => d.startsWith("layer:")).map((d) => d.slice("layer:".length));
-  const codes = dependsOn.filter((d) => !d.startsWith("layer:"));
+  const pages = severityOf(alert, code) === "page";
+  const codes = dependsOn.filter((d) => !d.startsWith("layer:")).filter((d) => !pages || pagingSeverity(d as Code) === "page");
   const clauses: string[] = [];
   for (const layer of layers) {
     clauses.push(`# a consequence of the ${layer} layer failing`, `unless on (node) max by (node) (clawfleet_layer_status{layer="${layer}"}) == 2`);
@@ -112,4 +115,10 @@ function dependencyClauses(code: Code): string[] {
     clauses.push(`# a consequence of ${codes.join(", ")}`, `unless on (node) max by (node) (clawfleet_finding{code=~"${codes.join("|")}"}) == 1`);
   }
   return clauses;
+}
+
+/** How loud a code's own alert is; a code no alert covers never pages. */
+function pagingSeverity(code: Code): "page" | "ticket" {
+  const alert = ALERTS.find((a) => a.source.kind === "finding" && a.source.codes.includes(code));
+  return alert ? severityOf(alert, code) : "ticket";
 }

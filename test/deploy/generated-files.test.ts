@@ -34,6 +34,25 @@ describe("generated deploy files", () => {
     expect(committed.receivers.map((r) => r.name)).toEqual([...RECEIVERS]);
   });
 
+  it("quiets a paging rule only by causes that page themselves (a down gateway whose cause is a ticket still pages)", () => {
+    const rules = alertRuleGroups().groups.flatMap((g) => g.rules);
+    const severity = new Map<string, string>(rules.map((r) => [r.labels.code, r.labels.severity]));
+    let quieted = 0;
+    for (const rule of rules.filter((r) => r.labels.severity === "page")) {
+      for (const [, codes] of rule.expr.matchAll(/clawfleet_finding\{code=~"([^"]+)"\}/g)) {
+        for (const cause of codes!.split("|")) {
+          expect(severity.get(cause), `${rule.labels.code} is quieted by ${cause}`).toBe("page");
+          quieted++;
+        }
+      }
+    }
+    expect(quieted).toBeGreaterThan(10);
+    // The cases that made the rule: a config refusal (gateway, page) quiets not_running; a placeholder (drift, ticket) does not quiet token_mismatch.
+    const expr = (code: string) => rules.find((r) => r.labels.code === code)!.expr;
+    expect(expr("not_running")).toContain("config_refused");
+    expect(expr("token_mismatch")).not.toContain("secret_placeholder");
+  });
+
   it("writes YAML that quotes what go-yaml would misread", () => {
     expect(toYaml({ a: "yes", b: "2m", c: 'layer="tunnel"', d: "it's", e: ["x", "y"], f: "multi\nline" })).toBe(
       'a: \'yes\'\nb: 2m\nc: \'layer="tunnel"\'\nd: "it\'s"\ne: [x, \'y\']\nf: |-\n  multi\n  line\n',

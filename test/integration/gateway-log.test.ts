@@ -87,14 +87,14 @@ describe("the gateway's log when it cannot start (real OpenClaw)", () => {
     const { code, doc, stderr } = await agentCheckJson({ ...clientEnv(), VITEST: undefined, PATH: `${REPO_ROOT}node_modules/.bin:/usr/bin:/bin` });
     expect(code).toBe(2);
     // The loop's own cause (the refusal, a startup blocker) is the primary; the loop and the down gateway are its consequences.
-    expect(doc.primary).toMatchObject({ code: "config_invalid" });
-    expect(doc.findings.find((f) => f.code === "crash_loop")).toMatchObject({ layer: "gateway", status: "fail", depends_on: "config_invalid" });
+    expect(doc.primary).toMatchObject({ code: "config_refused" });
+    expect(doc.findings.find((f) => f.code === "crash_loop")).toMatchObject({ layer: "gateway", status: "fail", depends_on: "config_refused" });
     const loop = doc.findings.find((f) => f.code === "crash_loop")!;
     expect(loop.evidence).toMatchObject({ restarts: "3", logSource: logFile });
     expect(loop.evidence.restartSignal).toBe(`${logFile} logs 3 failed starts within 10 min`);
     expect(loop.evidence.lastFatalLine).toMatch(new RegExp(`^${FATAL_PREFIX}${join(stateDir, "openclaw.json")}: \\| openclaw\\.json:1 — gateway\\.bind: Invalid input .*got: "${localFingerprint(TOKEN)}"`));
     expect(loop.action).toContain(loop.evidence.lastFatalLine);
-    expect(doc.findings.find((f) => f.code === "not_running")).toMatchObject({ depends_on: "config_invalid" });
+    expect(doc.findings.find((f) => f.code === "not_running")).toMatchObject({ depends_on: "config_refused" });
     // What this work reports never holds the token. (The tunnel check quotes gateway.bind as configured,
     // which this contrived config made the token: that is the tunnel check's to fingerprint, not this log's.)
     expect(JSON.stringify([doc.primary, ...doc.findings.filter((f) => f.layer === "gateway")])).not.toContain(TOKEN);

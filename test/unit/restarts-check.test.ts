@@ -159,7 +159,7 @@ describe("the restarts check", () => {
 
   it("matches the real refusal against the fatal-line table", () => {
     expect(FATAL_LINES.map((e) => e.prefix)).toContain("Invalid config at ");
-    expect(matchFatalLine(FATAL)?.entry).toMatchObject({ prefix: "Invalid config at ", code: "config_invalid" });
+    expect(matchFatalLine(FATAL)?.entry).toMatchObject({ prefix: "Invalid config at ", code: "config_refused" });
     expect(matchFatalLine("[gateway] starting...")).toBeUndefined();
   });
 

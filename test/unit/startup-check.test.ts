@@ -87,7 +87,7 @@ describe("the fatal-line table", () => {
     const newest = (file: string) => recordedLog(file).lines.map((l) => matchFatalLine(l.text)?.entry.code).filter(Boolean).at(-1);
     expect(newest("bind-lan-auth-none.log")).toBe("bind_without_auth");
     expect(newest("tailscale-serve-bind-lan.log")).toBe("tailscale_bind_conflict");
-    expect(newest("config-unknown-key.log")).toBe("config_invalid");
+    expect(newest("config-unknown-key.log")).toBe("config_refused");
     expect(newest("auth-token-env-secretref-unset.log")).toBe("secret_unresolved");
     expect(newest("auth-token-mode-no-token.log")).toBeUndefined();
   });
@@ -106,8 +106,8 @@ describe("the startup judge reads the gateway's own words", () => {
 
   it("names a cause only the log knows (schema errors are not read from disk)", async () => {
     const run = await triage(world({ gateway: { bogusKey: 1 } }), { "gateway-log": recordedLog("config-unknown-key.log") });
-    expect(run.primary).toMatchObject({ code: "config_invalid", check: "startup", evidence: { line: expect.stringContaining("Invalid config at") } });
-    expect(run.findings.find((f) => f.code === "not_running")!.dependsOn).toBe("config_invalid");
+    expect(run.primary).toMatchObject({ code: "config_refused", check: "startup", layer: "gateway", evidence: { line: expect.stringContaining("Invalid config at") } });
+    expect(run.findings.find((f) => f.code === "not_running")!.dependsOn).toBe("config_refused");
   });
 
   it("gateway_locked: the state dir's lock held by another OpenClaw process (a real gateway waits 5 min for it, too long to stage here)", async () => {
@@ -137,12 +137,15 @@ describe("the startup judge reads the gateway's own words", () => {
     expect(findings).toMatchObject([{ status: "ok", code: "" }]);
   });
 
-  it("leaves a config that does not parse to the drift check", async () => {
+  it("names a config that does not parse as what keeps a down gateway down, with or without its log line, once", async () => {
     const w = world();
     writeFileSync(w.config.path, "{ gateway: ");
     const broken = discoverOpenClaw({ HOME: w.home, PATH: "/nonexistent" });
-    const findings = await runCheckWith(startupCheck, broken, { ...down, "gateway-log": recordedLog("config-unknown-key.log") });
-    expect(findings.map((f) => f.code)).not.toContain("config_invalid");
+    for (const log of [recordedLog("config-unknown-key.log"), { sources: [], lines: [] }]) {
+      const findings = await runCheckWith(startupCheck, broken, { ...down, "gateway-log": log });
+      expect(findings.filter((f) => f.code === "config_refused")).toHaveLength(1);
+      expect(findings.find((f) => f.code === "config_refused")).toMatchObject({ layer: "gateway", status: "fail", evidence: { configPath: broken.config.path } });
+    }
   });
 });
 

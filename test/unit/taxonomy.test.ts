@@ -54,17 +54,25 @@ describe("verdict and primary finding", () => {
     expect(primaryFinding(linkDependencies([problem("drift", "multiple_binaries", "two"), problem("baseline", "auth_disabled", "off")]))?.code).toBe("auth_disabled");
   });
 
-  it("ranks a cause with the earliest layer it explains: an invalid config that keeps the gateway down outranks a missing provider key", () => {
+  it("ranks a cause with the earliest layer it explains: a newer OpenClaw's config that keeps the gateway down outranks a missing provider key", () => {
     const findings = linkDependencies([
       problem("provider", "api_key_missing", "none"),
-      problem("drift", "config_invalid", "bind"),
+      problem("drift", "config_invalid", "unknown key"),
+      problem("startup", "config_refused", "refused"),
+      problem("startup", "openclaw_downgraded", "older binary"),
       problem("gateway", "not_running", "down"),
       problem("restarts", "crash_loop", "looping"),
     ]);
-    expect(findings.find((f) => f.code === "not_running")!.dependsOn).toBe("config_invalid");
-    expect(findings.find((f) => f.code === "crash_loop")!.dependsOn).toBe("config_invalid");
-    expect(primaryFinding(findings)?.code).toBe("config_invalid");
-    // Explaining nothing, the same config problem ranks with its own (drift) layer.
+    expect(findings.find((f) => f.code === "config_refused")!.dependsOn).toBe("openclaw_downgraded");
+    expect(findings.find((f) => f.code === "config_invalid")!.dependsOn).toBe("openclaw_downgraded");
+    expect(findings.find((f) => f.code === "crash_loop")!.dependsOn).toBe("openclaw_downgraded");
+    expect(findings.find((f) => f.code === "not_running")!.dependsOn).toBe("openclaw_downgraded");
+    expect(primaryFinding(findings)?.code).toBe("openclaw_downgraded");
+    // A drift cause of a session failure ranks with the session layer, ahead of the provider layer…
+    const placeholder = linkDependencies([problem("provider", "api_key_missing", "none"), problem("session", "token_mismatch", "rejected"), problem("drift", "secret_placeholder", "placeholder")]);
+    expect(placeholder.find((f) => f.code === "token_mismatch")!.dependsOn).toBe("secret_placeholder");
+    expect(primaryFinding(placeholder)?.code).toBe("secret_placeholder");
+    // …and explaining nothing, a drift problem ranks with its own layer.
     expect(primaryFinding(linkDependencies([problem("provider", "api_key_missing", "none"), problem("drift", "config_invalid", "bind")]))?.code).toBe("api_key_missing");
   });
 
