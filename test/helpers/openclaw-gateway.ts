@@ -146,6 +146,43 @@ function controlUiPrepared(stateDir: string, startedAt: number): boolean {
   });
 }
 
+/** A gateway started the way a service starts it (`gateway run --port N`, no flags), in a fresh home. */
+export interface ServiceGateway {
+  home: string;
+  stateDir: string;
+  port: number;
+  argv: string[];
+  process?: Spawned;
+  /** Spawns it with `env` on top of the hermetic base and waits until it serves and has settled. */
+  start(env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function serviceGateway(config: object, files: Record<string, string> = {}): Promise<ServiceGateway> {
+  const home = mkdtempSync(join(tmpdir(), "clawfleet-gw-"));
+  const stateDir = join(home, ".openclaw");
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(config), { mode: 0o600 });
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(stateDir, name), content, { mode: 0o600 });
+  const port = await freePort();
+  const gateway: ServiceGateway = {
+    home,
+    stateDir,
+    port,
+    argv: [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)],
+    async start(env, timeoutMs = 150_000) {
+      const startedAt = Date.now();
+      gateway.process = spawnProcess(process.execPath, gateway.argv, { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), ...env }, home);
+      await waitServing(port, gateway.process, stateDir, startedAt, timeoutMs);
+    },
+    async cleanup() {
+      await gateway.process?.stop("SIGTERM");
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return gateway;
+}
+
 /**
  * For a gateway a test spawned itself (as a service would start it): ready, then
  * settled like createGateway's, with its own start-up writes excused by the

@@ -1,13 +1,9 @@
 // A placeholder where a provider key belongs (openclaw#13340): the service's
 // OPENAI_API_KEY is __OPENCLAW_REDACTED__. The real gateway starts with it (it
 // is not its own secret) and serves; `agent check` must name the placeholder.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { OPENCLAW_ENTRY, waitServing } from "../helpers/openclaw-gateway.ts";
-import { freePort } from "../helpers/ports.ts";
-import { agentCheckJson, baseEnv, REPO_ROOT, spawnProcess, stopAll, type Spawned } from "../helpers/processes.ts";
+import { serviceGateway, type ServiceGateway } from "../helpers/openclaw-gateway.ts";
+import { agentCheckJson, REPO_ROOT, stopAll } from "../helpers/processes.ts";
 import { gatewayUnit } from "../helpers/systemd-unit.ts";
 
 const PATH = `${REPO_ROOT}node_modules/.bin:/usr/bin:/bin`;
@@ -15,25 +11,18 @@ const PLACEHOLDER = "__OPENCLAW_REDACTED__";
 const TOKEN = "cf-drift-placeholder-token-5a1c7e3b9d";
 
 describe("a placeholder where a provider key belongs", () => {
-  const home = mkdtempSync(join(tmpdir(), "clawfleet-gw-"));
-  const stateDir = join(home, ".openclaw");
-  let gateway: Spawned | undefined;
+  let gateway: ServiceGateway | undefined;
   afterAll(async () => {
-    await gateway?.stop("SIGTERM");
     await stopAll();
-    rmSync(home, { recursive: true, force: true });
+    await gateway?.cleanup();
   });
 
   it("secret_placeholder: OPENAI_API_KEY=__OPENCLAW_REDACTED__ in the unit and the running gateway, reported once", async () => {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify({ gateway: { mode: "local", bind: "loopback", auth: { mode: "token" } } }), { mode: 0o600 });
-    const port = await freePort();
-    const argv = [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)];
+    gateway = await serviceGateway({ gateway: { mode: "local", bind: "loopback", auth: { mode: "token" } } });
+    const { home, stateDir, port, argv } = gateway;
     gatewayUnit(home, stateDir, port, `${process.execPath} ${argv.join(" ")}`, `Environment=OPENCLAW_GATEWAY_TOKEN=${TOKEN}\nEnvironment=OPENAI_API_KEY=${PLACEHOLDER}\n`);
-    const startedAt = Date.now();
-    gateway = spawnProcess(process.execPath, argv, { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: TOKEN, OPENAI_API_KEY: PLACEHOLDER }, home);
     // A full start: ~25 s on an idle 2-core host, far more when it is shared.
-    await waitServing(port, gateway, stateDir, startedAt, 150_000);
+    await gateway.start({ OPENCLAW_GATEWAY_TOKEN: TOKEN, OPENAI_API_KEY: PLACEHOLDER });
 
     const { stdout, doc } = await agentCheckJson({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), OPENCLAW_GATEWAY_TOKEN: TOKEN, PATH });
     const placeholders = doc.findings.filter((f) => f.code === "secret_placeholder");
