@@ -68,9 +68,10 @@ describe("collector probes the tailnet path as a peer", () => {
     try {
       await waitForMetrics(http, (s) => s.get(series("clawfleet_finding", { node: "tailnet-node", layer: "tunnel", code: "tailnet_unreachable" })) === 1);
       type NodeDetail = { findings: { layer: string; code: string; summary: string }[]; all_findings: { layer: string; status: string }[] };
-      // The agent notices at its next run; the collector at its next probe (1 s): wait for the peer's view.
+      // The agent notices at its next run, the collector at its next probe (1 s), in either order:
+      // wait for both, the peer's view and the node failing on the agent's report.
       let result = await runClawfleet(["collector", "query", "node", "tailnet-node", "--insecure", "--collector", grpc, "--json"]);
-      for (let i = 0; i < 20 && !result.stdout.includes("The collector cannot reach"); i++) {
+      for (let i = 0; i < 40 && !(result.stdout.includes("The collector cannot reach") && result.code === 1); i++) {
         await new Promise((r) => setTimeout(r, 250));
         result = await runClawfleet(["collector", "query", "node", "tailnet-node", "--insecure", "--collector", grpc, "--json"]);
       }
