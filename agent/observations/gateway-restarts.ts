@@ -16,6 +16,12 @@ export const PORT_LOOK_GAP_MS = 500;
 /** A loop is this many (re)starts within the window. launchd throttles a KeepAlive job to one start per 10 s, so 3 in 10 min is no accident. */
 export const CRASH_LOOP_RESTARTS = 3;
 export const CRASH_LOOP_WINDOW_MS = 10 * 60_000;
+/**
+ * A listener up longer than this is not in a tight loop right now (a gateway
+ * takes 5–25 s to start); slower loops show in the manager's counters and the
+ * log. So only a gateway restarted within the last minute costs the second look.
+ */
+export const YOUNG_LISTENER_MS = 60_000;
 
 export interface ServiceRestarts {
   manager: "launchd" | "systemd";
@@ -46,10 +52,9 @@ export const gatewayRestarts = observation<GatewayRestarts>("gateway-restarts", 
     orElse(ctx.observe(gatewayProcesses), []),
     orElse(ctx.observe(portOwner), { listenAddresses: [] }),
   ]);
-  // A second look only where a loop could show: something listens, and it has not been up for the whole window
-  // (a healthy host's long-running gateway costs the run no wait).
+  // A second look only where a tight loop could show: something listens, and it started within the last minute.
   const startedAtMs = first.gateway?.startedAtMs;
-  const young = first.pid !== undefined && (startedAtMs === undefined || Date.now() - startedAtMs < CRASH_LOOP_WINDOW_MS);
+  const young = first.pid !== undefined && (startedAtMs === undefined || Date.now() - startedAtMs < YOUNG_LISTENER_MS);
   let second = first;
   if (young) {
     await new Promise((resolve) => setTimeout(resolve, PORT_LOOK_GAP_MS));
