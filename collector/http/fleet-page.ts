@@ -4,10 +4,10 @@
 import { LAYERS, CODES, STATUS_RANK, type Status } from "../../shared/taxonomy.ts";
 import { NODE_STATES } from "../classify/node-state.ts";
 import type { Fleet } from "../state/fleet.ts";
-import { failingFirst, fleetSummaries, matchesFilter, STATE_ORDER, type NodeSummaryView } from "../query/fleet-view.ts";
+import { failingFirst, fleetSummaries, headline, matchesFilter, STATE_ORDER, type NodeSummaryView } from "../query/fleet-view.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { filterQuery, isFiltered, parseFilter, toNodeFilter, type PageFilter } from "./page-filters.ts";
-import { ago, eventsTable, headline, STATE_SYMBOL, stateBadge, withCode } from "./page-format.ts";
+import { ago, eventsTable, STATE_SYMBOL, stateBadge, withCode } from "./page-format.ts";
 import { renderPage } from "./page-layout.ts";
 
 /** Rows rendered at most: the page stays fast at 10,000 nodes; failing nodes come first, so they are the ones shown. */

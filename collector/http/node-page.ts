@@ -5,10 +5,10 @@ import { formatAge } from "../../shared/duration.ts";
 import { isProblem, type Finding } from "../../shared/finding.ts";
 import { CODES, isCode } from "../../shared/taxonomy.ts";
 import type { Fleet } from "../state/fleet.ts";
-import { nodeDetail, type NodeDetailView } from "../query/fleet-view.ts";
+import { headline, nodeDetail, type NodeDetailView } from "../query/fleet-view.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { filterQuery, parseFilter } from "./page-filters.ts";
-import { ago, at, eventsTable, evidenceText, fingerprintText, headline, stateBadge, statusBadge, withCode } from "./page-format.ts";
+import { ago, at, eventsTable, evidenceText, fingerprintText, stateBadge, statusBadge, withCode } from "./page-format.ts";
 import { renderPage } from "./page-layout.ts";
 
 const NODE_EVENTS = 50;

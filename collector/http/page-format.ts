@@ -2,10 +2,7 @@
 // alone), times (relative first, absolute UTC on hover and for machines), and
 // what a node's row says it needs.
 import { formatAge } from "../../shared/duration.ts";
-import type { Finding } from "../../shared/finding.ts";
-import { CODES, renderAction, type Code } from "../../shared/taxonomy.ts";
 import type { NodeState } from "../classify/node-state.ts";
-import type { NodeSummaryView } from "../query/fleet-view.ts";
 import { escapeHtml, html, SafeHtml } from "./html.ts";
 
 /** A symbol per state so it reads without colour (and in a grayscale screenshot). */
@@ -53,31 +50,6 @@ export function ago(ms: number | undefined, nowMs: number): SafeHtml {
 
 export function at(ms: number, nowMs: number): SafeHtml {
   return html`<time datetime="${isoUtc(ms)}" data-local="1">${isoUtc(ms).replace("T", " ")}</time> <span class="muted">(${age(nowMs - ms)} ago)</span>`;
-}
-
-export interface Headline {
-  layer?: string;
-  code?: string;
-  /** What to do next, from the agent's finding or the taxonomy. */
-  action?: string;
-  summary?: string;
-  /** For a silent node: what its last report said, which may be stale. */
-  lastKnown?: Finding;
-}
-
-/**
- * What a node's row leads with. A silent node's last report is stale (the
- * Mac went to sleep, its "gateway down" is not news), so its row says the
- * silence and its action, and keeps the last problem as context.
- */
-export function headline(s: NodeSummaryView): Headline {
-  if (s.state === "asleep" || s.state === "unreachable") {
-    const code: Code = s.state === "asleep" ? "silent_asleep" : "silent_unreachable";
-    return { layer: CODES[code].layer, code, action: renderAction(code, { node: s.identity.nodeId }), summary: CODES[code].title, lastKnown: s.primary };
-  }
-  const p = s.primary;
-  if (!p) return {};
-  return { layer: p.layer, code: p.code || undefined, action: p.action || undefined, summary: p.summary };
 }
 
 const FINGERPRINT = /^(hmac|sha256):[0-9a-f]{8,64}$/;

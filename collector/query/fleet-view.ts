@@ -3,8 +3,8 @@
 // failing-first order. The query service (CLI, over gRPC) and the fleet page
 // (HTTP) both build on this, so they can never disagree about a node.
 import { globMatch } from "../../shared/glob-match.ts";
-import { isProblem, type Finding } from "../../shared/finding.ts";
-import { LAYERS, type Layer, type Status } from "../../shared/taxonomy.ts";
+import { isProblem, problem, type Finding } from "../../shared/finding.ts";
+import { CODES, LAYERS, type Code, type Layer, type Status } from "../../shared/taxonomy.ts";
 import { activeProblems, nodeState, worstLayer, type NodeState } from "../classify/node-state.ts";
 import type { Fleet, NodeView } from "../state/fleet.ts";
 import type { CredentialUse, EventRow, NodeIdentityRow, SilenceRow, StoredReport } from "../state/store.ts";
@@ -22,6 +22,35 @@ export interface NodeSummaryView {
   /** Active problems: the last report's, then the fleet-wide ones. */
   findings: Finding[];
   clockSkewMs: number;
+}
+
+/**
+ * What a node leads with, wherever it is shown (the page's row and node page,
+ * `collector query`, its JSON). A silent node's last report is stale (the Mac
+ * went to sleep, its "gateway down" is not news), so it leads with the silence
+ * and its action, and keeps the last problem as context.
+ */
+export function headlineFinding(s: NodeSummaryView): Finding | undefined {
+  if (s.state !== "asleep" && s.state !== "unreachable") return s.primary;
+  const code: Code = s.state === "asleep" ? "silent_asleep" : "silent_unreachable";
+  return problem("collector", code, CODES[code].title, { node: s.identity.nodeId });
+}
+
+export interface Headline {
+  layer?: string;
+  code?: string;
+  /** What to do next, from the agent's finding or the taxonomy. */
+  action?: string;
+  summary?: string;
+  /** For a silent node: what its last report said, which may be stale. */
+  lastKnown?: Finding;
+}
+
+export function headline(s: NodeSummaryView): Headline {
+  const h = headlineFinding(s);
+  if (!h) return {};
+  const silent = h !== s.primary;
+  return { layer: h.layer, code: h.code || undefined, action: h.action || undefined, summary: h.summary, ...(silent ? { lastKnown: s.primary } : {}) };
 }
 
 export interface NodeFilter {

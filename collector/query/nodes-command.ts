@@ -81,7 +81,7 @@ export function nodesTable(nodes: readonly NodeSummary[], now: number, paint: Pa
   // The collector sends failing nodes first (fleet-view.ts failingFirst), as the page shows them.
   const rows = nodes.map((n) => {
     const last = Number(n.lastReportUnixMs);
-    return [n.node?.nodeId ?? "?", n.state, n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.action || n.primary?.summary || ""];
+    return [n.node?.nodeId ?? "?", n.state, n.primary?.layer || n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.action || n.primary?.summary || ""];
   });
   return table(["NODE", "STATE", "LAYER", "CODE", "LAST REPORT", "NEXT ACTION"], rows, paint, (row, column) => (column === 1 ? STATE_COLOUR[row[1] as keyof typeof STATE_COLOUR] : undefined));
 }

@@ -19,7 +19,7 @@ import type { Finding } from "../../shared/finding.ts";
 import { toWireFinding } from "../../shared/report-codec.ts";
 import type { Fleet, NodeView } from "../state/fleet.ts";
 import type { CredentialUse, EventRow } from "../state/store.ts";
-import { failingFirst, fleetSummaries, matchesFilter, MAX_GLOB_LENGTH, nodeDetail, summarizeNode, type NodeFilter, type NodeSummaryView } from "./fleet-view.ts";
+import { failingFirst, fleetSummaries, headlineFinding, matchesFilter, MAX_GLOB_LENGTH, nodeDetail, summarizeNode, type NodeFilter, type NodeSummaryView } from "./fleet-view.ts";
 
 const MAX_LIMIT = 5000;
 /** Filters compare against short names (states, layers, codes, node ids): anything longer matches nothing and is refused. */
@@ -60,6 +60,11 @@ export function nodeSummary(view: NodeView, fleetFindings: Map<string, Finding[]
   return wireSummary(summarizeNode(view, fleetFindings));
 }
 
+function headlineOf(s: NodeSummaryView) {
+  const h = headlineFinding(s);
+  return h ? toWireFinding(h) : undefined;
+}
+
 function wireSummary(s: NodeSummaryView) {
   return create(NodeSummarySchema, {
     node: s.identity,
@@ -67,7 +72,8 @@ function wireSummary(s: NodeSummaryView) {
     connected: s.connected,
     worstLayer: s.worst?.layer ?? "",
     worstStatus: s.worst?.status ?? "",
-    primary: s.primary ? toWireFinding(s.primary) : undefined,
+    // The headline, as the page shows it: a silent node leads with its silence.
+    primary: headlineOf(s),
     lastReportUnixMs: BigInt(s.lastReportMs ?? 0),
     lastSeq: s.lastSeq,
     findings: s.findings.map(toWireFinding),

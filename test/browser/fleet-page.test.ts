@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, type Browser, type Page, type Viewport } from "../helpers/browser.ts";
-import { REPO_ROOT } from "../helpers/processes.ts";
+import { REPO_ROOT, runClawfleet } from "../helpers/processes.ts";
 import { problem } from "../../shared/finding.ts";
 import { healthyFindings } from "../helpers/agent-simulator.ts";
 import {
@@ -119,6 +119,28 @@ describe("the fleet page at / in a real browser", () => {
     expect(await page.evaluate("document.title")).toBe("2 failing · clawfleet");
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(1280);
     expect(problemsIn(page)).toEqual([]);
+  });
+
+  it("says what `collector query nodes` says about every node: one headline (layer, code, action), silent nodes included", async () => {
+    const page = await open("/", DESKTOP);
+    const rows = await rowsOf(page);
+    const cli = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", world.collector.grpcAddress, "--json"]);
+    const nodes = (JSON.parse(cli.stdout) as { nodes: { id: string; state: string; primary: { layer: string; code: string; action: string } | null }[] }).nodes;
+    expect(nodes.map((n) => n.id).sort()).toEqual(rows.map((r) => r.node).sort());
+    const plain = (text: string) => text.replace(/`/g, "").replace(/\s+/g, " ").trim();
+    for (const node of nodes) {
+      const row = rows.find((r) => r.node === node.id)!;
+      expect(row.state, node.id).toContain(node.state);
+      expect(row.code || "–", node.id).toBe(node.primary?.code || "–");
+      if (node.primary?.code) {
+        expect(row.layer, node.id).toBe(node.primary.layer);
+        expect(plain(row.action), node.id).toContain(plain(node.primary.action));
+      }
+    }
+    // The case that disagreed: a node gone silent leads with its silence in both, not with its stale last report.
+    expect(nodes.find((n) => n.id === SLEEPY_NODE)!.primary).toMatchObject({ layer: "power", code: "silent_asleep" });
+    const table = await runClawfleet(["collector", "query", "nodes", "--insecure", "--collector", world.collector.grpcAddress, "--node", SLEEPY_NODE]);
+    expect(table.stdout).toMatch(new RegExp(`${SLEEPY_NODE}\\s+asleep\\s+power\\s+silent_asleep`));
   });
 
   it("shows a hostile agent's <script> and <img onerror> as text and runs none of it", async () => {
