@@ -1,7 +1,7 @@
 // The same fleet families as collector/metrics/fleet-exposition.ts, built the
 // straightforward way with prom-client labelled gauges: the peer the
 // exposition benchmark compares against (and why the collector does not use it).
-// Per-node metrics of design.md, computed from the live fleet at scrape time.
+// Per-node metrics (as collector/metrics/fleet-exposition.ts), computed from the live fleet at scrape time.
 // Label values are bounded: node ids (validated), layers, codes and states from
 // the taxonomy; never free text.
 import { Gauge, type Registry } from "prom-client";

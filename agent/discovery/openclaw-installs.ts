@@ -1,6 +1,6 @@
 // Every `openclaw` on a PATH (like `which -a`), resolved to its install and
 // version by reading package.json, never by running it: the CLI is slow and
-// not read-only (facts/openclaw.md).
+// not read-only.
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { basename, delimiter, dirname, join } from "node:path";
 import { readManifest } from "./live-gateway.ts";

@@ -1,5 +1,5 @@
 // The gateway's WebSocket handshake with a token and no device identity: it
-// proves the token without creating a pairing record (facts/openclaw.md).
+// proves the token without creating a pairing record.
 // Rejections arrive as an error response and a 1008 close carrying a reason.
 // On success it asks `config.get`, the exact "edited but not applied" signal.
 //

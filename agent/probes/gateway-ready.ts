@@ -1,5 +1,5 @@
 // GET /readyz on loopback: 200 {"ready":true} once the gateway has started;
-// it answers without auth on loopback (facts/openclaw.md).
+// it answers without auth on loopback.
 
 export interface ReadyResult {
   httpStatus?: number;

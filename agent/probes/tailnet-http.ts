@@ -98,7 +98,7 @@ export interface TokenProbeResult {
  * The gateway's cheapest authenticated route: `POST /tools/invoke` with `{}`
  * answers 400 (no tool name) once the bearer token passed, 401 when it did
  * not, and 403 `proxy_attribution_required` when forwarding headers arrive
- * from an untrusted proxy, before the token is looked at (facts/openclaw.md).
+ * from an untrusted proxy, before the token is looked at.
  */
 export async function tokenProbe(baseUrl: string, token: string, options: Omit<HttpProbeOptions, "method" | "headers" | "body">): Promise<TokenProbeResult> {
   const result = await httpProbe(`${baseUrl}/tools/invoke`, {

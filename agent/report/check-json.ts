@@ -1,4 +1,5 @@
-// The `clawfleet.check.v1` document of design.md: the contract scripts rely on.
+// The `clawfleet.check.v1` document: the contract scripts rely on (docs/architecture.md
+// says how it is versioned; the README shows an example).
 import type { Finding } from "../../shared/finding.ts";
 import type { NodeInfo } from "../discovery/node-identity.ts";
 import type { CheckRun } from "../checks/run-checks.ts";

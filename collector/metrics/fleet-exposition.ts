@@ -1,4 +1,4 @@
-// Per-node metrics of design.md, rendered straight to Prometheus text from the
+// Per-node metrics (the families docs/architecture.md lists), rendered straight to Prometheus text from the
 // live fleet. At 10,000 nodes prom-client's labelled gauges took ~630 ms and
 // ~350 MB extra per scrape (bench/metrics-exposition.ts), blocking ingest; this
 // renderer writes the same families in a fraction of that and reuses its text

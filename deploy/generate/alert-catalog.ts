@@ -1,4 +1,4 @@
-// The eight alerts of design.md as data: what each one watches, how urgent it
+// The eight alerts (deploy/README.md lists them) as data: what each one watches, how urgent it
 // is and how long a condition must hold. Everything operator-facing (labels,
 // action text, dependencies between codes) comes from shared/taxonomy.ts; this
 // table only adds what the taxonomy cannot know: paging policy and timing.

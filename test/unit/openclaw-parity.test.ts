@@ -155,7 +155,7 @@ describe("which files: the state dir and config path OpenClaw resolves from the 
   });
 
   // OPENCLAW_PROFILE is left out on purpose: clawfleet maps it to ~/.openclaw-<profile> for the
-  // service label, while OpenClaw 2026.9.6 reads the profile only from --profile (shared/facts).
+  // service label, while OpenClaw 2026.9.6 reads the profile only from --profile.
   const SHAPES: [string, (home: string) => Env][] = [
     ["the default", (home) => ({ HOME: home })],
     ["OPENCLAW_STATE_DIR with ~", (home) => ({ HOME: home, OPENCLAW_STATE_DIR: "~/state" })],
