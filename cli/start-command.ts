@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { defineCommand, parseAddress } from "../shared/cli.ts";
 import { parseDuration } from "../shared/duration.ts";
-import { createLogger } from "../shared/log.ts";
+import { createLogger, LOG_FLAGS, logFlagsHelp, logOptionsFromFlags } from "../shared/log.ts";
 import { dataDir } from "../shared/paths.ts";
 import { waitForSignal } from "../shared/signals.ts";
 import { ALL_CHECKS } from "../agent/checks/index.ts";
@@ -27,6 +27,7 @@ Options:
   --http-listen HOST:PORT   /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN})
   --data-dir DIR            store and agent state (default: $CLAWFLEET_DATA_DIR or the platform data dir)
   --interval DURATION       agent check interval (default 10s)
+${logFlagsHelp(28)}
   -h, --help                show this help
 
 Examples:
@@ -37,8 +38,10 @@ Examples:
     "http-listen": { type: "string", default: DEFAULT_HTTP_LISTEN },
     "data-dir": { type: "string" },
     interval: { type: "string", default: "10s" },
+    ...LOG_FLAGS,
   },
   async run(values) {
+    const logging = logOptionsFromFlags(values);
     const dir = values["data-dir"] ?? dataDir();
     const intervalMs = parseDuration(values.interval!);
     const collector = await startCollector({
@@ -47,7 +50,7 @@ Examples:
       dbPath: join(dir, "collector.db"),
       // A one-machine demo on loopback; collector serve is the secure one.
       insecure: true,
-      log: createLogger("collector"),
+      log: createLogger("collector", process.stderr, logging),
     });
     const node = nodeInfo();
     const loop = startReportLoop({
@@ -59,7 +62,7 @@ Examples:
       checks: ALL_CHECKS,
       sequence: new SequenceFile(join(dir, "agent", `${node.id}.seq`)),
       env: process.env,
-      log: createLogger("agent"),
+      log: createLogger("agent", process.stderr, logging),
     });
     process.stdout.write(`clawfleet is running: a collector and an agent for ${node.id}.
   fleet page   http://${collector.httpAddress}/

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { defineCommand, parseAddress, UsageError } from "../../shared/cli.ts";
 import { parseDuration } from "../../shared/duration.ts";
-import { createLogger } from "../../shared/log.ts";
+import { LOG_FLAGS, logFlagsHelp, loggerFromFlags } from "../../shared/log.ts";
 import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
 import { dataDir } from "../../shared/paths.ts";
 import { ALL_CHECKS } from "../checks/index.ts";
@@ -47,6 +47,7 @@ Options:
   --insecure              plaintext and no certificate, to a collector started with --insecure on loopback (a demo)
   --interval DURATION     time between check runs, e.g. 30s, 1m (default 30s, minimum 1s)
   --state-dir DIR         where the agent keeps its sequence number, fleet key and unsent reports (default: <data dir>/agent)
+${logFlagsHelp(26)}
   -h, --help              show this help
 
 Examples:
@@ -58,6 +59,7 @@ Examples:
     interval: { type: "string", default: "30s" },
     "state-dir": { type: "string" },
     insecure: { type: "boolean" },
+    ...LOG_FLAGS,
   },
   async run(values) {
     let intervalMs: number;
@@ -76,7 +78,7 @@ Examples:
     parseAddress("collector", collector);
     const node = nodeInfo(identity?.name ?? flagged);
     if (!NODE_ID_PATTERN.test(node.id)) throw new UsageError(`the node id "${node.id}" (from the hostname) is not lowercase letters, digits, ".", "_" or "-" (max 63): pass --node-id`);
-    const log = createLogger("agent");
+    const log = loggerFromFlags("agent", values);
     const sequence = new SequenceFile(join(stateDir, `${node.id}.seq`));
     log.info("agent starting", { node: node.id, collector, intervalMs, transport: identity ? "mtls" : "insecure" });
     const fleetKeyPath = join(stateDir, `${node.id}.fleet-key`);

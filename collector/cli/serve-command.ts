@@ -2,7 +2,7 @@ import { dirname, join } from "node:path";
 import { pkiDirFor } from "../pki/collector-security.ts";
 import { isLoopbackHost } from "../../shared/loopback.ts";
 import { defineCommand, parseAddress, UsageError } from "../../shared/cli.ts";
-import { createLogger } from "../../shared/log.ts";
+import { LOG_FLAGS, logFlagsHelp, loggerFromFlags } from "../../shared/log.ts";
 import { dataDir } from "../../shared/paths.ts";
 import { waitForSignal } from "../../shared/signals.ts";
 import { startCollector } from "../collector.ts";
@@ -61,6 +61,7 @@ Options:
   --ingest-limit NAME=N     raise or lower one ingest limit (repeatable); what one peer address
                             or node may cost the collector. Defaults:
                             ${describeLimits()}
+${logFlagsHelp(28)}
   -h, --help                show this help
 
 Listeners default to loopback; to take agents from other hosts, listen on the
@@ -80,12 +81,13 @@ Examples:
     "cert-lifetime": { type: "string", default: "30d" },
     "metrics-listen": { type: "string" },
     "ingest-limit": { type: "string", multiple: true },
+    ...LOG_FLAGS,
   },
   async run(values) {
     const grpcListen = parseAddress("grpc-listen", values["grpc-listen"]!);
     const httpListen = parseAddress("http-listen", values["http-listen"]!);
     const dbPath = values.db ?? join(dataDir(), "collector.db");
-    const log = createLogger("collector");
+    const log = loggerFromFlags("collector", values);
     const probeTailnet = values["probe-tailnet"] ? proberOptions(values["probe-interval"]!, values["probe-hosts"]) : undefined;
     let certificateLifetimeMs: number;
     try {

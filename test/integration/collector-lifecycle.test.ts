@@ -23,6 +23,21 @@ describe("collector lifecycle", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("logs one JSON object per line on both sides with --log-format json, for a log shipper", async () => {
+    const collector = await startCollectorProcess(join(dir, "json-logs.db"), ["--log-format", "json"]);
+    const agent = spawnClawfleet(["agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", "json-01", "--interval", "1s", "--state-dir", join(dir, "json-agent"), "--log-format", "json"], await noGateway(dir));
+    await agent.waitFor(/"msg":"report"/);
+    await collector.process.waitFor(/"msg":"agent connected"/);
+    for (const [who, text] of [["collector", collector.process.stderr], ["agent", agent.stderr]] as const) {
+      const records = text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(records.length, who).toBeGreaterThan(0);
+      for (const record of records) expect(record, who).toMatchObject({ level: expect.stringMatching(/^(debug|info|warn|error)$/), component: who, msg: expect.any(String), time: expect.any(String) });
+    }
+    expect(agent.stderr).toContain('"node":"json-01"');
+    await agent.stop("SIGTERM");
+    await collector.process.stop("SIGTERM");
+  });
+
   it("still lists a node after a restart on the same --db", async () => {
     const db = join(dir, "restart.db");
     const first = await startCollectorProcess(db);

@@ -24,6 +24,8 @@ describe("command line", () => {
     [["agent", "enroll", "--collector", "127.0.0.1:1", "--token", "hunter2"], 1, /--token is not an enrollment token/],
     [["collector", "serve", "--insecure", "--grpc-listen", "0.0.0.0:4317"], 2, /--insecure listens on loopback only/],
     [["collector", "serve", "--cert-lifetime", "1s"], 2, /--cert-lifetime must be at least 3s/],
+    [["collector", "serve", "--log-level", "loud"], 2, /--log-level must be one of debug, info, warn, error, got "loud"/],
+    [["agent", "run", "--insecure", "--log-format", "xml"], 2, /--log-format must be text or json, got "xml"/],
   ])("clawfleet %j exits %i with a message", async (args, status, message) => {
     const result = await runClawfleet(args as string[]);
     expect(result.code).toBe(status);
