@@ -88,7 +88,7 @@ function codeSection(alert: AlertSpec, code: Code): string[] {
   ];
   // Collector-side codes (silent nodes) have no agent finding to look into.
   if (keys.length > 0 && alert.source.kind === "finding") {
-    lines.push(`Evidence to look at: ${keys.map((k) => `\`${k}\``).join(", ")}, under the finding in \`clawfleet agent check --verbose\` on the host (or \`clawfleet collector query node NODE --json\`, \`all_findings\`). The alert's \`action\` annotation writes these values in capitals.`, "");
+    lines.push(`Evidence to look at: ${keys.map((k) => `\`${k}\``).join(", ")}, under the finding in \`clawfleet agent check --verbose\` on the host (or \`clawfleet collector query node NODE --json\`, \`all_findings\`). The alert's \`action\` annotation stands in for them with capitalised placeholders such as CONFIG_PATH.`, "");
   }
   if (causes.length > 0) {
     lines.push(
