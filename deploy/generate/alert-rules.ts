@@ -25,6 +25,8 @@ export interface RuleOptions {
    * very same expressions in seconds instead of minutes.
    */
   forSeconds?: Partial<Record<AlertName, number>>;
+  /** Prefix of the runbook_url annotations (see runbooks.ts); default the bare repository path. */
+  runbookBaseUrl?: string;
 }
 
 export function alertRuleGroups(options: RuleOptions = {}): { groups: RuleGroup[] } {
@@ -36,7 +38,7 @@ export function alertRuleGroups(options: RuleOptions = {}): { groups: RuleGroup[
         expr: expression(alert, code, forSecondsOf(alert, options)),
         for: formatDuration(forSecondsOf(alert, options)),
         labels: { severity: severityOf(alert, code), layer: layerOf(code), code },
-        annotations: alertAnnotations(alert, code),
+        annotations: alertAnnotations(alert, code, options.runbookBaseUrl),
       })),
     })),
   };

@@ -6,6 +6,7 @@
 import { CODES, type Code } from "../../shared/taxonomy.ts";
 import type { AlertSpec } from "./alert-catalog.ts";
 import { formatDuration } from "./durations.ts";
+import { runbookUrl } from "./runbooks.ts";
 
 /** What Prometheus knows about a finding: the labels of its series. */
 const PROMETHEUS_EVIDENCE: Readonly<Record<string, string>> = { node: "{{ $labels.node }}" };
@@ -35,9 +36,11 @@ export interface Annotations {
   summary: string;
   description: string;
   action: string;
+  /** The code's section of the alert's runbook (docs/runbooks/), under the generator's base URL. */
+  runbook_url: string;
 }
 
-export function alertAnnotations(alert: AlertSpec, code: Code): Annotations {
+export function alertAnnotations(alert: AlertSpec, code: Code, runbookBaseUrl = ""): Annotations {
   const spec = CODES[code];
   const flap = alert.flapping
     ? ` Fires on a failure held for ${formatDuration(alert.forSeconds)}, or on an intermittent one: ${alert.flapping.minChanges} or more status changes of the ${spec.layer} layer within ${formatDuration(alert.flapping.windowSeconds)}; it then clears once the layer has been stable that long.`
@@ -50,5 +53,6 @@ export function alertAnnotations(alert: AlertSpec, code: Code): Annotations {
     summary: `{{ $labels.node }}: ${spec.title}`,
     description: `${alert.about} Node {{ $labels.node }}, layer ${spec.layer}, code ${code}.${flap}${values}`,
     action: alertAction(code),
+    runbook_url: runbookUrl(alert.name, code, runbookBaseUrl),
   };
 }

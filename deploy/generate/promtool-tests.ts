@@ -8,6 +8,7 @@ import { ALERTS, layerOf, severityOf, type AlertName, type AlertSpec } from "./a
 import { codesOf } from "./alert-rules.ts";
 import { alertAnnotations } from "./alert-text.ts";
 import { formatDuration } from "./durations.ts";
+import { runbookUrl } from "./runbooks.ts";
 
 export interface ExpAlert {
   exp_labels: Record<string, string>;
@@ -69,7 +70,7 @@ export function firing(name: AlertName, code: Code, node: string): ExpAlert {
   const fill = (text: string) => text.replaceAll("{{ $labels.node }}", node);
   return {
     exp_labels: { node, layer: layerOf(code), code, severity: severityOf(alert, code) },
-    exp_annotations: { summary: fill(annotations.summary), description: fill(annotations.description), action: fill(annotations.action) },
+    exp_annotations: Object.fromEntries(Object.entries(annotations).map(([key, text]) => [key, fill(text)])),
   };
 }
 
@@ -285,4 +286,19 @@ export function behaviourTests(): PromtoolFile {
     },
   ];
   return { rule_files: RULE_FILES, evaluation_interval: "1m", tests };
+}
+
+/**
+ * The tests for rules generated with a runbook base URL: firing() expects the
+ * default (bare repository path) runbook_url; the code label says which section.
+ */
+export function withRunbookBase(file: PromtoolFile, runbookBaseUrl: string): PromtoolFile {
+  const rebased = (test: AlertRuleTest): AlertRuleTest => ({
+    ...test,
+    exp_alerts: test.exp_alerts.map((exp) => ({
+      ...exp,
+      exp_annotations: { ...exp.exp_annotations, runbook_url: runbookUrl(test.alertname, exp.exp_labels.code as Code, runbookBaseUrl) },
+    })),
+  });
+  return { ...file, tests: file.tests.map((t) => ({ ...t, alert_rule_test: t.alert_rule_test.map(rebased) })) };
 }
