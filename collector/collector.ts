@@ -68,7 +68,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const store = new SqliteStore(options.dbPath);
   const fleet = new Fleet(store);
   const registry = new Registry();
-  const metrics = collectorMetrics(registry, fleet);
+  const retention = options.retention ?? DEFAULT_RETENTION;
+  const metrics = collectorMetrics(registry, fleet, retention);
 
   const keepalive = options.keepaliveMs ?? { time: 5000, timeout: 5000 };
   const server = new grpc.Server({
@@ -90,7 +91,6 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   // The certificate providers answer on the next turn after the bind (server-credentials.ts): let them, so no first peer meets a listener without its certificate.
   await new Promise((resolve) => setImmediate(resolve));
 
-  const retention = options.retention ?? DEFAULT_RETENTION;
   const prune = () => {
     try {
       const removed = { ...fleet.prune(retention), ...security.prune() };

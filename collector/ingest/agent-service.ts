@@ -259,7 +259,14 @@ function acceptReport(nodeId: string, report: Report, stream: Stream, deps: Inge
     credentials: report.credentials.slice(0, WIRE_LIMITS.credentials).map((c, i) => validCredential(c, i, report.seq)),
   };
   const started = performance.now();
-  const outcome = deps.fleet.record(stored);
+  let outcome: ReturnType<typeof deps.fleet.record>;
+  try {
+    outcome = deps.fleet.record(stored);
+  } catch (error) {
+    // Not acknowledged: the agent keeps the report and resends it.
+    deps.metrics.storeErrors.inc();
+    throw error;
+  }
   deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
   deps.metrics.reports.inc({ outcome: outcome === "stored_old" ? "stored" : outcome });
   // Duplicates are acknowledged too: the agent must stop resending them.

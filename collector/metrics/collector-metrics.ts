@@ -1,4 +1,5 @@
 // The collector's own health: streams, ingest, rejections, store latency.
+import type { RetentionPolicy } from "../state/store.ts";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Fleet } from "../state/fleet.ts";
@@ -34,7 +35,7 @@ function processMetrics(registry: Registry): void {
   });
 }
 
-export function collectorMetrics(registry: Registry, fleet: Fleet) {
+export function collectorMetrics(registry: Registry, fleet: Fleet, retention: Pick<RetentionPolicy, "eventsMaxRows">) {
   processMetrics(registry);
   let eventRows = { atMs: 0, rows: 0 };
   new Gauge({
@@ -45,6 +46,14 @@ export function collectorMetrics(registry: Registry, fleet: Fleet) {
       // count(*) walks the table: once every 30 s is plenty for a size gauge.
       if (Date.now() - eventRows.atMs > 30_000) eventRows = { atMs: Date.now(), rows: fleet.store.eventCount() };
       this.set(eventRows.rows);
+    },
+  });
+  new Gauge({
+    name: "clawfleet_collector_event_log_max_rows",
+    help: "The event log's retention bound in rows: the oldest events are pruned beyond it.",
+    registers: [registry],
+    collect() {
+      this.set(retention.eventsMaxRows);
     },
   });
   new Gauge({
@@ -67,6 +76,11 @@ export function collectorMetrics(registry: Registry, fleet: Fleet) {
       name: "clawfleet_collector_rejected_total",
       help: "Requests refused: bad input, a limit, failed authentication or enrollment, by reason (one table: collector/ingest/reject-reasons.ts).",
       labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    storeErrors: new Counter({
+      name: "clawfleet_collector_store_errors_total",
+      help: "Reports the store failed to write (disk full, I/O error, a locked database): not acknowledged, so the agent keeps and resends them.",
       registers: [registry],
     }),
     storeWriteSeconds: new Histogram({

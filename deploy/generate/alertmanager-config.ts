@@ -38,6 +38,8 @@ export function alertmanagerConfig(options: AlertmanagerOptions) {
       repeat_interval: formatDuration(t.repeatIntervalSeconds),
       routes: [
         { receiver: "network-owners", matchers: ['layer="tunnel"'] },
+        // The collector's own alerts: pages to fleet on-call (the default), tickets as tickets.
+        { receiver: "tickets", matchers: ['layer="collector"', 'severity="ticket"'] },
         { receiver: "gateway-owners", matchers: ['layer=~"gateway|session|provider"'] },
         {
           receiver: "tickets",
@@ -54,6 +56,11 @@ export function alertmanagerConfig(options: AlertmanagerOptions) {
         source_matchers: [SILENT_NODE_ALERTS],
         target_matchers: ['alertname=~"Clawfleet.+"', 'alertname!~"ClawfleetNode(Unreachable|Asleep)"'],
         equal: ["node"],
+      },
+      {
+        // Most of the fleet gone at once is one page: the per-node pages would only repeat it.
+        source_matchers: ['alertname="ClawfleetFleetMostlyUnreachable"'],
+        target_matchers: ['alertname="ClawfleetNodeUnreachable"'],
       },
       {
         // No session, provider or tunnel verdict means anything while the gateway is down.

@@ -4,6 +4,7 @@
 import { alertmanagerConfig, PLACEHOLDER_WEBHOOK } from "./alertmanager-config.ts";
 import { alertRuleGroups } from "./alert-rules.ts";
 import { CHECK_SCHEMA_PATH, checkSchema } from "./check-schema.ts";
+import { collectorRuleGroups, collectorRunbook, collectorRunbookPath, collectorTests } from "./collector-alerts.ts";
 import { fleetOverview } from "./dashboards/fleet-overview.ts";
 import { nodeDetail } from "./dashboards/node-detail.ts";
 import { prometheusConfig } from "./prometheus-config.ts";
@@ -40,13 +41,19 @@ export function generatedFiles(options: GenerateOptions = {}): GeneratedFile[] {
       path: "deploy/prometheus/tests/behaviour.test.yml",
       content: toYaml(withRunbookBase(behaviourTests(), base) as unknown as YamlValue, `${HEADER}\n\nScenarios: what pages, what does not. Written in deploy/generate/promtool-tests.ts.\nRun: promtool test rules deploy/prometheus/tests/*.test.yml`),
     },
+    { path: "deploy/prometheus/clawfleet-collector.rules.yml", content: toYaml(collectorRuleGroups({ runbookBaseUrl: base }) as unknown as YamlValue, HEADER) },
+    {
+      path: "deploy/prometheus/tests/collector.test.yml",
+      content: toYaml(collectorTests(base) as unknown as YamlValue, `${HEADER}\n\nThe collector's own alerts and the fleet-wide loss page (deploy/generate/collector-alerts.ts).\nRun: promtool test rules deploy/prometheus/tests/*.test.yml`),
+    },
+    { path: collectorRunbookPath, content: collectorRunbook() },
     {
       path: "deploy/prometheus/prometheus.example.yml",
       content: toYaml(
         prometheusConfig({
           collectors: ["fleet-collector.example.ts.net:9464"],
           alertmanagers: ["alertmanager.example.ts.net:9093"],
-          ruleFiles: ["clawfleet-alerts.rules.yml"],
+          ruleFiles: ["clawfleet-alerts.rules.yml", "clawfleet-collector.rules.yml"],
           scrapeIntervalSeconds: 15,
           evaluationIntervalSeconds: 15,
         }) as unknown as YamlValue,

@@ -38,7 +38,7 @@ describe("Alertmanager config (amtool)", () => {
   it("passes amtool check-config", () => {
     const result = amtool("check-config", CONFIG);
     expect(result.code, result.output).toBe(0);
-    expect(result.output).toContain("2 inhibit rules");
+    expect(result.output).toContain("3 inhibit rules");
   });
 
   it.each(cases.map((c) => [c.alert, c.code, c.labels] as const))("routes %s (%s) to its owners", (alert, _code, labels) => {
@@ -58,12 +58,24 @@ describe("Alertmanager config (amtool)", () => {
     for (const route of config.route.routes.filter((r) => r.receiver !== "tickets")) expect(route).not.toHaveProperty("group_by");
   });
 
-  it("inhibits per node: silent nodes silence everything else, a down gateway silences session, provider and tunnel", () => {
+  it("inhibits per node: silent nodes silence everything else, a down gateway silences session, provider and tunnel; a fleet-wide loss is one page", () => {
     const { inhibit_rules } = alertmanagerConfig({ webhookUrl: PLACEHOLDER_WEBHOOK });
-    for (const rule of inhibit_rules) expect(rule.equal).toEqual(["node"]);
-    expect(inhibit_rules.map((r) => [r.source_matchers, r.target_matchers])).toEqual([
-      [['alertname=~"ClawfleetNode(Unreachable|Asleep)"'], ['alertname=~"Clawfleet.+"', 'alertname!~"ClawfleetNode(Unreachable|Asleep)"']],
-      [['alertname="ClawfleetGatewayDown"'], ['layer=~"session|provider|tunnel"']],
+    expect(inhibit_rules.map((r) => [r.source_matchers, r.target_matchers, r.equal])).toEqual([
+      [['alertname=~"ClawfleetNode(Unreachable|Asleep)"'], ['alertname=~"Clawfleet.+"', 'alertname!~"ClawfleetNode(Unreachable|Asleep)"'], ["node"]],
+      // Fleet-wide, so across nodes: no `equal`.
+      [['alertname="ClawfleetFleetMostlyUnreachable"'], ['alertname="ClawfleetNodeUnreachable"'], undefined],
+      [['alertname="ClawfleetGatewayDown"'], ['layer=~"session|provider|tunnel"'], ["node"]],
     ]);
+  });
+
+  it("routes the collector's own alerts: pages to fleet on-call, tickets to tickets", () => {
+    for (const [labels, receiver] of [
+      [["alertname=ClawfleetCollectorDown", "layer=collector", "severity=page"], "fleet-oncall"],
+      [["alertname=ClawfleetFleetMostlyUnreachable", "layer=collector", "severity=page"], "fleet-oncall"],
+      [["alertname=ClawfleetEventLogNearRetention", "layer=collector", "severity=ticket"], "tickets"],
+    ] as const) {
+      const result = amtool("config", "routes", "test", `--config.file=${CONFIG}`, `--verify.receivers=${receiver}`, ...labels);
+      expect(result.code, result.output).toBe(0);
+    }
   });
 });

@@ -21,7 +21,7 @@ function promtool(...args: string[]) {
 
 describe("Prometheus alerting rules (promtool)", () => {
   it("pass promtool check rules", () => {
-    const result = promtool("check", "rules", "clawfleet-alerts.rules.yml");
+    const result = promtool("check", "rules", "clawfleet-alerts.rules.yml", "clawfleet-collector.rules.yml");
     expect(result.code, result.output).toBe(0);
     const rules = alertRuleGroups().groups.flatMap((g) => g.rules).length;
     expect(result.output).toContain(`SUCCESS: ${rules} rules found`);
@@ -29,7 +29,7 @@ describe("Prometheus alerting rules (promtool)", () => {
 
   it("pass every promtool unit test (positive and negative cases)", () => {
     const files = readdirSync(join(PROMETHEUS_DIR, "tests")).filter((f) => f.endsWith(".test.yml")).map((f) => join("tests", f));
-    expect(files.sort()).toEqual(["tests/behaviour.test.yml", "tests/codes.test.yml"]);
+    expect(files.sort()).toEqual(["tests/behaviour.test.yml", "tests/codes.test.yml", "tests/collector.test.yml"]);
     const result = promtool("test", "rules", ...files);
     expect(result.code, result.output).toBe(0);
     expect(result.output.match(/SUCCESS/g)).toHaveLength(files.length);
