@@ -169,6 +169,9 @@ export function handleConnect(deps: IngestDeps) {
       } catch (error) {
         if (error instanceof ProtocolViolation) fail(error);
         else {
+          // Valid input the collector could not store (disk full, I/O error, a locked database):
+          // nothing is acknowledged, so the agent keeps its reports and resends them.
+          deps.metrics.storeErrors.inc();
           deps.log.error("ingest failed", { node: nodeId ?? "?", error: (error as Error).message });
           stream.emit("error", { code: grpc.status.INTERNAL, details: "collector could not store the report" } as grpc.ServiceError);
           close();
@@ -259,14 +262,7 @@ function acceptReport(nodeId: string, report: Report, stream: Stream, deps: Inge
     credentials: report.credentials.slice(0, WIRE_LIMITS.credentials).map((c, i) => validCredential(c, i, report.seq)),
   };
   const started = performance.now();
-  let outcome: ReturnType<typeof deps.fleet.record>;
-  try {
-    outcome = deps.fleet.record(stored);
-  } catch (error) {
-    // Not acknowledged: the agent keeps the report and resends it.
-    deps.metrics.storeErrors.inc();
-    throw error;
-  }
+  const outcome = deps.fleet.record(stored);
   deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
   deps.metrics.reports.inc({ outcome: outcome === "stored_old" ? "stored" : outcome });
   // Duplicates are acknowledged too: the agent must stop resending them.

@@ -80,7 +80,7 @@ export function collectorMetrics(registry: Registry, fleet: Fleet, retention: Pi
     }),
     storeErrors: new Counter({
       name: "clawfleet_collector_store_errors_total",
-      help: "Reports the store failed to write (disk full, I/O error, a locked database): not acknowledged, so the agent keeps and resends them.",
+      help: "Agent messages the collector failed to store (disk full, I/O error, a locked database): nothing is acknowledged, so agents keep and resend their reports.",
       registers: [registry],
     }),
     storeWriteSeconds: new Histogram({
