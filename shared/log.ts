@@ -40,10 +40,10 @@ function quote(value: string): string {
   return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
 }
 
-/** The flags every long-running command takes. */
+/** The flags every long-running command takes (defaults applied in logOptionsFromFlags, so an unset flag stays unset). */
 export const LOG_FLAGS = {
-  "log-level": { type: "string", default: "info" },
-  "log-format": { type: "string", default: "text" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
 } as const;
 
 /** The flags' help lines, their descriptions starting at `column` as the command's other options do. */
