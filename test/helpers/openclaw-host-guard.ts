@@ -12,7 +12,7 @@
 //   read from /proc/<pid>/fd at the end of each interval. Same type and mode,
 //   nothing created or removed. A gateway that is not running explains nothing,
 //   so scenarios with a stopped gateway or none are held to "no difference at all".
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { openclawHome, openclawStateDir } from "../../agent/discovery/openclaw-world.ts";
 import { describeChanges, diffSnapshots, snapshotTree, type Change, type Snapshot, type SnapshotOptions } from "./host-snapshot.ts";
@@ -121,9 +121,27 @@ function checkSegment(watch: Watch, keep = true): string | undefined {
 
 function madeByGateway(root: string, change: Change): boolean {
   const { before, after } = change;
+  if (controlUiStamp(root, change)) return true;
   if (change.kind !== "changed" || before!.type !== "file" || after!.type !== "file" || before!.mode !== after!.mode || before!.uid !== after!.uid) return false;
   const path = join(root, change.path);
   return [...gateways].some((g) => (isWithin(g.stateDir, path) ? openFiles(g.pid()).has(path) : false));
+}
+
+/**
+ * A running gateway re-stamps its Control UI asset generation directories
+ * (server-start publishGeneration utimes(), openclaw 2026.9.6) on its own
+ * schedule, seconds after start-up: an mtime-only change of a directory under
+ * <stateDir>/cache/control-ui-assets, while a gateway for that state dir is
+ * alive. The agent reads nothing under cache/.
+ */
+function controlUiStamp(root: string, change: Change): boolean {
+  const { before, after } = change;
+  if (change.kind !== "changed" || before!.type !== "dir" || after!.type !== "dir" || before!.mode !== after!.mode || before!.uid !== after!.uid) return false;
+  const path = join(root, change.path);
+  return [...gateways].some((g) => {
+    const pid = g.pid();
+    return pid !== undefined && existsSync(`/proc/${pid}`) && isWithin(join(g.stateDir, "cache", "control-ui-assets"), path);
+  });
 }
 
 /** Paths a process and its descendants hold open (Linux /proc; elsewhere nothing, so nothing is explained). */

@@ -79,4 +79,29 @@ describe("host snapshots and the read-only guard", () => {
     appendFileSync(wal, "frame");
     expect(endWatch(after, { reported: true })).toMatch(/openclaw\.sqlite-wal/);
   });
+
+  it("explains a running gateway re-stamping its Control UI asset generation, and no other directory's change", async () => {
+    const generation = join(stateDir, "cache", "control-ui-assets", "c2efe869");
+    mkdirSync(generation, { recursive: true });
+    const gateway = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    const unregister = registerGateway(stateDir, () => gateway.pid);
+    const later = (Date.now() + 5000) / 1000;
+    try {
+      const watch = watchChecks("checks", env);
+      utimesSync(generation, later, later);
+      expect(endWatch(watch, { reported: true })).toBeUndefined();
+      // The same stamp on a directory outside the asset cache is not explained.
+      const other = watchChecks("checks", env);
+      utimesSync(join(stateDir, "state"), later, later);
+      expect(endWatch(other, { reported: true })).toMatch(/changed .*state: dir/);
+    } finally {
+      unregister();
+      gateway.kill();
+    }
+    // With no gateway alive, nothing is explained.
+    await new Promise((r) => setTimeout(r, 100));
+    const after = watchChecks("checks", env);
+    utimesSync(generation, later + 10, later + 10);
+    expect(endWatch(after, { reported: true })).toMatch(/control-ui-assets/);
+  });
 });
