@@ -21,6 +21,11 @@ export function keyedFingerprint(secret: string, key: Uint8Array): string {
 
 export type Fingerprinter = (secret: string) => string;
 
+/** A value shaped like one of the fingerprints above (anything else in a fingerprint slot may be a secret). */
+export function isFingerprint(value: string): boolean {
+  return /^(?:sha256|hmac):[0-9a-f]{8,64}$/.test(value);
+}
+
 export function fingerprinter(key?: Uint8Array): Fingerprinter {
   return key && key.length > 0 ? (secret) => keyedFingerprint(secret, key) : localFingerprint;
 }

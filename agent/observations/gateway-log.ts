@@ -13,7 +13,7 @@ import { readTail } from "../discovery/log-tail.ts";
 import { configValue } from "../discovery/openclaw-config.ts";
 import { defaultLogDir, findOpenClawLogFiles, OPENCLAW_LOG_RETENTION_MS } from "../discovery/openclaw-log-file.ts";
 import { readUserJournal } from "../platform/journal.ts";
-import { isSecretName } from "../service/service-environment.ts";
+import { isSecretName } from "../discovery/secret-shapes.ts";
 import { serviceDiscovery } from "./gateway-services.ts";
 import { observation, orElse, type ObservationContext } from "./observation.ts";
 

@@ -10,6 +10,7 @@
 // by fingerprint. On systemd the agent's unit points at the gateway's own
 // EnvironmentFile= instead, so the values stay in the one file OpenClaw owns.
 import type { ServiceDefinition } from "../discovery/gateway-service.ts";
+import { isSecretName, looksLikeCredential } from "../discovery/secret-shapes.ts";
 
 /** Names OpenClaw's discovery (and Node's TLS/proxy setup) reads: what makes "the same world". */
 const WORLD_NAMES = new Set([
@@ -31,26 +32,6 @@ const GATEWAY_PROCESS_NAMES = new Set([
   "OPENCLAW_SERVICE_MARKER", "OPENCLAW_SERVICE_KIND", "OPENCLAW_SERVICE_VERSION",
   "OPENCLAW_WINDOWS_TASK_NAME", "OPENCLAW_WINDOWS_TASK_HIDDEN_LAUNCHER", "OPENCLAW_WRAPPER", "NODE_OPTIONS",
 ]);
-
-/** Names that hold credentials by convention (OPENCLAW_GATEWAY_TOKEN, ANTHROPIC_API_KEY, CF_ACCESS_CLIENT_SECRET, GITHUB_PAT…). */
-const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|COOKIE|PRIVATE|(?:^|_)PAT(?:_|$)|(?:^|_)AUTH(?:_|$)/i;
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
-
-/**
- * A value that carries a credential whatever its name: a URL with user:pass@
- * (proxies, database URLs), a well-known key prefix, a long hex string, or a
- * long base64-like word mixing upper case, lower case and digits. Paths,
- * PATH-like lists and flags (`--max-old-space-size=4096`) do not qualify.
- */
-export function looksLikeCredential(value: string): boolean {
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(value)) return true;
-  if (/^(?:sk-|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|AKIA[0-9A-Z]{12})/.test(value)) return true;
-  if (/^[0-9a-f]{32,}$/i.test(value)) return true;
-  return value.length >= 24 && /^[A-Za-z0-9_+=.-]+$/.test(value) && !value.startsWith("-") && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value);
-}
 
 export type VariableDecision =
   | { name: string; action: "copy"; value: string; from: string }

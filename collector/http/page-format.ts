@@ -4,6 +4,7 @@
 import { formatAge } from "../../shared/duration.ts";
 import type { NodeState } from "../classify/node-state.ts";
 import { escapeHtml, html, SafeHtml } from "./html.ts";
+import { isFingerprint } from "../../shared/fingerprint.ts";
 
 /** A symbol per state so it reads without colour (and in a grayscale screenshot). */
 export const STATE_SYMBOL: Record<NodeState, string> = { failing: "✖", unreachable: "⚠", degraded: "▲", asleep: "☾", healthy: "✔" };
@@ -52,11 +53,10 @@ export function at(ms: number, nowMs: number): SafeHtml {
   return html`<time datetime="${isoUtc(ms)}" data-local="1">${isoUtc(ms).replace("T", " ")}</time> <span class="muted">(${age(nowMs - ms)} ago)</span>`;
 }
 
-const FINGERPRINT = /^(hmac|sha256):[0-9a-f]{8,64}$/;
 
 /** Fingerprints only: anything else in a fingerprint slot is withheld, whatever an agent sent. */
 export function fingerprintText(value: string): string {
-  return FINGERPRINT.test(value) ? value : "(withheld: not a fingerprint)";
+  return isFingerprint(value) ? value : "(withheld: not a fingerprint)";
 }
 
 /**
@@ -65,7 +65,7 @@ export function fingerprintText(value: string): string {
  * not a fingerprint is withheld rather than shown.
  */
 export function evidenceText(key: string, value: string): string {
-  return /(token|secret|passw(or)?d|api_?key|credential)$/i.test(key) && !FINGERPRINT.test(value) ? "(withheld: not a fingerprint)" : value;
+  return /(token|secret|passw(or)?d|api_?key|credential)$/i.test(key) && !isFingerprint(value) ? "(withheld: not a fingerprint)" : value;
 }
 
 function detailText(key: string, value: string | number | boolean): string {

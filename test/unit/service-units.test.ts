@@ -23,7 +23,7 @@ import { AGENT_LAUNCHD_LABEL, AGENT_SYSTEMD_UNIT, type AgentServiceSpec } from "
 import { describePlan, planAgentService, type InstallInput } from "../../agent/service/install-plan.ts";
 import { launchdAgentPlist } from "../../agent/service/launchd-agent-plist.ts";
 import { launcherPath } from "../../agent/service/program-paths.ts";
-import { isSecretName, looksLikeCredential } from "../../agent/service/service-environment.ts";
+import { isSecretName, looksLikeCredential } from "../../agent/discovery/secret-shapes.ts";
 import { systemdAgentUnit } from "../../agent/service/systemd-agent-unit.ts";
 import { parseFlags } from "../../shared/cli.ts";
 import { fill, loadFixture, recordings } from "../fixtures/macos/recording.ts";
