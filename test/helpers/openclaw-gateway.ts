@@ -158,21 +158,32 @@ export interface ServiceGateway {
   cleanup(): Promise<void>;
 }
 
-export async function serviceGateway(config: object, files: Record<string, string> = {}): Promise<ServiceGateway> {
+/**
+ * A fresh home whose state dir holds `config` (and `files`), and the command a
+ * service runs there: `gateway run --port P`, no --bind/--auth/--allow-unconfigured,
+ * so the config decides.
+ */
+async function serviceHome(config: object, files: Record<string, string> = {}, port?: number) {
   const home = mkdtempSync(join(tmpdir(), "clawfleet-gw-"));
   const stateDir = join(home, ".openclaw");
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(config), { mode: 0o600 });
+  writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(config, null, 2), { mode: 0o600 });
   for (const [name, content] of Object.entries(files)) writeFileSync(join(stateDir, name), content, { mode: 0o600 });
-  const port = await freePort();
+  port ??= await freePort();
+  const agentEnv = () => ({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port) });
+  return { home, stateDir, port, agentEnv, argv: [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)], gatewayEnv: (extra: NodeJS.ProcessEnv = {}) => ({ ...baseEnv(), ...agentEnv(), ...extra }) };
+}
+
+export async function serviceGateway(config: object, files: Record<string, string> = {}): Promise<ServiceGateway> {
+  const { home, stateDir, port, argv, gatewayEnv } = await serviceHome(config, files);
   const gateway: ServiceGateway = {
     home,
     stateDir,
     port,
-    argv: [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)],
+    argv,
     async start(env, timeoutMs = 150_000) {
       const startedAt = Date.now();
-      gateway.process = spawnProcess(process.execPath, gateway.argv, { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), ...env }, home);
+      gateway.process = spawnProcess(process.execPath, argv, gatewayEnv(env), home);
       await waitServing(port, gateway.process, stateDir, startedAt, timeoutMs);
     },
     async cleanup() {
@@ -246,13 +257,8 @@ export interface RefusedGateway {
  * why (`until`) and is stopped: a supervisor would restart it into the same refusal.
  */
 export async function runRefusingGateway(options: RefusingGatewayOptions): Promise<RefusedGateway> {
-  const home = mkdtempSync(join(tmpdir(), "clawfleet-gw-"));
-  const stateDir = join(home, ".openclaw");
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(stateDir, "openclaw.json"), JSON.stringify(options.config, null, 2), { mode: 0o600 });
-  const port = options.port ?? (await freePort());
-  const env = { ...baseEnv(), HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port), ...options.env };
-  const child = spawnProcess(process.execPath, [OPENCLAW_ENTRY, "gateway", "run", "--port", String(port)], env, home);
+  const { home, stateDir, port, argv, agentEnv, gatewayEnv } = await serviceHome(options.config, {}, options.port);
+  const child = spawnProcess(process.execPath, argv, gatewayEnv(options.env), home);
   try {
     await child.waitFor(options.until, options.timeoutMs ?? 45_000);
   } finally {
@@ -264,7 +270,7 @@ export async function runRefusingGateway(options: RefusingGatewayOptions): Promi
     home,
     stateDir,
     output: `${child.stdout}\n${child.stderr}`,
-    agentEnv: () => ({ HOME: home, OPENCLAW_STATE_DIR: stateDir, OPENCLAW_GATEWAY_PORT: String(port) }),
+    agentEnv,
     async cleanup() {
       rmSync(home, { recursive: true, force: true });
     },
