@@ -2,7 +2,7 @@
 // whoever restarts it (launchd, systemd, a script, a second gateway), with the
 // gateway's last fatal line as the evidence of why.
 import { passed, problem, type Finding } from "../../shared/finding.ts";
-import { matchFatalLine } from "../discovery/gateway-fatal-lines.ts";
+import { fatalLineEvidence, LOOP_BREAKER_TEXT, matchFatalLine, START_FAILURE_TEXT } from "../discovery/gateway-fatal-lines.ts";
 import { gatewayLog, type GatewayLog, type LogLine } from "../observations/gateway-log.ts";
 import { CRASH_LOOP_RESTARTS, CRASH_LOOP_WINDOW_MS, gatewayRestarts, type ServiceRestarts } from "../observations/gateway-restarts.ts";
 
@@ -11,16 +11,6 @@ import { orElse } from "../observations/observation.ts";
 import type { Check } from "./check.ts";
 
 
-/**
- * What the gateway itself says when a start fails or it is looping, whatever
- * the cause (pinned 2026.9.6): dist/run-S_R0Bn7l.mjs and
- * dist/startup-maintenance-IqzG1_fz.mjs print `Gateway failed to start: …`;
- * OpenClaw's own breaker (dist/run-S_R0Bn7l.mjs, 3 unclean boots in 5 min,
- * dist/gateway-boot-lifecycle-DZNz5cof.mjs) logs `gateway restart-loop breaker tripped`.
- */
-export const START_FAILURE_TEXT = "Gateway failed to start: ";
-export const LOOP_BREAKER_TEXT = "gateway restart-loop breaker tripped";
-const EVIDENCE_LINE_CHARS = 500;
 
 interface Signal {
   /** For the operator: what shows the loop. */
@@ -60,8 +50,7 @@ export const restartsCheck: Check = {
     if (exit) evidence.lastExitStatus = String(exit.lastExitStatus);
     const fatal = lastFatalLine(recent) ?? lastFatalLine(log.lines);
     if (fatal) {
-      // A refusal spans lines (what, then where and why): one line of evidence, its parts kept.
-      evidence.lastFatalLine = fatal.text.split("\n").map((l) => l.trim()).filter(Boolean).join(" | ").slice(0, EVIDENCE_LINE_CHARS);
+      evidence.lastFatalLine = fatalLineEvidence(fatal.text);
       evidence.logSource = fatal.where;
       if (fatal.atMs !== undefined) evidence.lastFatalLineAt = new Date(fatal.atMs).toISOString();
     }

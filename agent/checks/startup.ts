@@ -5,7 +5,7 @@
 // taxonomy (STARTUP_BLOCKERS), so "start it" is never the advice while one holds.
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import type { Code } from "../../shared/taxonomy.ts";
-import { matchFatalLine, STARTED_LINE, type FatalMatch } from "../discovery/gateway-fatal-lines.ts";
+import { fatalLineEvidence, matchFatalLine, STARTED_LINE, type FatalMatch } from "../discovery/gateway-fatal-lines.ts";
 import { byStartupOrder, startupBlockers, type Blocker } from "../discovery/startup-preconditions.ts";
 import type { GatewayEnv } from "../discovery/provider-env.ts";
 import { gatewayEnvironment } from "../observations/gateway-environment.ts";
@@ -14,9 +14,6 @@ import { serviceDiscovery } from "../observations/gateway-services.ts";
 import { loopbackOpen, portOwner } from "../observations/host-gateway.ts";
 import { orElse } from "../observations/observation.ts";
 import type { Check } from "./check.ts";
-
-/** Log lines are reported whole up to this length (they are already fingerprinted). */
-const LINE_CHARS = 600;
 
 /** Causes that describe the running gateway too, not only its next start. */
 const PRESENT_TENSE: ReadonlySet<Code> = new Set(["auth_unconfigured", "secret_placeholder"]);
@@ -70,7 +67,7 @@ export function newestFatalLine(lines: readonly LogLine[]): { match: FatalMatch;
 
 /** One fact, one finding: the log line joins the precondition that predicted it, or stands as its own cause. */
 function mergeLogLine(blockers: Blocker[], match: FatalMatch, line: LogLine, where: Record<string, string>): void {
-  const evidence: Record<string, string> = { line: line.text.slice(0, LINE_CHARS), logSource: line.where, ...(line.atMs !== undefined ? { loggedAt: new Date(line.atMs).toISOString() } : {}) };
+  const evidence: Record<string, string> = { line: fatalLineEvidence(line.text), logSource: line.where, ...(line.atMs !== undefined ? { loggedAt: new Date(line.atMs).toISOString() } : {}) };
   const known = blockers.find((b) => b.code === match.entry.code);
   if (known) {
     Object.assign(known.evidence, evidence);

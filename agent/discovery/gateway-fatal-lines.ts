@@ -77,3 +77,18 @@ export function matchFatalLine(text: string): FatalMatch | undefined {
   const entry = FATAL_LINES.find((e) => text.includes(e.prefix));
   return entry ? { entry, text } : undefined;
 }
+
+/**
+ * What the gateway prints when a start fails or it is looping, whatever the
+ * cause (pinned 2026.9.6): dist/run-S_R0Bn7l.mjs and
+ * dist/startup-maintenance-IqzG1_fz.mjs print `Gateway failed to start: …`;
+ * OpenClaw's own breaker (dist/run-S_R0Bn7l.mjs, 3 unclean boots in 5 min,
+ * dist/gateway-boot-lifecycle-DZNz5cof.mjs) logs `gateway restart-loop breaker tripped`.
+ */
+export const START_FAILURE_TEXT = "Gateway failed to start: ";
+export const LOOP_BREAKER_TEXT = "gateway restart-loop breaker tripped";
+
+/** A log line as evidence: a refusal spans lines (what, then where and why), so one line with its parts kept, bounded. */
+export function fatalLineEvidence(text: string): string {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).join(" | ").slice(0, 600);
+}
