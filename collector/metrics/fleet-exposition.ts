@@ -5,12 +5,14 @@
 // while nothing changed. Label values are bounded: validated node ids, layers,
 // codes and states from the taxonomy; never free text.
 import { STATUS_RANK } from "../../shared/taxonomy.ts";
-import { activeProblems, layerStatuses, nodeState, NODE_STATES } from "../classify/node-state.ts";
+import { activeProblems, layerStatuses, NODE_STATES } from "../classify/node-state.ts";
+import { headlineFinding, summarizeNode } from "../query/fleet-view.ts";
 import type { Fleet } from "../state/fleet.ts";
 
 const FAMILIES = {
   up: ["clawfleet_node_up", "1 while the node's agent holds its stream to the collector open, else 0."],
   state: ["clawfleet_node_state", "Node state, one-hot: healthy, degraded, failing, asleep or unreachable."],
+  headline: ["clawfleet_node_headline", "1 for what the node leads with on the page and in `collector query`: its state and, unless healthy, the layer and reason code to act on first (a silent node's silence, else the root cause its agent named)."],
   layer: ["clawfleet_layer_status", "Worst status of each layer in the node's last report: 0 ok, 1 warn, 2 fail. Layers that were skipped are absent."],
   finding: ["clawfleet_finding", "1 for each problem (layer and reason code) active on the node, from its last report or found by the collector across the fleet."],
   lastReport: ["clawfleet_last_report_timestamp_seconds", "When the collector received the node's last report, Unix seconds."],
@@ -27,14 +29,17 @@ export function escapeLabel(value: string): string {
 }
 
 export function renderFleetMetrics(fleet: Fleet, nowMs = Date.now()): string {
-  const lines: Record<Family, string[]> = { up: [], state: [], layer: [], finding: [], lastReport: [], lastWake: [], rotations: [], probe: [] };
+  const lines: Record<Family, string[]> = { up: [], state: [], headline: [], layer: [], finding: [], lastReport: [], lastWake: [], rotations: [], probe: [] };
   const fleetFindings = fleet.fleetFindings(nowMs);
   for (const view of fleet.list()) {
     const node = escapeLabel(view.identity.nodeId);
     const connected = view.streams.size > 0;
     lines.up.push(`clawfleet_node_up{node="${node}"} ${connected ? 1 : 0}`);
-    const current = nodeState(connected, view.current, view.silence);
-    for (const s of NODE_STATES) lines.state.push(`clawfleet_node_state{node="${node}",state="${s}"} ${s === current ? 1 : 0}`);
+    // The same summary the page and the CLI render, so the three never disagree about a node.
+    const summary = summarizeNode(view, fleetFindings);
+    for (const s of NODE_STATES) lines.state.push(`clawfleet_node_state{node="${node}",state="${s}"} ${s === summary.state ? 1 : 0}`);
+    const lead = headlineFinding(summary);
+    lines.headline.push(`clawfleet_node_headline{node="${node}",state="${summary.state}"${lead?.code ? `,layer="${lead.layer}",code="${lead.code}"` : ""}} 1`);
     // One series per (layer, code): the agent and the collector may both find the same problem.
     const collectorFindings = fleetFindings.get(view.identity.nodeId) ?? [];
     const active = new Set(collectorFindings.map((f) => `${f.layer}\0${f.code}`));

@@ -98,7 +98,9 @@ export const COLLECTOR_ALERTS: readonly CollectorAlert[] = [
   {
     name: "ClawfleetFleetMostlyUnreachable",
     severity: "page",
-    forSeconds: 3 * MIN,
+    // A minute shorter than ClawfleetNodeUnreachable's 3m: the inhibition it carries only holds back
+    // per-node pages that have not gone out yet, so the fleet page must fire first.
+    forSeconds: 2 * MIN,
     expr: `count(clawfleet_node_state{state="unreachable"} == 1) > ${FLEET_LOSS_SHARE} * count(clawfleet_node_state{state="unreachable"})\nand count(clawfleet_node_state{state="unreachable"} == 1) >= ${FLEET_LOSS_MIN_NODES}`,
     summary: "Most of the fleet is unreachable at once",
     means: "More than half of the known nodes stopped reporting together: not each Mac's own fault but something they share (the collector's network, the tailnet, a site's power). One page instead of one per node; the per-node unreachable alerts are held back while it fires.",
@@ -107,12 +109,18 @@ export const COLLECTOR_ALERTS: readonly CollectorAlert[] = [
   },
 ];
 
-export function collectorRuleGroups(options: { runbookBaseUrl?: string } = {}) {
+export interface CollectorRuleOptions {
+  runbookBaseUrl?: string;
+  /** Override `for:` per alert: only the end-to-end tests, to run the same expressions in seconds. */
+  forSeconds?: Partial<Record<CollectorAlertName, number>>;
+}
+
+export function collectorRuleGroups(options: CollectorRuleOptions = {}) {
   return {
     groups: [
       {
         name: "ClawfleetCollector",
-        rules: COLLECTOR_ALERTS.map((a) => ({
+        rules: COLLECTOR_ALERTS.map((a) => ({ ...a, forSeconds: options.forSeconds?.[a.name] ?? a.forSeconds })).map((a) => ({
           alert: a.name,
           expr: `${a.expr}\n`,
           ...(a.forSeconds > 0 ? { for: formatDuration(a.forSeconds) } : {}),
@@ -234,11 +242,11 @@ export function collectorTests(runbookBaseUrl = "") {
         ],
       },
       {
-        name: "three of four nodes unreachable at once is one page",
+        name: "three of four nodes unreachable at once is one page, after 2m",
         interval: "1m",
         input_series: [node("mini-01", true), node("mini-02", true), node("mini-03", true), node("mini-04", false)],
         alert_rule_test: [
-          { eval_time: "2m", alertname: "ClawfleetFleetMostlyUnreachable", exp_alerts: [] },
+          { eval_time: "1m", alertname: "ClawfleetFleetMostlyUnreachable", exp_alerts: [] },
           { eval_time: "5m", alertname: "ClawfleetFleetMostlyUnreachable", exp_alerts: [expected("ClawfleetFleetMostlyUnreachable", {}, runbookBaseUrl)] },
         ],
       },

@@ -5,12 +5,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ALERTS } from "../../deploy/generate/alert-catalog.ts";
 import { alertRuleGroups } from "../../deploy/generate/alert-rules.ts";
+import { COLLECTOR_ALERTS } from "../../deploy/generate/collector-alerts.ts";
 import { alertmanagerConfig, PLACEHOLDER_WEBHOOK, RECEIVERS } from "../../deploy/generate/alertmanager-config.ts";
 import { generatedFiles } from "../../deploy/generate/outputs.ts";
 import { toYaml, type YamlValue } from "../../deploy/generate/yaml.ts";
 import { REPO_ROOT } from "../helpers/processes.ts";
-import { E2E_ALERTMANAGER_TIMING, E2E_FOR_SECONDS } from "../e2e/e2e-timing.ts";
+import { E2E_ALERTMANAGER_TIMING, E2E_COLLECTOR_FOR_SECONDS, E2E_FOR_SECONDS } from "../e2e/e2e-timing.ts";
 
 describe("generated deploy files", () => {
   it.each(generatedFiles().map((f) => [f.path, f.content] as const))("%s is current (regenerate with npm run generate:deploy)", (path, content) => {
@@ -51,6 +53,16 @@ describe("generated deploy files", () => {
     const expr = (code: string) => rules.find((r) => r.labels.code === code)!.expr;
     expect(expr("not_running")).toContain("config_refused");
     expect(expr("token_mismatch")).not.toContain("secret_placeholder");
+  });
+
+  it("the fleet-loss page fires before the per-node unreachable pages it inhibits, in production and end to end", () => {
+    // Alertmanager's inhibition holds back only notifications not yet sent: the source must be firing first.
+    const nodeUnreachable = ALERTS.find((a) => a.name === "ClawfleetNodeUnreachable")!.forSeconds;
+    const fleetLoss = COLLECTOR_ALERTS.find((a) => a.name === "ClawfleetFleetMostlyUnreachable")!.forSeconds;
+    expect(fleetLoss).toBeLessThan(nodeUnreachable);
+    expect(E2E_COLLECTOR_FOR_SECONDS.ClawfleetFleetMostlyUnreachable!).toBeLessThan(E2E_FOR_SECONDS.ClawfleetNodeUnreachable);
+    const inhibition = alertmanagerConfig({ webhookUrl: PLACEHOLDER_WEBHOOK }).inhibit_rules.find((r) => r.source_matchers.includes('alertname="ClawfleetFleetMostlyUnreachable"'));
+    expect(inhibition?.target_matchers).toEqual(['alertname="ClawfleetNodeUnreachable"']);
   });
 
   it("writes YAML that quotes what go-yaml would misread", () => {

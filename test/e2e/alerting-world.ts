@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alertRuleGroups } from "../../deploy/generate/alert-rules.ts";
+import { collectorRuleGroups } from "../../deploy/generate/collector-alerts.ts";
 import { alertmanagerConfig } from "../../deploy/generate/alertmanager-config.ts";
 import { prometheusConfig } from "../../deploy/generate/prometheus-config.ts";
 import { toYaml, type YamlValue } from "../../deploy/generate/yaml.ts";
@@ -13,7 +14,7 @@ import { startAlertmanager, type TestAlertmanager } from "../helpers/alertmanage
 import { startCollectorProcess, type TestCollector } from "../helpers/collector.ts";
 import { startPrometheus, type TestPrometheus } from "../helpers/prometheus.ts";
 import { startWebhookReceiver, type Notification, type WebhookAlert, type WebhookReceiver } from "../helpers/webhook-receiver.ts";
-import { E2E_ALERTMANAGER_TIMING, E2E_EVALUATION_SECONDS, E2E_FOR_SECONDS, E2E_SCRAPE_SECONDS } from "./e2e-timing.ts";
+import { E2E_ALERTMANAGER_TIMING, E2E_COLLECTOR_FOR_SECONDS, E2E_EVALUATION_SECONDS, E2E_FOR_SECONDS, E2E_SCRAPE_SECONDS } from "./e2e-timing.ts";
 
 export interface AlertingWorld {
   dir: string;
@@ -36,12 +37,15 @@ export async function startAlertingWorld(): Promise<AlertingWorld> {
       prometheusConfig({
         collectors: [collector.httpAddress],
         alertmanagers: [alertmanager.address],
-        ruleFiles: ["clawfleet-alerts.rules.yml"],
+        ruleFiles: ["clawfleet-alerts.rules.yml", "clawfleet-collector.rules.yml"],
         scrapeIntervalSeconds: E2E_SCRAPE_SECONDS,
         evaluationIntervalSeconds: E2E_EVALUATION_SECONDS,
       }) as unknown as YamlValue,
     ),
-    files: { "clawfleet-alerts.rules.yml": toYaml(alertRuleGroups({ forSeconds: E2E_FOR_SECONDS }) as unknown as YamlValue) },
+    files: {
+      "clawfleet-alerts.rules.yml": toYaml(alertRuleGroups({ forSeconds: E2E_FOR_SECONDS }) as unknown as YamlValue),
+      "clawfleet-collector.rules.yml": toYaml(collectorRuleGroups({ forSeconds: E2E_COLLECTOR_FOR_SECONDS }) as unknown as YamlValue),
+    },
   });
   return {
     dir,

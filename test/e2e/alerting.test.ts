@@ -217,6 +217,34 @@ describe("alerts end to end: real gateway, agents, collector, Prometheus, Alertm
     }
   }, 60_000);
 
+  it("most of the fleet going silent at once is one fleet page, and the per-node unreachable pages are held back", async () => {
+    const rack = Array.from({ length: 8 }, (_, i) => `rack-${String(i + 1).padStart(2, "0")}`);
+    const sims = rack.map((nodeId) => startSimulatedAgent({ collector: world.collector.grpcAddress, nodeId, maySleep: false, findings: healthyFindings() }));
+    try {
+      await Promise.all(sims.map((s) => s.connected));
+      await waitForQuery(world.prometheus, 'clawfleet_node_state{node=~"rack-.*", state="healthy"} == 1', rack.length, DELIVERY_MS);
+      const faultAt = Date.now();
+      for (const sim of sims) sim.stop(); // the site's switch dies: every rack node drops at once
+      const fleetPage = await world.webhook.waitFor(
+        (n) => n.receivedAtMs >= faultAt && n.alerts.some((a) => a.labels.alertname === "ClawfleetFleetMostlyUnreachable" && a.status === "firing"),
+        DELIVERY_MS,
+        "ClawfleetFleetMostlyUnreachable firing",
+      );
+      record("fleet: 8 of the nodes silent at once (one page)", faultAt, fleetPage.receivedAtMs);
+      expect(fleetPage.receiver).toBe("fleet-oncall");
+      expect(fleetPage.alerts.find((a) => a.labels.alertname === "ClawfleetFleetMostlyUnreachable")!.labels).toMatchObject({ severity: "page", layer: "collector" });
+      // Each rack node's own unreachable alert fires in Prometheus, yet reaches nobody while the fleet page fires.
+      await waitForQuery(world.prometheus, 'ALERTS{alertname="ClawfleetNodeUnreachable", alertstate="firing", node=~"rack-.*"}', rack.length, DELIVERY_MS);
+      await sleep(SETTLE_MS);
+      const perNode = world.webhook.notifications.filter((n) => n.receivedAtMs >= faultAt).flatMap((n) => n.alerts).filter((a) => a.labels.node?.startsWith("rack-"));
+      expect(perNode.map((a) => `${a.labels.alertname}{node=${a.labels.node}} ${a.status}`)).toEqual([]);
+      const held = (await world.alertmanager.alerts()).filter((a) => a.labels.alertname === "ClawfleetNodeUnreachable" && a.labels.node?.startsWith("rack-"));
+      expect(held.map((a) => a.status.state)).toEqual(rack.map(() => "suppressed"));
+    } finally {
+      for (const sim of sims) sim.stop();
+    }
+  }, 90_000);
+
   // Scenario 2 runs last: it needs the tunnel check's fakes (a LocalAPI-shaped
   // tailscaled and a Serve-shaped TLS proxy on 127.0.0.2, see test/fakes/) and
   // a fresh real agent whose tailnet path goes through them.
@@ -253,4 +281,20 @@ describe("alerts end to end: real gateway, agents, collector, Prometheus, Alertm
       pki.cleanup();
     }
   }, 90_000);
+
+  // The collector dies last: without its own alert a dead collector looks like a quiet fleet.
+  it("the collector dying pages the fleet on-call as ClawfleetCollectorDown, and no collector alert fired before", async () => {
+    const before = world.webhook.notifications.flatMap((n) => n.alerts).filter((a) => a.labels.layer === "collector" && a.labels.alertname !== "ClawfleetFleetMostlyUnreachable");
+    expect(before.map((a) => `${a.labels.alertname} ${a.status}`), "a collector alert fired while the collector was fine").toEqual([]);
+    const faultAt = Date.now();
+    await world.collector.process.stop("SIGKILL");
+    const down = await world.webhook.waitFor(
+      (n) => n.receivedAtMs >= faultAt && n.alerts.some((a) => a.labels.alertname === "ClawfleetCollectorDown" && a.status === "firing"),
+      DELIVERY_MS,
+      "ClawfleetCollectorDown firing",
+    );
+    record("collector: process killed (page)", faultAt, down.receivedAtMs);
+    expect(down.receiver).toBe("fleet-oncall");
+    expect(down.alerts.find((a) => a.labels.alertname === "ClawfleetCollectorDown")!.labels).toMatchObject({ severity: "page", layer: "collector", instance: world.collector.httpAddress });
+  }, 60_000);
 });
