@@ -49,9 +49,15 @@ export function fleetFindings(input: FleetInput): Map<string, Finding[]> {
   }
 
   // simultaneous_rotation: both kinds rotated on one node within the window.
-  const recent = input.rotations.filter((e) => e.kind === "credential_rotated" && input.nowMs - e.atMs <= ROTATION_LOOKBACK_MS);
-  for (const nodeId of new Set(recent.map((e) => e.nodeId))) {
-    const mine = recent.filter((e) => e.nodeId === nodeId);
+  // Grouped once: filtering the whole list per node was quadratic (1.6 s at 12,000 rotations).
+  const recentByNode = new Map<string, EventRow[]>();
+  for (const e of input.rotations) {
+    if (e.kind !== "credential_rotated" || input.nowMs - e.atMs > ROTATION_LOOKBACK_MS) continue;
+    const mine = recentByNode.get(e.nodeId);
+    if (mine) mine.push(e);
+    else recentByNode.set(e.nodeId, [e]);
+  }
+  for (const [nodeId, mine] of recentByNode) {
     const gateway = mine.filter((e) => e.detail.kind === "gateway_token");
     const provider = mine.filter((e) => e.detail.kind === "provider_key");
     const pair = gateway.flatMap((g) => provider.map((p) => [g, p] as const)).find(([g, p]) => Math.abs(g.atMs - p.atMs) <= ROTATION_WINDOW_MS);

@@ -1,7 +1,8 @@
 // What every `collector query` command shares: the address, the client, the
 // exit statuses and the message when the collector is not there.
 import * as grpc from "@grpc/grpc-js";
-import { QueryService } from "../../shared/gen/clawfleet/v1/query_pb.ts";
+import { create } from "@bufbuild/protobuf";
+import { ListEventsRequestSchema, QueryService, type Event, type ListCredentialsResponse } from "../../shared/gen/clawfleet/v1/query_pb.ts";
 import { parseAddress, UsageError } from "../../shared/cli.ts";
 import { operatorIdentityDir, readIdentity } from "../../shared/pki/identity-files.ts";
 import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../../shared/pki/collector-channel.ts";
@@ -76,3 +77,22 @@ export function isoTime(ms: bigint | number): string {
   const n = Number(ms);
   return n > 0 ? new Date(n).toISOString().replace(/\.\d{3}Z$/, "Z") : "-";
 }
+
+/**
+ * Every credential rotation: the first page ListCredentials returned, then the
+ * rest through ListEvents by kind, a page at a time from the last one seen, so
+ * no fixed window hides the older ones.
+ */
+export async function allRotations(client: ServiceClient<MethodsOf<typeof QueryService>>, first: ListCredentialsResponse): Promise<Event[]> {
+  const rotations = [...first.rotations];
+  let more = first.rotationsTruncated;
+  while (more && rotations.length > 0) {
+    const last = rotations.at(-1)!;
+    const page = await client.listEvents(create(ListEventsRequestSchema, { kind: "credential_rotated", beforeUnixMs: last.atUnixMs, beforeId: last.id, limit: ROTATION_PAGE }), callOptions());
+    rotations.push(...page.events);
+    more = page.events.length === ROTATION_PAGE;
+  }
+  return rotations;
+}
+
+const ROTATION_PAGE = 5000;

@@ -18,7 +18,7 @@ import { REJECT_REASONS, type RejectReason } from "../ingest/reject-reasons.ts";
 import type { Finding } from "../../shared/finding.ts";
 import { toWireFinding } from "../../shared/report-codec.ts";
 import type { Fleet, NodeView } from "../state/fleet.ts";
-import type { CredentialUse, EventRow } from "../state/store.ts";
+import { EVENT_KINDS, type CredentialUse, type EventKind, type EventRow } from "../state/store.ts";
 import { failingFirst, fleetSummaries, headlineFinding, matchesFilter, MAX_GLOB_LENGTH, nodeDetail, summarizeNode, type NodeFilter, type NodeSummaryView } from "./fleet-view.ts";
 
 const MAX_LIMIT = 5000;
@@ -98,7 +98,15 @@ function wireEvent(e: EventRow) {
     layer: e.layer ?? "",
     code: e.code ?? "",
     detail: Object.fromEntries(Object.entries(e.detail).map(([k, v]) => [k, String(v)])),
+    id: BigInt(e.id ?? 0),
   });
+}
+
+/** An event kind to filter by: one the log writes, else refused (an unknown kind would silently match nothing). */
+function eventKind(value: string): EventKind | undefined {
+  if (!value) return undefined;
+  if (!(EVENT_KINDS as readonly string[]).includes(value)) throw new InvalidRequest(`kind must be one of ${EVENT_KINDS.join(", ")}, got ${JSON.stringify(bounded("kind", value, MAX_FILTER_LENGTH))}`);
+  return value as EventKind;
 }
 
 function wireCredential(c: CredentialUse) {
@@ -149,15 +157,24 @@ export function queryHandlers(fleet: Fleet, reject: (reason: RejectReason) => vo
     listEvents(call, callback) {
       answer(callback, () => {
         const nodeId = bounded("node_id", call.request.nodeId, MAX_NODE_ID_LENGTH);
-        const events = fleet.store.events({ sinceMs: Number(call.request.sinceUnixMs), nodeId: nodeId || undefined, limit: boundedLimit("limit", call.request.limit, 500) });
+        const { beforeUnixMs, beforeId } = call.request;
+        const events = fleet.store.events({
+          sinceMs: Number(call.request.sinceUnixMs),
+          nodeId: nodeId || undefined,
+          kind: eventKind(call.request.kind),
+          before: beforeUnixMs > 0n || beforeId > 0n ? { atMs: Number(beforeUnixMs), id: Number(beforeId) } : undefined,
+          limit: boundedLimit("limit", call.request.limit, 500),
+        });
         return create(ListEventsResponseSchema, { events: events.map(wireEvent), nowUnixMs: BigInt(Date.now()) });
       });
     },
     listCredentials(_call, callback) {
-      const rotations = fleet.store.events({ sinceMs: 0, limit: MAX_LIMIT }).filter((e) => e.kind === "credential_rotated");
+      // One page of rotations, by the store's kind index; the client pages on with ListEvents when truncated.
+      const rotations = fleet.store.events({ sinceMs: 0, kind: "credential_rotated", limit: MAX_LIMIT + 1 });
       callback(null, create(ListCredentialsResponseSchema, {
         credentials: fleet.store.credentialUses().map(wireCredential),
-        rotations: rotations.map(wireEvent),
+        rotations: rotations.slice(0, MAX_LIMIT).map(wireEvent),
+        rotationsTruncated: rotations.length > MAX_LIMIT,
         nowUnixMs: BigInt(Date.now()),
       }));
     },

@@ -4,7 +4,7 @@ import { defineCommand } from "../../shared/cli.ts";
 import { painter } from "../../shared/style.ts";
 import { table } from "../../shared/table.ts";
 import { eventJson } from "./events-command.ts";
-import { callOptions, COLLECTOR_HELP, COLLECTOR_OPTION, isoTime, QUERY_EXIT, withQueryClient } from "./query-client.ts";
+import { allRotations, callOptions, COLLECTOR_HELP, COLLECTOR_OPTION, isoTime, QUERY_EXIT, withQueryClient } from "./query-client.ts";
 
 export const tokensCommand = defineCommand({
   path: ["collector", "query", "tokens"],
@@ -28,6 +28,7 @@ Examples:
   async run(values) {
     return withQueryClient(values, async (client) => {
       const response = await client.listCredentials(create(ListCredentialsRequestSchema, {}), callOptions());
+      const rotations = await allRotations(client, response);
       const groups = byFingerprint(response.credentials);
       const shared = groups.some((g) => g.activeNodes.length > 1);
       if (values.json) {
@@ -38,7 +39,7 @@ Examples:
             nodes: g.activeNodes,
             uses: g.uses.map((u) => ({ node: u.nodeId, source: u.source, subject: u.subject, first_seen: isoTime(u.firstSeenUnixMs), last_seen: isoTime(u.lastSeenUnixMs), retired: Number(u.retiredUnixMs) ? isoTime(u.retiredUnixMs) : null })),
           })),
-          rotations: response.rotations.map(eventJson),
+          rotations: rotations.map(eventJson),
         }, null, 2) + "\n");
         return shared ? QUERY_EXIT.failing : QUERY_EXIT.clean;
       }
@@ -50,8 +51,8 @@ Examples:
       const rows = groups.map((g) => [g.fingerprint, g.kind, String(g.activeNodes.length), g.uses.filter((u) => !Number(u.retiredUnixMs)).map((u) => `${u.nodeId} (${u.source})`).join(", ") || "-", g.activeNodes.length ? "in use" : "retired"]);
       let out = table(["FINGERPRINT", "KIND", "NODES", "WHERE USED", "STATUS"], rows, paint, (row, column) => (column === 2 && Number(row[2]) > 1 ? "red" : undefined));
       out += "\n" + paint("bold", "Rotations") + "\n";
-      out += response.rotations.length
-        ? table(["AT", "NODE", "KIND", "SOURCE", "FROM → TO"], response.rotations.map((e) => [isoTime(e.atUnixMs), e.nodeId, e.detail.kind ?? "", e.detail.source ?? "", `${e.detail.from} → ${e.detail.to}`]), paint)
+      out += rotations.length
+        ? table(["AT", "NODE", "KIND", "SOURCE", "FROM → TO"], rotations.map((e) => [isoTime(e.atUnixMs), e.nodeId, e.detail.kind ?? "", e.detail.source ?? "", `${e.detail.from} → ${e.detail.to}`]), paint)
         : "  none recorded\n";
       process.stdout.write(out);
       return shared ? QUERY_EXIT.failing : QUERY_EXIT.clean;

@@ -7,7 +7,7 @@ import { fleetFindings, ROTATION_LOOKBACK_MS } from "../classify/fleet-findings.
 import { relabelFromReport, silenceLabel } from "../classify/silent-nodes.ts";
 import { reportTransitions } from "../classify/transitions.ts";
 import type { PeerProbe } from "../classify/tailnet-prober.ts";
-import type { EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
+import { allEvents, type EventRow, type NodeIdentityRow, type NodeRow, type RetentionPolicy, type SilenceRow, type Store, type StoredReport } from "./store.ts";
 
 export interface NodeView {
   identity: NodeIdentityRow;
@@ -54,14 +54,14 @@ export class Fleet {
       if (!open || open.endedMs !== undefined) store.openSilence(row.nodeId, nowMs, view.silence);
       else view.silence = open.label;
     }
-    for (const event of store.events({ sinceMs: 0, limit: 1_000_000 })) if (event.kind === "credential_rotated") this.countRotation(event);
+    // Counted by the store: loading a million-event log to count it took 11.6 s and 1.3 GB at start.
+    for (const { nodeId, kind, count } of store.rotationCounts()) this.countRotation(nodeId, kind, count);
   }
 
-  private countRotation(event: EventRow): void {
-    const byKind = this.rotations.get(event.nodeId) ?? new Map<string, number>();
-    const kind = String(event.detail.kind ?? "unknown");
-    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
-    this.rotations.set(event.nodeId, byKind);
+  private countRotation(nodeId: string, kind: string, count = 1): void {
+    const byKind = this.rotations.get(nodeId) ?? new Map<string, number>();
+    byKind.set(kind, (byKind.get(kind) ?? 0) + count);
+    this.rotations.set(nodeId, byKind);
   }
 
   /** An agent said hello: returns the highest seq already stored for it. */
@@ -107,7 +107,7 @@ export class Fleet {
     const newest = !view?.current || report.seq > view.current.seq;
     const events = newest ? reportTransitions(view?.current, report) : [];
     const outcome = this.store.applyReport(report, events);
-    if (outcome === "stored") for (const event of events) if (event.kind === "credential_rotated") this.countRotation(event);
+    if (outcome === "stored") for (const event of events) if (event.kind === "credential_rotated") this.countRotation(event.nodeId, String(event.detail.kind ?? "unknown"));
     if (outcome === "stored" && view) {
       if (report.seq > view.lastSeq) view.lastSeq = report.seq;
       view.current = report;
@@ -161,7 +161,7 @@ export class Fleet {
         loopbackHealthy: v.current?.findings.some((f) => f.layer === "gateway" && f.status === "ok") ?? false,
       })),
       credentials: this.store.credentialUses(),
-      rotations: this.store.events({ sinceMs: nowMs - ROTATION_LOOKBACK_MS, limit: 10_000 }).filter((e) => e.kind === "credential_rotated"),
+      rotations: [...allEvents(this.store, { sinceMs: nowMs - ROTATION_LOOKBACK_MS, kind: "credential_rotated" })],
       nowMs,
     });
     this.derived = { atMs: nowMs, findings };

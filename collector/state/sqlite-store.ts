@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Verdict } from "../../shared/finding.ts";
-import type { CredentialRow, CredentialUse, EventKind, EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
+import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -72,6 +72,8 @@ const MIGRATIONS: readonly string[] = [
      relabelled INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX silences_node ON silences (node_id, started_ms);`,
+  // 2: queries by kind (rotations for `query tokens`, the rotation counts at start) read an index, not the newest N rows.
+  `CREATE INDEX events_kind ON events (kind, node_id, at_ms);`,
 ];
 
 export class StoreError extends Error {}
@@ -281,11 +283,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  events(filter: { sinceMs: number; nodeId?: string; limit: number }): EventRow[] {
+  events(filter: EventFilter): EventRow[] {
     return this.reading(() => {
-      const rows = filter.nodeId
-        ? this.statement("eventsNode", "SELECT * FROM events WHERE node_id = ? AND at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.nodeId, filter.sinceMs, filter.limit)
-        : this.statement("events", "SELECT * FROM events WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?").all(filter.sinceMs, filter.limit);
+      // One prepared statement per filter shape: each uses the index that fits it (events_node, events_kind, events_at).
+      const where = ["at_ms >= ?"];
+      const args: (string | number)[] = [filter.sinceMs];
+      if (filter.nodeId) where.push("node_id = ?"), args.push(filter.nodeId);
+      if (filter.kind) where.push("kind = ?"), args.push(filter.kind);
+      if (filter.before) where.push("(at_ms < ? OR (at_ms = ? AND id < ?))"), args.push(filter.before.atMs, filter.before.atMs, filter.before.id);
+      const shape = `events:${filter.nodeId ? "n" : ""}${filter.kind ? "k" : ""}${filter.before ? "b" : ""}`;
+      const rows = this.statement(shape, `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY at_ms DESC, id DESC LIMIT ?`).all(...args, filter.limit);
       return (rows as Row[]).map((row) => ({
         id: Number(row.id),
         nodeId: row.node_id as string,
@@ -296,6 +303,16 @@ export class SqliteStore implements Store {
         detail: JSON.parse(row.detail_json as string),
       }));
     });
+  }
+
+  rotationCounts(): { nodeId: string; kind: string; count: number }[] {
+    return this.reading(() =>
+      (this.statement("rotationCounts", "SELECT node_id, json_extract(detail_json, '$.kind') AS kind, count(*) AS n FROM events WHERE kind = 'credential_rotated' GROUP BY node_id, 2").all() as Row[]).map((row) => ({
+        nodeId: row.node_id as string,
+        kind: (row.kind as string | null) ?? "unknown",
+        count: Number(row.n),
+      })),
+    );
   }
 
   credentialUses(): CredentialUse[] {

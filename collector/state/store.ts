@@ -73,6 +73,15 @@ export interface EventRow {
   detail: Record<string, string | number | boolean>;
 }
 
+export interface EventFilter {
+  sinceMs: number;
+  nodeId?: string;
+  kind?: EventKind;
+  /** Only entries older than this one (in the log's newest-first order): the next page after the last entry seen. */
+  before?: { atMs: number; id: number };
+  limit: number;
+}
+
 export interface SilenceRow {
   id: number;
   nodeId: string;
@@ -115,11 +124,26 @@ export interface Store {
   relabelSilence(id: number, label: SilenceRow["label"]): void;
   silences(nodeId: string, limit: number): SilenceRow[];
   listNodes(): NodeRow[];
-  events(filter: { sinceMs: number; nodeId?: string; limit: number }): EventRow[];
+  /** Newest first (by time, then id), at most `limit`; page on with `before` set to the last entry returned. */
+  events(filter: EventFilter): EventRow[];
+  /** How many credential_rotated events each node has, by credential kind, counted by the store (not by reading them). */
+  rotationCounts(): { nodeId: string; kind: string; count: number }[];
   credentialUses(): CredentialUse[];
   prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number };
   eventCount(): number;
   /** The fleet's fingerprint key, created on first use and kept forever. */
   fingerprintKey(): Uint8Array;
   close(): void;
+}
+
+/** Every event matching `filter`, newest first, read a page at a time so no single query holds the whole log. */
+export function* allEvents(store: Pick<Store, "events">, filter: Omit<EventFilter, "before" | "limit">, pageSize = 5000): Generator<EventRow> {
+  let before: EventFilter["before"];
+  for (;;) {
+    const page = store.events({ ...filter, before, limit: pageSize });
+    yield* page;
+    if (page.length < pageSize) return;
+    const last = page.at(-1)!;
+    before = { atMs: last.atMs, id: last.id! };
+  }
 }

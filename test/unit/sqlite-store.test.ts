@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { problem } from "../../shared/finding.ts";
 import { SqliteStore, StoreError } from "../../collector/state/sqlite-store.ts";
 import { Fleet } from "../../collector/state/fleet.ts";
-import type { CredentialRow, StoredReport } from "../../collector/state/store.ts";
+import { allEvents, type CredentialRow, type StoredReport } from "../../collector/state/store.ts";
+import { DatabaseSync } from "node:sqlite";
 
 const identity = (nodeId = "mini-01") => ({ nodeId, hostname: `${nodeId}.local`, platform: "darwin", agentVersion: "0.1.0", openclawVersion: "2026.9.6" });
 const gatewayToken = (fingerprint: string): CredentialRow => ({ kind: "gateway_token", source: "config gateway.auth.token", fingerprint, subject: "gateway:18789" });
@@ -93,6 +94,45 @@ describe("collector state (SQLite store + fleet)", () => {
     const findings = fleet.fleetFindings(30_000);
     expect(findings.get("dev-laptop")!.map((f) => f.code)).toContain("simultaneous_rotation");
     expect(findings.get("ci-runner-1")?.map((f) => f.code) ?? []).not.toContain("token_shared"); // the laptop rotated away
+    store.close();
+  });
+
+  it("filters events by kind in SQL and pages through them all: more rotations than any window, counted at start without loading them", () => {
+    const path = join(dir, "g.db");
+    const store = new SqliteStore(path);
+    const rotation = (i: number, nodeId: string, kind: string) => ({ nodeId, atMs: 1_000_000 + i, kind: "credential_rotated" as const, detail: { kind, source: "s", from: "hmac:a", to: "hmac:b" } });
+    // 12,000 rotations (more than one 5,000-row page, more than the 10,000 the fleet once read), buried under
+    // 15,000 newer events of other kinds: a "newest N, then filter" read finds none of them.
+    store.appendEvents(Array.from({ length: 12_000 }, (_, i) => rotation(i, `node-${i % 40}`, i % 3 ? "gateway_token" : "provider_key")));
+    store.appendEvents(Array.from({ length: 15_000 }, (_, i) => ({ nodeId: "chatty", atMs: 2_000_000 + i, kind: "layer_change" as const, detail: { from: "ok", to: "warn" } })));
+    const seen = [...allEvents(store, { sinceMs: 0, kind: "credential_rotated" })];
+    expect(seen).toHaveLength(12_000);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(12_000); // no row twice across pages
+    expect(seen.every((e, i) => i === 0 || e.atMs <= seen[i - 1]!.atMs)).toBe(true);
+    expect(store.events({ sinceMs: 0, kind: "credential_rotated", nodeId: "node-7", limit: 10_000 })).toHaveLength(300);
+    const counts = store.rotationCounts();
+    expect(counts.reduce((n, c) => n + c.count, 0)).toBe(12_000);
+    expect(counts.filter((c) => c.nodeId === "node-0").map((c) => `${c.kind} ${c.count}`).sort()).toEqual(["gateway_token 200", "provider_key 100"]);
+    // The index is what the kind query uses (a full scan would read the million-row log).
+    const plan = new DatabaseSync(path, { readOnly: true }).prepare("EXPLAIN QUERY PLAN SELECT * FROM events WHERE at_ms >= 0 AND kind = 'credential_rotated' ORDER BY at_ms DESC, id DESC LIMIT 10").all();
+    expect(JSON.stringify(plan)).toContain("events_kind");
+    store.close();
+
+    const fleet = new Fleet(new SqliteStore(path));
+    expect(fleet.rotations.get("node-0")).toEqual(new Map([["gateway_token", 200], ["provider_key", 100]]));
+    expect([...fleet.rotations.values()].reduce((n, byKind) => n + [...byKind.values()].reduce((a, b) => a + b, 0), 0)).toBe(12_000);
+    fleet.store.close();
+  });
+
+  it("finds a node's simultaneous rotation however many other rotations the fleet logged since", () => {
+    const store = new SqliteStore(join(dir, "h.db"));
+    const now = 50_000_000;
+    const rotated = (nodeId: string, atMs: number, kind: string) => ({ nodeId, atMs, kind: "credential_rotated" as const, detail: { kind, source: "s", subject: "main/openai", from: "hmac:a", to: "hmac:b" } });
+    store.appendEvents([rotated("dev-laptop", now - 3_600_000, "gateway_token"), rotated("dev-laptop", now - 3_590_000, "provider_key")]);
+    // 12,000 gateway-token rotations elsewhere, all newer: the old 10,000-row window missed the laptop's pair.
+    store.appendEvents(Array.from({ length: 12_000 }, (_, i) => rotated(`ci-${i}`, now - 1_000_000 + i, "gateway_token")));
+    const fleet = new Fleet(store, now);
+    expect(fleet.fleetFindings(now).get("dev-laptop")?.map((f) => f.code)).toContain("simultaneous_rotation");
     store.close();
   });
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clawfleet/v1/query.proto.
  */
 export const file_clawfleet_v1_query: GenFile = /*@__PURE__*/
-  fileDesc("ChhjbGF3ZmxlZXQvdjEvcXVlcnkucHJvdG8SDGNsYXdmbGVldC52MSJRChBMaXN0Tm9kZXNSZXF1ZXN0Eg0KBWxheWVyGAEgASgJEg0KBXN0YXRlGAIgASgJEgwKBGNvZGUYAyABKAkSEQoJbm9kZV9nbG9iGAQgASgJIlIKEUxpc3ROb2Rlc1Jlc3BvbnNlEigKBW5vZGVzGAEgAygLMhkuY2xhd2ZsZWV0LnYxLk5vZGVTdW1tYXJ5EhMKC25vd191bml4X21zGAIgASgDIpsCCgtOb2RlU3VtbWFyeRIoCgRub2RlGAEgASgLMhouY2xhd2ZsZWV0LnYxLk5vZGVJZGVudGl0eRINCgVzdGF0ZRgCIAEoCRIRCgljb25uZWN0ZWQYAyABKAgSEwoLd29yc3RfbGF5ZXIYBCABKAkSFAoMd29yc3Rfc3RhdHVzGAUgASgJEiYKB3ByaW1hcnkYBiABKAsyFS5jbGF3ZmxlZXQudjEuRmluZGluZxIbChNsYXN0X3JlcG9ydF91bml4X21zGAcgASgDEhAKCGxhc3Rfc2VxGAggASgEEicKCGZpbmRpbmdzGAkgAygLMhUuY2xhd2ZsZWV0LnYxLkZpbmRpbmcSFQoNY2xvY2tfc2tld19tcxgKIAEoAyIwCg5HZXROb2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEg0KBWxpbWl0GAIgASgNIv8BCg9HZXROb2RlUmVzcG9uc2USKgoHc3VtbWFyeRgBIAEoCzIZLmNsYXdmbGVldC52MS5Ob2RlU3VtbWFyeRIrCgxhbGxfZmluZGluZ3MYAiADKAsyFS5jbGF3ZmxlZXQudjEuRmluZGluZxIjCgZldmVudHMYAyADKAsyEy5jbGF3ZmxlZXQudjEuRXZlbnQSJwoIc2lsZW5jZXMYBCADKAsyFS5jbGF3ZmxlZXQudjEuU2lsZW5jZRIwCgtjcmVkZW50aWFscxgFIAMoCzIbLmNsYXdmbGVldC52MS5DcmVkZW50aWFsVXNlEhMKC25vd191bml4X21zGAYgASgDIrcBCgVFdmVudBIPCgdub2RlX2lkGAEgASgJEhIKCmF0X3VuaXhfbXMYAiABKAMSDAoEa2luZBgDIAEoCRINCgVsYXllchgEIAEoCRIMCgRjb2RlGAUgASgJEi8KBmRldGFpbBgGIAMoCzIfLmNsYXdmbGVldC52MS5FdmVudC5EZXRhaWxFbnRyeRotCgtEZXRhaWxFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlwKB1NpbGVuY2USFwoPc3RhcnRlZF91bml4X21zGAEgASgDEhUKDWVuZGVkX3VuaXhfbXMYAiABKAMSDQoFbGFiZWwYAyABKAkSEgoKcmVsYWJlbGxlZBgEIAEoCCJKChFMaXN0RXZlbnRzUmVxdWVzdBIVCg1zaW5jZV91bml4X21zGAEgASgDEg8KB25vZGVfaWQYAiABKAkSDQoFbGltaXQYAyABKA0iTgoSTGlzdEV2ZW50c1Jlc3BvbnNlEiMKBmV2ZW50cxgBIAMoCzITLmNsYXdmbGVldC52MS5FdmVudBITCgtub3dfdW5peF9tcxgCIAEoAyK0AQoNQ3JlZGVudGlhbFVzZRIPCgdub2RlX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGc291cmNlGAMgASgJEhMKC2ZpbmdlcnByaW50GAQgASgJEg8KB3N1YmplY3QYBSABKAkSGgoSZmlyc3Rfc2Vlbl91bml4X21zGAYgASgDEhkKEWxhc3Rfc2Vlbl91bml4X21zGAcgASgDEhcKD3JldGlyZWRfdW5peF9tcxgIIAEoAyIYChZMaXN0Q3JlZGVudGlhbHNSZXF1ZXN0IogBChdMaXN0Q3JlZGVudGlhbHNSZXNwb25zZRIwCgtjcmVkZW50aWFscxgBIAMoCzIbLmNsYXdmbGVldC52MS5DcmVkZW50aWFsVXNlEiYKCXJvdGF0aW9ucxgCIAMoCzITLmNsYXdmbGVldC52MS5FdmVudBITCgtub3dfdW5peF9tcxgDIAEoAzLVAgoMUXVlcnlTZXJ2aWNlEkwKCUxpc3ROb2RlcxIeLmNsYXdmbGVldC52MS5MaXN0Tm9kZXNSZXF1ZXN0Gh8uY2xhd2ZsZWV0LnYxLkxpc3ROb2Rlc1Jlc3BvbnNlEkYKB0dldE5vZGUSHC5jbGF3ZmxlZXQudjEuR2V0Tm9kZVJlcXVlc3QaHS5jbGF3ZmxlZXQudjEuR2V0Tm9kZVJlc3BvbnNlEk8KCkxpc3RFdmVudHMSHy5jbGF3ZmxlZXQudjEuTGlzdEV2ZW50c1JlcXVlc3QaIC5jbGF3ZmxlZXQudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEl4KD0xpc3RDcmVkZW50aWFscxIkLmNsYXdmbGVldC52MS5MaXN0Q3JlZGVudGlhbHNSZXF1ZXN0GiUuY2xhd2ZsZWV0LnYxLkxpc3RDcmVkZW50aWFsc1Jlc3BvbnNlYgZwcm90bzM", [file_clawfleet_v1_report]);
+  fileDesc("ChhjbGF3ZmxlZXQvdjEvcXVlcnkucHJvdG8SDGNsYXdmbGVldC52MSJRChBMaXN0Tm9kZXNSZXF1ZXN0Eg0KBWxheWVyGAEgASgJEg0KBXN0YXRlGAIgASgJEgwKBGNvZGUYAyABKAkSEQoJbm9kZV9nbG9iGAQgASgJIlIKEUxpc3ROb2Rlc1Jlc3BvbnNlEigKBW5vZGVzGAEgAygLMhkuY2xhd2ZsZWV0LnYxLk5vZGVTdW1tYXJ5EhMKC25vd191bml4X21zGAIgASgDIpsCCgtOb2RlU3VtbWFyeRIoCgRub2RlGAEgASgLMhouY2xhd2ZsZWV0LnYxLk5vZGVJZGVudGl0eRINCgVzdGF0ZRgCIAEoCRIRCgljb25uZWN0ZWQYAyABKAgSEwoLd29yc3RfbGF5ZXIYBCABKAkSFAoMd29yc3Rfc3RhdHVzGAUgASgJEiYKB3ByaW1hcnkYBiABKAsyFS5jbGF3ZmxlZXQudjEuRmluZGluZxIbChNsYXN0X3JlcG9ydF91bml4X21zGAcgASgDEhAKCGxhc3Rfc2VxGAggASgEEicKCGZpbmRpbmdzGAkgAygLMhUuY2xhd2ZsZWV0LnYxLkZpbmRpbmcSFQoNY2xvY2tfc2tld19tcxgKIAEoAyIwCg5HZXROb2RlUmVxdWVzdBIPCgdub2RlX2lkGAEgASgJEg0KBWxpbWl0GAIgASgNIv8BCg9HZXROb2RlUmVzcG9uc2USKgoHc3VtbWFyeRgBIAEoCzIZLmNsYXdmbGVldC52MS5Ob2RlU3VtbWFyeRIrCgxhbGxfZmluZGluZ3MYAiADKAsyFS5jbGF3ZmxlZXQudjEuRmluZGluZxIjCgZldmVudHMYAyADKAsyEy5jbGF3ZmxlZXQudjEuRXZlbnQSJwoIc2lsZW5jZXMYBCADKAsyFS5jbGF3ZmxlZXQudjEuU2lsZW5jZRIwCgtjcmVkZW50aWFscxgFIAMoCzIbLmNsYXdmbGVldC52MS5DcmVkZW50aWFsVXNlEhMKC25vd191bml4X21zGAYgASgDIsMBCgVFdmVudBIPCgdub2RlX2lkGAEgASgJEhIKCmF0X3VuaXhfbXMYAiABKAMSDAoEa2luZBgDIAEoCRINCgVsYXllchgEIAEoCRIMCgRjb2RlGAUgASgJEi8KBmRldGFpbBgGIAMoCzIfLmNsYXdmbGVldC52MS5FdmVudC5EZXRhaWxFbnRyeRIKCgJpZBgHIAEoAxotCgtEZXRhaWxFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlwKB1NpbGVuY2USFwoPc3RhcnRlZF91bml4X21zGAEgASgDEhUKDWVuZGVkX3VuaXhfbXMYAiABKAMSDQoFbGFiZWwYAyABKAkSEgoKcmVsYWJlbGxlZBgEIAEoCCKDAQoRTGlzdEV2ZW50c1JlcXVlc3QSFQoNc2luY2VfdW5peF9tcxgBIAEoAxIPCgdub2RlX2lkGAIgASgJEg0KBWxpbWl0GAMgASgNEgwKBGtpbmQYBCABKAkSFgoOYmVmb3JlX3VuaXhfbXMYBSABKAMSEQoJYmVmb3JlX2lkGAYgASgDIk4KEkxpc3RFdmVudHNSZXNwb25zZRIjCgZldmVudHMYASADKAsyEy5jbGF3ZmxlZXQudjEuRXZlbnQSEwoLbm93X3VuaXhfbXMYAiABKAMitAEKDUNyZWRlbnRpYWxVc2USDwoHbm9kZV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEg4KBnNvdXJjZRgDIAEoCRITCgtmaW5nZXJwcmludBgEIAEoCRIPCgdzdWJqZWN0GAUgASgJEhoKEmZpcnN0X3NlZW5fdW5peF9tcxgGIAEoAxIZChFsYXN0X3NlZW5fdW5peF9tcxgHIAEoAxIXCg9yZXRpcmVkX3VuaXhfbXMYCCABKAMiGAoWTGlzdENyZWRlbnRpYWxzUmVxdWVzdCKlAQoXTGlzdENyZWRlbnRpYWxzUmVzcG9uc2USMAoLY3JlZGVudGlhbHMYASADKAsyGy5jbGF3ZmxlZXQudjEuQ3JlZGVudGlhbFVzZRImCglyb3RhdGlvbnMYAiADKAsyEy5jbGF3ZmxlZXQudjEuRXZlbnQSEwoLbm93X3VuaXhfbXMYAyABKAMSGwoTcm90YXRpb25zX3RydW5jYXRlZBgEIAEoCDLVAgoMUXVlcnlTZXJ2aWNlEkwKCUxpc3ROb2RlcxIeLmNsYXdmbGVldC52MS5MaXN0Tm9kZXNSZXF1ZXN0Gh8uY2xhd2ZsZWV0LnYxLkxpc3ROb2Rlc1Jlc3BvbnNlEkYKB0dldE5vZGUSHC5jbGF3ZmxlZXQudjEuR2V0Tm9kZVJlcXVlc3QaHS5jbGF3ZmxlZXQudjEuR2V0Tm9kZVJlc3BvbnNlEk8KCkxpc3RFdmVudHMSHy5jbGF3ZmxlZXQudjEuTGlzdEV2ZW50c1JlcXVlc3QaIC5jbGF3ZmxlZXQudjEuTGlzdEV2ZW50c1Jlc3BvbnNlEl4KD0xpc3RDcmVkZW50aWFscxIkLmNsYXdmbGVldC52MS5MaXN0Q3JlZGVudGlhbHNSZXF1ZXN0GiUuY2xhd2ZsZWV0LnYxLkxpc3RDcmVkZW50aWFsc1Jlc3BvbnNlYgZwcm90bzM", [file_clawfleet_v1_report]);
 
 /**
  * @generated from message clawfleet.v1.ListNodesRequest
@@ -249,6 +249,13 @@ export type Event = Message<"clawfleet.v1.Event"> & {
    * @generated from field: map<string, string> detail = 6;
    */
   detail: { [key: string]: string };
+
+  /**
+   * The event's position in the log: with at_unix_ms, the cursor to page on from (ListEventsRequest.before_*).
+   *
+   * @generated from field: int64 id = 7;
+   */
+  id: bigint;
 };
 
 /**
@@ -314,6 +321,25 @@ export type ListEventsRequest = Message<"clawfleet.v1.ListEventsRequest"> & {
    * @generated from field: uint32 limit = 3;
    */
   limit: number;
+
+  /**
+   * Only events of this kind (credential_rotated, silent, ...): filtered by the store's index, never from a window.
+   *
+   * @generated from field: string kind = 4;
+   */
+  kind: string;
+
+  /**
+   * Paging: only events older than the one with this time and id (the last of the previous page). 0: from the newest.
+   *
+   * @generated from field: int64 before_unix_ms = 5;
+   */
+  beforeUnixMs: bigint;
+
+  /**
+   * @generated from field: int64 before_id = 6;
+   */
+  beforeId: bigint;
 };
 
 /**
@@ -422,7 +448,8 @@ export type ListCredentialsResponse = Message<"clawfleet.v1.ListCredentialsRespo
   credentials: CredentialUse[];
 
   /**
-   * credential_rotated events: the audit trail of rotation windows.
+   * credential_rotated events, newest first: the audit trail of rotation windows. At most one page (5000);
+   * when rotations_truncated, page on with ListEvents(kind = "credential_rotated", before_* = the last one).
    *
    * @generated from field: repeated clawfleet.v1.Event rotations = 2;
    */
@@ -432,6 +459,11 @@ export type ListCredentialsResponse = Message<"clawfleet.v1.ListCredentialsRespo
    * @generated from field: int64 now_unix_ms = 3;
    */
   nowUnixMs: bigint;
+
+  /**
+   * @generated from field: bool rotations_truncated = 4;
+   */
+  rotationsTruncated: boolean;
 };
 
 /**
