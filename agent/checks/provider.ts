@@ -206,7 +206,7 @@ function candidateProfiles(provider: string, profiles: Record<string, StoredProf
   const base = explicit ?? (configured.length > 0 ? configured : stored.map((p) => p.id));
   const listed = base.map((id) => profiles[id]).filter((p): p is StoredProfile => p !== undefined && matches(p));
   if (listed.length === 0 && base.every((id) => !profiles[id]) && (explicit !== undefined || configured.length > 0)) {
-    // An explicit empty order means "no profiles" (docs cli/models.md, auth logout).
+    // An explicit empty order means "no profiles" (OpenClaw's openclaw/docs/cli/models.md, auth logout).
     return explicit !== undefined && explicit.length === 0 ? [] : stored;
   }
   return listed;

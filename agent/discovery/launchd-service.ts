@@ -2,7 +2,7 @@
 // the service-env file it sources adds, and what launchd has loaded.
 //
 // How OpenClaw installs it (openclaw dist/constants-*.mjs, launchd-plist-*.mjs,
-// launchd-service-files-*.mjs, docs/gateway/index.md):
+// launchd-service-files-*.mjs, openclaw/docs/gateway/index.md):
 // - label `ai.openclaw.gateway`, or `ai.openclaw.<profile>` for a named profile
 //   (profile kept as typed; "default" means none), overridden by
 //   OPENCLAW_LAUNCHD_LABEL; plist at ~/Library/LaunchAgents/<label>.plist;

@@ -1,7 +1,7 @@
 // The gateway's systemd user unit as a ServiceDefinition.
 //
 // How OpenClaw installs it (openclaw dist/constants-*.mjs, systemd-unit-*.mjs,
-// systemd-service-files-*.mjs, docs/gateway/index.md): unit
+// systemd-service-files-*.mjs, openclaw/docs/gateway/index.md): unit
 // `openclaw-gateway.service`, or `openclaw-gateway-<profile>.service`, or
 // OPENCLAW_SYSTEMD_UNIT; file ~/.config/systemd/user/<unit>; `Environment=`
 // lines for most variables and `EnvironmentFile=-$STATE_DIR/gateway.systemd.env`

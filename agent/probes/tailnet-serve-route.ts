@@ -128,7 +128,7 @@ function scoped(scope: string, what: "Web" | "TCP"): string {
  * port> wins (root mount first), then a TCP forward to that port. With
  * gateway.tailscale.mode "serve"/"funnel", OpenClaw instead claims a
  * foreground route to a private ephemeral loopback listener of its own
- * (OpenClaw's docs/gateway/tailscale.md, shipped in the pinned package), so a foreground root handler to another loopback port
+ * (OpenClaw's openclaw/docs/gateway/tailscale.md, shipped in the pinned package), so a foreground root handler to another loopback port
  * is taken as that listener.
  */
 export function findGatewayRoute(config: ServeConfig | null | undefined, gatewayPort: number, options: RouteOptions): GatewayRoute | undefined {
