@@ -78,6 +78,9 @@ const MIGRATIONS: readonly string[] = [
 
 export class StoreError extends Error {}
 
+/** Most reports one group commit holds: bounds the work lost to a failed commit and the wait for an ack. */
+const MAX_BATCH = 500;
+
 /** SQLite result codes that mean the file itself is damaged, not the query. */
 const DAMAGED = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
 
@@ -115,6 +118,8 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: DatabaseSync;
   private readonly sql: Record<string, StatementSync> = {};
+  /** The open group-commit transaction: reports written since it began, and who waits for it. */
+  private batch: { callbacks: ((error?: Error) => void)[]; reports: number } | undefined;
 
   constructor(path: string) {
     this.path = path;
@@ -167,7 +172,12 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * All-or-nothing work. Inside an open batch it is a savepoint of the batch
+   * (committed with it); otherwise its own transaction.
+   */
   private transaction<T>(work: () => T): T {
+    if (this.batch) return this.savepoint(work);
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const result = work();
@@ -177,6 +187,59 @@ export class SqliteStore implements Store {
       this.db.exec("ROLLBACK");
       throw error;
     }
+  }
+
+  private savepoint<T>(work: () => T): T {
+    this.db.exec("SAVEPOINT write");
+    try {
+      const result = work();
+      this.db.exec("RELEASE write");
+      return result;
+    } catch (error) {
+      this.db.exec("ROLLBACK TO write");
+      this.db.exec("RELEASE write");
+      throw error;
+    }
+  }
+
+  /**
+   * Group commit: reports stored in one event-loop turn share one transaction,
+   * committed (and, with synchronous=FULL, fsynced) once at the end of the turn
+   * or after MAX_BATCH reports. Each report is its own savepoint, so one bad
+   * report rolls back alone. Acknowledgements wait for the commit (whenDurable).
+   */
+  private batched<T>(work: () => T): T {
+    if (!this.batch) {
+      this.db.exec("BEGIN IMMEDIATE");
+      this.batch = { callbacks: [], reports: 0 };
+      setImmediate(() => this.commitBatch());
+    }
+    const result = this.savepoint(work);
+    if (++this.batch.reports >= MAX_BATCH) this.commitBatch();
+    return result;
+  }
+
+  private commitBatch(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = undefined;
+    let failure: Error | undefined;
+    try {
+      this.db.exec("COMMIT");
+    } catch (error) {
+      failure = error as Error;
+      try {
+        this.db.exec("ROLLBACK");
+      } catch {
+        // COMMIT failing may already have rolled back.
+      }
+    }
+    for (const callback of batch.callbacks) callback(failure);
+  }
+
+  whenDurable(callback: (error?: Error) => void): void {
+    if (this.batch) this.batch.callbacks.push(callback);
+    else callback();
   }
 
   upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint {
@@ -194,7 +257,7 @@ export class SqliteStore implements Store {
   applyReport(report: StoredReport, events: readonly EventRow[]): "stored" | "stored_old" | "duplicate" {
     const body = JSON.stringify({ findings: report.findings, credentials: report.credentials });
     const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
-    return this.transaction(() => {
+    return this.batched(() => {
       const inserted = this.statement(
         "insertReport",
         `INSERT OR IGNORE INTO reports (node_id, seq, observed_at_ms, received_at_ms, verdict, primary_index, body_hash, duration_ms, may_sleep, last_wake_ms, last_sleep_ms, openclaw_version)
@@ -359,6 +422,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.commitBatch();
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -118,6 +118,12 @@ export interface Store {
    * events and credentials are not applied).
    */
   applyReport(report: StoredReport, events: readonly EventRow[]): "stored" | "stored_old" | "duplicate";
+  /**
+   * Calls back once everything written so far is committed: reports may be
+   * committed in groups, and an acknowledgement must wait for this. With an
+   * error when that commit failed and was rolled back (nothing of it is stored).
+   */
+  whenDurable(callback: (error?: Error) => void): void;
   appendEvents(events: readonly EventRow[]): void;
   openSilence(nodeId: string, startedMs: number, label: SilenceRow["label"]): void;
   closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined;

@@ -136,7 +136,7 @@ describe("collector state (SQLite store + fleet)", () => {
     store.close();
   });
 
-  it("prunes old reports and events but never a node's current report", () => {
+  it("prunes old reports and events but never a node's current report", async () => {
     const store = new SqliteStore(join(dir, "p.db"));
     const fleet = new Fleet(store);
     fleet.connect(identity(), 1, "peer", 0, 0);
@@ -144,7 +144,62 @@ describe("collector state (SQLite store + fleet)", () => {
     const pruned = fleet.prune({ reportsMaxAgeMs: 1500, eventsMaxAgeMs: 1_000_000, eventsMaxRows: 3 }, 5000);
     expect(pruned.reports).toBe(3); // seq 1..3 older than 3.5 s; seq 5 is current
     expect(store.eventCount()).toBe(3);
+    // Another reader of the file sees what is committed: the group commit ends with this turn.
+    await new Promise((resolve) => store.whenDurable(resolve));
     expect(new SqliteStore(join(dir, "p.db")).listNodes()[0]!.current!.seq).toBe(5n);
+    store.close();
+  });
+
+  it("commits the reports of one turn together: durable (visible to another reader) only once whenDurable calls back", async () => {
+    const path = join(dir, "batch.db");
+    const store = new SqliteStore(path);
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 0);
+    for (let seq = 1n; seq <= 20n; seq++) expect(fleet.record(report(seq))).toBe("stored");
+    const reader = new SqliteStore(path);
+    expect(reader.listNodes()[0]?.current).toBeUndefined(); // nothing acknowledged yet, nothing committed
+    const durable: (Error | undefined)[] = [];
+    store.whenDurable((error) => durable.push(error));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(durable).toEqual([undefined]);
+    expect(reader.listNodes()[0]!.current!.seq).toBe(20n);
+    // With nothing pending it calls back at once.
+    let now = false;
+    store.whenDurable(() => (now = true));
+    expect(now).toBe(true);
+    reader.close();
+    store.close();
+  });
+
+  it("a failed group commit stores none of it, tells every waiter, and the fleet reads back what is stored", async () => {
+    const path = join(dir, "fail.db");
+    const store = new SqliteStore(path);
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 0);
+    fleet.record(report(1n, { credentials: [gatewayToken("hmac:1111111111111111")] }));
+    await new Promise((resolve) => store.whenDurable(resolve));
+    // Make the COMMIT itself fail: a deferred foreign-key violation is checked only at COMMIT, which then rolls back.
+    const raw = (store as unknown as { db: import("node:sqlite").DatabaseSync }).db;
+    raw.exec("CREATE TABLE IF NOT EXISTS guard (x INTEGER REFERENCES nodes(node_id) DEFERRABLE INITIALLY DEFERRED); PRAGMA foreign_keys = ON;");
+    fleet.record(report(2n, { verdict: "fail", credentials: [gatewayToken("hmac:2222222222222222")] }));
+    raw.exec("INSERT INTO guard (x) VALUES ('no-such-node')");
+    const errors: (Error | undefined)[] = [];
+    store.whenDurable((error) => errors.push(error));
+    store.whenDurable((error) => errors.push(error));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toHaveLength(2);
+    expect(errors[0]?.message).toMatch(/FOREIGN KEY/);
+    // Memory had moved to seq 2 (a failing report, a rotation); the store never did, and the fleet says what the store says.
+    const [view] = fleet.list();
+    expect(view!.current!.seq).toBe(1n);
+    expect(view!.lastSeq).toBe(1n);
+    expect(fleet.rotations.get("mini-01")).toBeUndefined();
+    raw.exec("PRAGMA foreign_keys = OFF; DROP TABLE guard;");
+    // The agent resends seq 2: stored now, with its transition events.
+    expect(fleet.record(report(2n, { verdict: "fail", credentials: [gatewayToken("hmac:2222222222222222")] }))).toBe("stored");
+    await new Promise((resolve) => store.whenDurable(resolve));
+    expect(fleet.list()[0]!.current!.seq).toBe(2n);
+    expect(fleet.rotations.get("mini-01")?.get("gateway_token")).toBe(1);
     store.close();
   });
 
