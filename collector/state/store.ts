@@ -99,6 +99,22 @@ export interface RetentionPolicy {
   eventsMaxRows: number;
 }
 
+/** What a timeline needs from the log: a few nodes, a few kinds, one time window. */
+export interface HistoryQuery {
+  nodeIds: readonly string[];
+  kinds: readonly EventKind[];
+  sinceMs: number;
+  /** Per node, at most this many events and this many silences: the newest. */
+  perNodeLimit: number;
+}
+
+export interface HistoryRows {
+  /** Oldest first. */
+  events: EventRow[];
+  /** Every silence that overlaps the window (one may start before it), oldest first. */
+  silences: SilenceRow[];
+}
+
 export interface Store {
   /** Records who the node says it is (hello); returns its highest stored seq. */
   upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint;
@@ -116,6 +132,8 @@ export interface Store {
   silences(nodeId: string, limit: number): SilenceRow[];
   listNodes(): NodeRow[];
   events(filter: { sinceMs: number; nodeId?: string; limit: number }): EventRow[];
+  /** The recent history of many nodes in one read, bounded per node: what the pages draw timelines from. */
+  history(query: HistoryQuery): HistoryRows;
   credentialUses(): CredentialUse[];
   prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number };
   eventCount(): number;
