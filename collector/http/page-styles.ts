@@ -126,7 +126,7 @@ table { border-collapse: collapse; width: 100%; }
   .nodes td.node { width: 14rem; }
   .nodes td.node a { white-space: nowrap; }
   .nodes td.age { white-space: nowrap; }
-  .nodes td.action { width: 40%; }
+  .nodes td.action { width: 34%; }
 }
 
 /* Node page */
@@ -159,7 +159,7 @@ time { white-space: nowrap; }
   .list td[data-label]::before { content: attr(data-label) " "; color: var(--muted); font-size: 0.8rem; text-transform: uppercase; }
 }
 /* History strips (inline SVG): colour by class, since the CSP allows no inline style; worse states are drawn taller. */
-.strip { display: block; width: 100%; height: 1.3rem; overflow: visible; }
+.strip { display: block; width: 100%; }
 .tl-failing { fill: var(--failing); }
 .tl-unreachable { fill: var(--unreachable); }
 .tl-degraded { fill: var(--degraded); }
@@ -177,15 +177,14 @@ time { white-space: nowrap; }
 .timeline { margin: 0.25rem 0 0.5rem; }
 .timeline .lane { display: grid; grid-template-columns: minmax(0, 1fr); gap: 0.1rem 0.75rem; align-items: center; margin-bottom: 0.45rem; }
 .timeline .lane-label { font-size: 0.85rem; min-width: 0; }
-.timeline .strip.wide { height: 1.6rem; }
-.timeline .lane-bar { height: 0.9rem; }
 .timeline .axis { font-size: 0.75rem; color: var(--muted); margin-bottom: 0; }
 .timeline .ticks { display: flex; justify-content: space-between; }
 @media (max-width: 59.99rem) {
   .timeline .axis > span:first-child { display: none; }
 }
 @media (min-width: 60rem) {
-  .nodes td.history { width: 12rem; min-width: 10rem; }
+  .nodes td.history { width: 16rem; }
+  .nodes td.history .strip { min-width: 14rem; }
   .timeline .lane { grid-template-columns: 16rem minmax(0, 1fr); }
 }
 details > summary { cursor: pointer; color: var(--link); margin: 0.5rem 0; }
