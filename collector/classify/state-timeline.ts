@@ -87,14 +87,17 @@ export function stateTimeline(input: StateTimelineInput): StateTimeline {
   const silences = [...input.silences].sort((a, b) => a.startedMs - b.startedMs);
   const knownFrom = Math.max(input.firstSeenMs, input.completeFromMs ?? -Infinity);
 
+  // Called with ascending times: both lists are walked once, not once per call.
+  let change = -1;
+  let firstSilence = 0;
   const at = (t: number): Pick<StateSegment, "state" | "relabelled"> => {
+    while (change + 1 < changes.length && changes[change + 1]!.atMs <= t) change++;
+    while (firstSilence < silences.length && (silences[firstSilence]!.endedMs ?? Infinity) <= t) firstSilence++;
     let silence: SilenceRow | undefined;
-    for (const s of silences) if (s.startedMs <= t && t < (s.endedMs ?? Infinity)) silence = s;
+    for (let k = firstSilence; k < silences.length && silences[k]!.startedMs <= t; k++) if (t < (silences[k]!.endedMs ?? Infinity)) silence = silences[k];
     if (silence) return silence.relabelled ? { state: silence.label, relabelled: true } : { state: silence.label };
     if (t < knownFrom) return { state: "unknown" };
-    let i = -1;
-    while (i + 1 < changes.length && changes[i + 1]!.atMs <= t) i++;
-    return { state: i < 0 ? initial : after[i]! };
+    return { state: change < 0 ? initial : after[change]! };
   };
 
   const cuts = new Set([fromMs, input.firstSeenMs, knownFrom, ...changes.map((c) => c.atMs), ...silences.flatMap((s) => [s.startedMs, s.endedMs ?? toMs])]);
