@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Verdict } from "../../shared/finding.ts";
-import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
+import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -72,8 +72,10 @@ const MIGRATIONS: readonly string[] = [
      relabelled INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX silences_node ON silences (node_id, started_ms);`,
-  // 2: queries by kind (rotations for `query tokens`, the rotation counts at start) read an index, not the newest N rows.
-  `CREATE INDEX events_kind ON events (kind, node_id, at_ms);`,
+  // 2: queries by kind read an index, never the newest N rows: rotations for `query tokens` and the counts at
+  // start (kind, time); a node's timeline reads a few kinds of its events among many connects (node, kind, time).
+  `CREATE INDEX events_kind ON events (kind, at_ms);
+   CREATE INDEX events_node_kind ON events (node_id, kind, at_ms);`,
 ];
 
 export class StoreError extends Error {}
@@ -356,15 +358,37 @@ export class SqliteStore implements Store {
       if (filter.before) where.push("(at_ms < ? OR (at_ms = ? AND id < ?))"), args.push(filter.before.atMs, filter.before.atMs, filter.before.id);
       const shape = `events:${filter.nodeId ? "n" : ""}${filter.kind ? "k" : ""}${filter.before ? "b" : ""}`;
       const rows = this.statement(shape, `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY at_ms DESC, id DESC LIMIT ?`).all(...args, filter.limit);
-      return (rows as Row[]).map((row) => ({
-        id: Number(row.id),
-        nodeId: row.node_id as string,
-        atMs: Number(row.at_ms),
-        kind: row.kind as EventKind,
-        layer: (row.layer as string | null) ?? undefined,
-        code: (row.code as string | null) ?? undefined,
-        detail: JSON.parse(row.detail_json as string),
-      }));
+      return (rows as Row[]).map(eventFromRow);
+    });
+  }
+
+  history(query: HistoryQuery): HistoryRows {
+    if (query.nodeIds.length === 0 || query.kinds.length === 0) return { events: [], silences: [] };
+    const nodes = JSON.stringify(query.nodeIds);
+    return this.reading(() => {
+      // Per node the newest `perNodeLimit` rows, found through events_node_kind: the read is bounded by the nodes asked for, not by the log.
+      const events = this.statement(
+        "historyEvents",
+        `SELECT id, node_id, at_ms, kind, layer, code, detail_json FROM (
+           SELECT e.*, row_number() OVER (PARTITION BY e.node_id ORDER BY e.at_ms DESC, e.id DESC) AS n
+           FROM events e
+           WHERE e.node_id IN (SELECT value FROM json_each(?)) AND e.kind IN (SELECT value FROM json_each(?)) AND e.at_ms >= ?
+         ) WHERE n <= ? ORDER BY node_id, at_ms, id`,
+      ).all(nodes, JSON.stringify(query.kinds), query.sinceMs, query.perNodeLimit) as Row[];
+      // The silences that start in the window, and per node the one before it if it lasted into the window.
+      const silences = this.statement(
+        "historySilences",
+        `WITH wanted(node_id) AS (SELECT value FROM json_each(?1)),
+         overlapping AS (
+           SELECT s.* FROM wanted w JOIN silences s ON s.node_id = w.node_id AND s.started_ms >= ?2
+           UNION ALL
+           SELECT s.* FROM wanted w JOIN silences s ON s.id = (SELECT p.id FROM silences p WHERE p.node_id = w.node_id AND p.started_ms < ?2 ORDER BY p.started_ms DESC LIMIT 1)
+           WHERE s.ended_ms IS NULL OR s.ended_ms > ?2
+         )
+         SELECT * FROM (SELECT o.*, row_number() OVER (PARTITION BY o.node_id ORDER BY o.started_ms DESC, o.id DESC) AS n FROM overlapping o)
+         WHERE n <= ?3 ORDER BY node_id, started_ms, id`,
+      ).all(nodes, query.sinceMs, query.perNodeLimit) as Row[];
+      return { events: events.map(eventFromRow), silences: silences.map(silenceFromRow) };
     });
   }
 
@@ -425,6 +449,18 @@ export class SqliteStore implements Store {
     this.commitBatch();
     if (this.db.isOpen) this.db.close();
   }
+}
+
+function eventFromRow(row: Row): EventRow {
+  return {
+    id: Number(row.id),
+    nodeId: row.node_id as string,
+    atMs: Number(row.at_ms),
+    kind: row.kind as EventKind,
+    layer: (row.layer as string | null) ?? undefined,
+    code: (row.code as string | null) ?? undefined,
+    detail: JSON.parse(row.detail_json as string),
+  };
 }
 
 function silenceFromRow(row: Row): SilenceRow {

@@ -108,6 +108,22 @@ export interface RetentionPolicy {
   eventsMaxRows: number;
 }
 
+/** What a timeline needs from the log: a few nodes, a few kinds, one time window. */
+export interface HistoryQuery {
+  nodeIds: readonly string[];
+  kinds: readonly EventKind[];
+  sinceMs: number;
+  /** Per node, at most this many events and this many silences: the newest. */
+  perNodeLimit: number;
+}
+
+export interface HistoryRows {
+  /** Oldest first. */
+  events: EventRow[];
+  /** Every silence that overlaps the window (one may start before it), oldest first. */
+  silences: SilenceRow[];
+}
+
 export interface Store {
   /** Records who the node says it is (hello); returns its highest stored seq. */
   upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint;
@@ -134,6 +150,8 @@ export interface Store {
   events(filter: EventFilter): EventRow[];
   /** How many credential_rotated events each node has, by credential kind, counted by the store (not by reading them). */
   rotationCounts(): { nodeId: string; kind: string; count: number }[];
+  /** The recent history of many nodes in one read, bounded per node: what the pages draw timelines from. */
+  history(query: HistoryQuery): HistoryRows;
   credentialUses(): CredentialUse[];
   prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number };
   eventCount(): number;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { problem } from "../../shared/finding.ts";
 import { SqliteStore, StoreError } from "../../collector/state/sqlite-store.ts";
 import { Fleet } from "../../collector/state/fleet.ts";
-import { allEvents, type CredentialRow, type StoredReport } from "../../collector/state/store.ts";
+import { allEvents, type CredentialRow, type EventKind, type StoredReport } from "../../collector/state/store.ts";
 import { DatabaseSync } from "node:sqlite";
 
 const identity = (nodeId = "mini-01") => ({ nodeId, hostname: `${nodeId}.local`, platform: "darwin", agentVersion: "0.1.0", openclawVersion: "2026.9.6" });
@@ -133,6 +133,50 @@ describe("collector state (SQLite store + fleet)", () => {
     store.appendEvents(Array.from({ length: 12_000 }, (_, i) => rotated(`ci-${i}`, now - 1_000_000 + i, "gateway_token")));
     const fleet = new Fleet(store, now);
     expect(fleet.fleetFindings(now).get("dev-laptop")?.map((f) => f.code)).toContain("simultaneous_rotation");
+    store.close();
+  });
+
+  it("reads many nodes' recent history in one call: the kinds asked for, the newest per node, and the silences that overlap the window", () => {
+    const store = new SqliteStore(join(dir, "h.db"));
+    const at = (nodeId: string, atMs: number, kind: EventKind) => ({ nodeId, atMs, kind, layer: "session", detail: { from: "ok", to: "fail" } });
+    store.appendEvents([
+      at("mini-01", 500, "layer_change"), // before the window
+      ...[1000, 2000, 3000, 4000].map((t) => at("mini-01", t, "layer_change")),
+      at("mini-01", 2500, "connect"), // a kind not asked for
+      at("mini-02", 1500, "layer_change"),
+      at("other", 1500, "layer_change"), // a node not asked for
+    ]);
+    // mini-01: one silence ended before the window, one across its start, one inside it, one still open.
+    const silence = (nodeId: string, from: number, to?: number, label: "asleep" | "unreachable" = "asleep") => {
+      store.openSilence(nodeId, from, label);
+      if (to !== undefined) store.closeSilence(nodeId, to);
+    };
+    silence("mini-01", 100, 200);
+    silence("mini-01", 800, 1200);
+    silence("mini-01", 2100, 2200, "unreachable");
+    silence("mini-01", 3500);
+    silence("mini-02", 300, 900); // ended before the window
+    silence("other", 1100);
+
+    const rows = store.history({ nodeIds: ["mini-01", "mini-02"], kinds: ["layer_change"], sinceMs: 1000, perNodeLimit: 3 });
+    expect(rows.events.map((e) => [e.nodeId, e.atMs, e.kind])).toEqual([
+      ["mini-01", 2000, "layer_change"],
+      ["mini-01", 3000, "layer_change"],
+      ["mini-01", 4000, "layer_change"],
+      ["mini-02", 1500, "layer_change"],
+    ]);
+    expect(rows.events[0]!.detail).toEqual({ from: "ok", to: "fail" });
+    expect(rows.silences.map((s) => [s.nodeId, s.startedMs, s.endedMs, s.label])).toEqual([
+      ["mini-01", 800, 1200, "asleep"],
+      ["mini-01", 2100, 2200, "unreachable"],
+      ["mini-01", 3500, undefined, "asleep"],
+    ]);
+    // The newest silences are the ones kept when a node has more than the limit.
+    expect(store.history({ nodeIds: ["mini-01"], kinds: ["layer_change", "connect"], sinceMs: 0, perNodeLimit: 2 })).toMatchObject({
+      events: [{ atMs: 3000 }, { atMs: 4000 }],
+      silences: [{ startedMs: 2100 }, { startedMs: 3500 }],
+    });
+    expect(store.history({ nodeIds: [], kinds: ["layer_change"], sinceMs: 0, perNodeLimit: 10 })).toEqual({ events: [], silences: [] });
     store.close();
   });
 
