@@ -97,6 +97,7 @@ function serviceLines(service: ServiceDefinition, fingerprint: Fingerprinter): s
     `- Service: ${service.manager} ${inlineCode(service.name)} (${state})`,
     ...(service.definitionPath ? [`  - definition: ${inlineCode(service.definitionPath)}`] : []),
     `  - program: ${inlineCode(programWords(service.programArguments, fingerprint).join(" ") || "(none)")}`,
+    `  - variables it sets (names only): ${names(service.environment)}`,
   ];
 }
 
@@ -155,7 +156,7 @@ function fatalLinesSection(run: CheckRun): string {
   const read = log.sources.map((s) => `${inlineCode(s.where)}${s.error ? ` (${s.error})` : ""}`).join(", ");
   if (fatal.length === 0) lines.push(`None in the last 24 h. Read: ${read || "no log source"}.`);
   else {
-    lines.push(`The last ${fatal.length}, oldest first, secrets fingerprinted. Read: ${read}.`, "");
+    lines.push(`The last ${fatal.length === 1 ? "one" : fatal.length}, oldest first, with secrets fingerprinted. Read: ${read}.`, "");
     lines.push(fenced(fatal.map((l) => `${l.atMs !== undefined ? new Date(l.atMs).toISOString() : "(no time)"} ${l.level ?? "-"} ${l.where}\n  ${l.text.replace(/\n/g, "\n  ")}`).join("\n")));
   }
   return lines.join("\n");
@@ -163,13 +164,18 @@ function fatalLinesSection(run: CheckRun): string {
 
 function environmentSection(run: CheckRun): string {
   const env = observedIn(run, gatewayEnvironment);
-  const lines = ["### The gateway's environment (names only)"];
-  if (!env) return [...lines, "Not observed in this run."].join("\n");
+  // What the gateway reads, first layer first: its live process (else its service, else this shell), then .env and config env.vars.
+  const lines = ["### The gateway's environment (names only)", "Where the gateway reads its variables, in its own precedence:"];
+  if (!env) return [lines[0], "Not observed in this run."].join("\n");
   for (const layer of env.layers) {
-    const names = Object.entries(layer.vars).filter(([, value]) => value !== undefined).map(([name]) => name).sort();
-    lines.push(`- ${inlineCode(layer.label)}: ${names.length ? names.map(inlineCode).join(", ") : "none"}`);
+    lines.push(`- ${inlineCode(layer.label)}: ${names(layer.vars)}`);
   }
   return lines.join("\n");
+}
+
+function names(vars: Readonly<Record<string, string | undefined>>): string {
+  const set = Object.entries(vars).filter(([, value]) => value !== undefined).map(([name]) => name).sort();
+  return set.length ? set.map(inlineCode).join(", ") : "none";
 }
 
 function credentialsSection(credentials: readonly CredentialRecord[]): string {
