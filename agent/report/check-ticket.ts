@@ -73,8 +73,8 @@ function stateSection({ node, run, world, user, agentVersion, fingerprint }: Tic
     `- clawfleet agent: ${inlineCode(agentVersion)}`,
     `- OpenClaw gateway: ${gatewayVersion ? inlineCode(gatewayVersion) : "unknown (no running gateway answered)"}` +
       (live ? `, pid ${live.pid}${live.installDir ? ` from ${inlineCode(live.installDir)}` : ""}` : ""),
-    `- \`openclaw\` on this shell's PATH: ${binaryList(binaries?.shell)}`,
-    ...(binaries && binaries.service.length > 0 ? [`- \`openclaw\` on the service's PATH: ${binaryList(binaries.service)}`] : []),
+    ...binaryLines("this shell's PATH", binaries?.shell),
+    ...(binaries && binaries.service.length > 0 ? binaryLines("the service's PATH", binaries.service) : []),
     `- Config: ${inlineCode(world.config.path)}${world.config.error ? " (unreadable or invalid)" : ""}`,
     `- State dir: ${inlineCode(world.stateDir)}`,
     `- Gateway port: ${world.port} (${inlineCode(world.portSource)})`,
@@ -84,15 +84,17 @@ function stateSection({ node, run, world, user, agentVersion, fingerprint }: Tic
   return lines.join("\n");
 }
 
-function binaryList(found: readonly OpenClawBinary[] | undefined): string {
-  if (!found) return "not observed in this run";
-  if (found.length === 0) return "none";
+function binaryLines(where: string, found: readonly OpenClawBinary[] | undefined): string[] {
+  const head = `- \`openclaw\` on ${where}:`;
+  if (!found) return [`${head} not observed in this run`];
+  if (found.length === 0) return [`${head} none`];
   // Every one, in PATH order: the first is what `openclaw` runs, a second is drift.
-  return "\n" + found.map((b) => `  - ${inlineCode(b.path)}${b.realPath !== b.path ? ` → ${inlineCode(b.realPath)}` : ""}${b.version ? ` (${inlineCode(b.version)})` : ""}`).join("\n");
+  return [head, ...found.map((b) => `  - ${inlineCode(b.path)}${b.realPath !== b.path ? ` → ${inlineCode(b.realPath)}` : ""}${b.version ? ` (${inlineCode(b.version)})` : ""}`)];
 }
 
 function serviceLines(service: ServiceDefinition, fingerprint: Fingerprinter): string[] {
-  const state = [service.loaded ? "loaded" : "not loaded", service.state, service.pid ? `pid ${service.pid}` : undefined].filter(Boolean).join(", ");
+  // The manager's own word may quote its error output: a code span, like every host text.
+  const state = [service.loaded ? "loaded" : "not loaded", service.state ? inlineCode(service.state) : undefined, service.pid ? `pid ${service.pid}` : undefined].filter(Boolean).join(", ");
   return [
     `- Service: ${service.manager} ${inlineCode(service.name)} (${state})`,
     ...(service.definitionPath ? [`  - definition: ${inlineCode(service.definitionPath)}`] : []),
