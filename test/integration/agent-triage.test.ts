@@ -1,13 +1,14 @@
 // `clawfleet agent check` against a real OpenClaw gateway in realistic broken
 // setups: each scenario changes the world the way an operator would, runs the
 // real CLI, and asserts the layer, code, exit status and that no secret leaks.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, TEST_PROVIDER_KEY, type TestGateway } from "../helpers/openclaw-gateway.ts";
 import { agentCheckJson, REPO_ROOT, stopAll, type CheckDocument } from "../helpers/processes.ts";
 import { freePort } from "../helpers/ports.ts";
+import { fakeGlobalInstall } from "../helpers/openclaw-installs.ts";
 
 const TOKEN = "cf-triage-token-5e1b7d3a9c2f4e6b";
 const SHELL_TOKEN = "cf-triage-shell-token-8a2c4e6f0b1d3f5a";
@@ -148,14 +149,9 @@ describe("agent check triage against a real gateway", () => {
 
   it("reports two openclaw installs of different versions on PATH (multiple_binaries, version_mismatch)", async () => {
     // An older global install earlier on PATH, laid out as npm does (bin → lib/node_modules/openclaw/openclaw.mjs).
-    const prefix = join(scratch, "old-prefix");
-    mkdirSync(join(prefix, "lib", "node_modules", "openclaw"), { recursive: true });
-    mkdirSync(join(prefix, "bin"));
-    writeFileSync(join(prefix, "lib", "node_modules", "openclaw", "package.json"), JSON.stringify({ name: "openclaw", version: "2026.8.1" }));
-    writeFileSync(join(prefix, "lib", "node_modules", "openclaw", "openclaw.mjs"), "#!/usr/bin/env node\n", { mode: 0o755 });
-    symlinkSync("../lib/node_modules/openclaw/openclaw.mjs", join(prefix, "bin", "openclaw"));
+    const oldBin = fakeGlobalInstall(join(scratch, "old-prefix"), "2026.8.1");
     const current = join(REPO_ROOT, "test", "openclaw", "node_modules", ".bin");
-    const { code, doc } = await check({ PATH: `${join(prefix, "bin")}:${current}:${REPO_ROOT}node_modules/.bin:/usr/bin:/bin` });
+    const { code, doc } = await check({ PATH: `${oldBin}:${current}:${REPO_ROOT}node_modules/.bin:/usr/bin:/bin` });
     expect(code).toBe(1);
     const multiple = doc.findings.find((f) => f.code === "multiple_binaries")!;
     expect(multiple.summary).toContain("2026.8.1");

@@ -5,13 +5,14 @@
 // log that quotes a secret and tries to break out of its code block. The
 // ticket freezes the state, names variables but never values, shows secrets
 // only as fingerprints, and keeps the hostile line inside its fence.
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localFingerprint } from "../../shared/fingerprint.ts";
 import { createGateway, TEST_PROVIDER_KEY, type TestGateway } from "../helpers/openclaw-gateway.ts";
 import { REPO_ROOT, runClawfleet, stopAll } from "../helpers/processes.ts";
+import { fakeGlobalInstall } from "../helpers/openclaw-installs.ts";
 
 const SECRETS = {
   gateway: "cf-ticket-gateway-token-6d1f8a3c9e2b7045",
@@ -69,15 +70,10 @@ describe("agent check --ticket (real OpenClaw)", () => {
     const message = `Gateway failed to start: Invalid config at ${join(gateway.stateDir, "openclaw.json")}: ${HOSTILE} token=${SECRETS.gateway} key ${SECRETS.logOnly}`;
     appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), _meta: { logLevelName: "ERROR" }, message }) + "\n");
     // An older global install earlier on PATH, laid out as npm does, and the pinned one after it.
-    const prefix = join(scratch, "old-prefix");
-    mkdirSync(join(prefix, "lib", "node_modules", "openclaw"), { recursive: true });
-    mkdirSync(join(prefix, "bin"));
-    writeFileSync(join(prefix, "lib", "node_modules", "openclaw", "package.json"), JSON.stringify({ name: "openclaw", version: "2026.8.1" }));
-    writeFileSync(join(prefix, "lib", "node_modules", "openclaw", "openclaw.mjs"), "#!/usr/bin/env node\n", { mode: 0o755 });
-    symlinkSync("../lib/node_modules/openclaw/openclaw.mjs", join(prefix, "bin", "openclaw"));
+    const oldBin = fakeGlobalInstall(join(scratch, "old-prefix"), "2026.8.1");
     const pinned = join(REPO_ROOT, "test", "openclaw", "node_modules", ".bin");
     // Not VITEST: OpenClaw's file log counts as silenced under Vitest (openclaw-log-file.ts), a host's is not.
-    env = { ...gateway.clientEnv(), VITEST: undefined, PATH: `${join(prefix, "bin")}:${pinned}:${REPO_ROOT}node_modules/.bin:/usr/bin:/bin` };
+    env = { ...gateway.clientEnv(), VITEST: undefined, PATH: `${oldBin}:${pinned}:${REPO_ROOT}node_modules/.bin:/usr/bin:/bin` };
   });
   afterAll(async () => {
     await stopAll();
