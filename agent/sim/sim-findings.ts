@@ -114,10 +114,17 @@ function summaryFor(code: Code, v: Record<string, string>): string {
 
 /** The evidence a real finding of this code carries: at least every value its action names. */
 function evidenceFor(code: Code, v: Record<string, string>): Record<string, string> {
+  const values = { ...v, ...EVIDENCE_OVERRIDES[code] };
   const evidence: Record<string, string> = {};
-  for (const [, name] of CODES[code].action.matchAll(/\{(\w+)\}/g)) if (v[name!] !== undefined) evidence[name!] = v[name!]!;
+  for (const [, name] of CODES[code].action.matchAll(/\{(\w+)\}/g)) if (values[name!] !== undefined) evidence[name!] = values[name!]!;
   return evidence;
 }
+
+/** Where one host-wide value would not fit the code's story (the variable an unresolved token reference names). */
+const EVIDENCE_OVERRIDES: Partial<Record<Code, Record<string, string>>> = {
+  secret_unresolved: { variable: "OPENCLAW_GATEWAY_TOKEN" },
+  secret_placeholder: { variable: "OPENCLAW_GATEWAY_TOKEN", where: "the service environment" },
+};
 
 /** Plausible values for every placeholder the taxonomy's actions use, for this host. */
 function placeholderValues(host: SimHost, fingerprint: Fingerprinter, nowMs: number): Record<string, string> {
