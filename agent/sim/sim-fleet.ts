@@ -8,7 +8,7 @@ import type { IngestLimits } from "../../collector/ingest/limits.ts";
 import type { Logger } from "../../shared/log.ts";
 import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../../shared/pki/collector-channel.ts";
 import type { LinkChannel } from "../run/collector-link.ts";
-import { assignConditions, HEALTHY, type Condition, type FailureMix } from "./failure-mix.ts";
+import { assignConditions, HEALTHY, mixCounts, type Condition, type FailureMix } from "./failure-mix.ts";
 import { foldedLinkLog } from "./link-log.ts";
 import { seededRandom, shuffle } from "./seeded-random.ts";
 import type { SimIdentity } from "./sim-identities.ts";
@@ -101,11 +101,11 @@ export function startSimFleet(options: SimFleetOptions): SimFleet {
     options.log.info("simulated fleet", { nodes: nodes.length, connected, asleep, reports });
   }, STATUS_EVERY_MS);
   status.unref();
-  const counts = new Map<Condition, number>();
-  for (const c of conditions) counts.set(c, (counts.get(c) ?? 0) + 1);
+  // Healthy first, then the most common problems; ties in the mix's order.
+  const counts = [...mixCounts(options.mix, options.nodes)].filter(([, n]) => n > 0);
   return {
     nodes,
-    conditions: new Map([...counts].sort((a, b) => (a[0] === HEALTHY ? -1 : b[0] === HEALTHY ? 1 : b[1] - a[1]))),
+    conditions: new Map(counts.sort((a, b) => Number(b[0] === HEALTHY) - Number(a[0] === HEALTHY) || b[1] - a[1])),
     get reports() {
       return reports;
     },
