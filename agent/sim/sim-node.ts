@@ -84,7 +84,9 @@ export class SimNode {
       maxPending: 3000,
       onWelcome: (key) => {
         if (key.length > 0) this.fingerprint = fingerprinter(key);
-        if (!this.reportedOnLink) this.report();
+        // After the link has resent what is pending (it does so right after this call), as the
+        // agent's asynchronous check run is: reporting inside the callback would send it twice.
+        if (!this.reportedOnLink) setImmediate(() => this.report());
       },
       onCheckNow: () => {
         if (Date.now() - this.lastReportMs >= CHECK_NOW_DEBOUNCE_MS) this.report();

@@ -82,6 +82,8 @@ describe("clawfleet sim against a secure collector", () => {
     const simulated = [...samples].filter(([name]) => name.startsWith("clawfleet_node_simulated{"));
     expect(simulated).toHaveLength(30);
     expect(simulated.every(([, value]) => value === 1)).toBe(true);
+    // Each report is sent once (acknowledged, never resent on a healthy stream).
+    expect(samples.get('clawfleet_collector_reports_total{outcome="duplicate"}') ?? 0).toBe(0);
     // Nothing else gained a label for it.
     expect([...samples.keys()].some((name) => name.includes("simulated=") )).toBe(false);
     const table = await runClawfleet(["collector", "query", "nodes", "--collector", grpc, "--node", "sim-000*"], env);
