@@ -3,6 +3,7 @@
 // appears, marked simulated, in the states its seeded failure mix says;
 // sleepers go silent and show asleep; bad mixes are usage errors; and
 // `clawfleet start --demo` brings up a page with a simulated fleet on it.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simIngestLimitFlags } from "../../agent/sim/sim-fleet.ts";
 import { pkiDirFor } from "../../collector/pki/collector-security.ts";
 import { enrollIdentity } from "../helpers/enrollment.ts";
-import { scrape } from "../helpers/metrics.ts";
+import { parseExposition } from "../helpers/metrics.ts";
 import { freePort } from "../helpers/ports.ts";
 import { runClawfleet, spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
 
@@ -78,7 +79,9 @@ describe("clawfleet sim against a secure collector", () => {
     expect(count(fleet, (n) => n.primary?.code ?? "none")).toEqual({ none: 21, token_mismatch: 3, tailscale_needs_login: 3, multiple_binaries: 3 });
     // The same seed gives the same nodes the same problems.
     expect(sim.stdout).toMatch(/seed 7/);
-    const samples = await scrape(http);
+    const exposition = await (await fetch(`http://${http}/metrics`)).text();
+    expect(() => execFileSync("promtool", ["check", "metrics"], { input: exposition, stdio: ["pipe", "pipe", "pipe"] })).not.toThrow();
+    const samples = parseExposition(exposition);
     const simulated = [...samples].filter(([name]) => name.startsWith("clawfleet_node_simulated{"));
     expect(simulated).toHaveLength(30);
     expect(simulated.every(([, value]) => value === 1)).toBe(true);
