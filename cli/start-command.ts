@@ -24,7 +24,7 @@ Starts a collector (SQLite store in the data directory, loopback listeners) and
 an agent for this host that reports to it over gRPC: the whole product on one
 machine, to try it. It runs without authentication (--insecure, loopback only);
 a fleet uses \`collector serve\` with mTLS and \`agent enroll\`. With --demo N, N
-simulated nodes (\`clawfleet sim\`, default failure mix and sleepers) report too,
+simulated nodes (\`clawfleet sim\`, default failure mix, sleepers and dropouts) report too,
 so the page and the dashboards have a fleet to show; they are marked simulated.
 
 Options:
@@ -107,6 +107,7 @@ async function startDemoFleet(sim: typeof import("../agent/sim/sim-fleet.ts"), c
     nodes,
     mix: parseFailureMix(DEFAULT_FAILURE_MIX),
     sleepersPct: DEFAULT_SIM.sleepersPct,
+    dropoutsPct: DEFAULT_SIM.dropoutsPct,
     sleepCycle: parseSleepCycle(DEFAULT_SIM.sleepCycle),
     intervalMs: parseDuration(DEFAULT_SIM.interval),
     seed: freshSeed(),

@@ -21,11 +21,11 @@ const MAX_NODES = 100_000;
 const CERTIFICATE_MARGIN_MS = 3_600_000;
 const DEFAULT_CERTIFICATE_LIFETIME_MS = 30 * 86_400_000;
 
-export const DEFAULT_SIM = { sleepersPct: 5, sleepCycle: "20m/10m", interval: "30s", prefix: "sim", connectRate: 100 } as const;
+export const DEFAULT_SIM = { sleepersPct: 5, dropoutsPct: 1, sleepCycle: "20m/10m", interval: "30s", prefix: "sim", connectRate: 100 } as const;
 
 export const simCommand = defineCommand({
   path: ["sim"],
-  help: `Usage: clawfleet sim --nodes N [--collector HOST:PORT] [--failure-mix MIX] [--sleepers PCT] [--interval 30s] [--duration D] [--seed S] [--db PATH | --insecure]
+  help: `Usage: clawfleet sim --nodes N [--collector HOST:PORT] [--failure-mix MIX] [--sleepers PCT] [--dropouts PCT] [--interval 30s] [--duration D] [--seed S] [--db PATH | --insecure]
 
 Plays N nodes against a real collector with the agent's own client code: each
 opens its stream (hello, welcome, acks, resend, reconnect), reports every
@@ -55,7 +55,9 @@ Options:
                           ${DEFAULT_FAILURE_MIX}
   --sleepers PCT          percent of nodes that may sleep: their power check says so, and
                           they go silent (asleep) and wake on the sleep cycle (default ${DEFAULT_SIM.sleepersPct})
-  --sleep-cycle AWAKE/ASLEEP  how long a sleeper stays awake, then asleep, ±10% (default ${DEFAULT_SIM.sleepCycle})
+  --dropouts PCT          percent of nodes that cannot sleep but drop off the network on the
+                          same cycle: the collector calls them unreachable (default ${DEFAULT_SIM.dropoutsPct})
+  --sleep-cycle AWAKE/ASLEEP  how long a sleeper or dropout stays up, then silent, ±10% (default ${DEFAULT_SIM.sleepCycle})
   --interval DURATION     time between reports, as \`agent run\` (default ${DEFAULT_SIM.interval}, minimum 1s)
   --duration DURATION     stop by itself after this long (default: until Ctrl-C / SIGTERM)
   --seed N                which node gets which problem, sleeps, platform (default: random, printed)
@@ -78,6 +80,7 @@ Exit status: 0 when stopped (signal or --duration), 1 when it cannot start
     collector: { type: "string" },
     "failure-mix": { type: "string", default: DEFAULT_FAILURE_MIX },
     sleepers: { type: "string", default: String(DEFAULT_SIM.sleepersPct) },
+    dropouts: { type: "string", default: String(DEFAULT_SIM.dropoutsPct) },
     "sleep-cycle": { type: "string", default: DEFAULT_SIM.sleepCycle },
     interval: { type: "string", default: DEFAULT_SIM.interval },
     duration: { type: "string" },
@@ -93,8 +96,8 @@ Exit status: 0 when stopped (signal or --duration), 1 when it cannot start
     const collector = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_GRPC_ADDRESS;
     const address = parseAddress("collector", collector);
     const mix = failureMix(values["failure-mix"]!);
-    const sleepersPct = Number(values.sleepers);
-    if (!/^\d+(\.\d+)?$/.test(values.sleepers!) || sleepersPct > 100) throw new UsageError(`--sleepers must be a percentage from 0 to 100, got "${values.sleepers}"`);
+    const sleepersPct = percent("sleepers", values.sleepers!);
+    const dropoutsPct = percent("dropouts", values.dropouts!);
     const sleepCycle = parseSleepCycle(values["sleep-cycle"]!);
     const intervalMs = duration("interval", values.interval!);
     if (intervalMs < 1000) throw new UsageError(`--interval must be at least 1s, got ${values.interval}`);
@@ -120,11 +123,11 @@ Exit status: 0 when stopped (signal or --duration), 1 when it cannot start
       }
       log.info("minted node certificates", { count: nodes, ms: Math.round(performance.now() - started), validUntil: new Date(Date.now() + lifetimeMs).toISOString() });
     }
-    const fleet = startSimFleet({ collector, nodes, mix, sleepersPct, sleepCycle, intervalMs, seed, prefix, identities, connectPerSecond, log });
+    const fleet = startSimFleet({ collector, nodes, mix, sleepersPct, dropoutsPct, sleepCycle, intervalMs, seed, prefix, identities, connectPerSecond, log });
     process.stdout.write(
       `simulating ${nodes} node${nodes === 1 ? "" : "s"} (${prefix}-…) against ${collector} over ${values.insecure ? "plaintext (--insecure)" : "mTLS"}, seed ${seed}\n` +
         `  mix       ${[...fleet.conditions].map(([c, n]) => `${c} ${n}`).join(", ")}\n` +
-        `  sleepers  ${fleet.nodes.filter((n) => n.host.sleeper).length} (awake ${values["sleep-cycle"]!.replace("/", ", asleep ")})\n` +
+        `  sleepers  ${fleet.nodes.filter((n) => n.host.sleeper).length}, dropouts ${fleet.dropouts} (up ${values["sleep-cycle"]!.replace("/", ", silent ")})\n` +
         `  reports   every ${values.interval} ±10%${durationMs === undefined ? "; Ctrl-C to stop" : `; stops after ${values.duration}`}\n`,
     );
     await (durationMs === undefined ? waitForSignal() : Promise.race([waitForSignal(), new Promise((resolve) => setTimeout(resolve, durationMs))]));
@@ -138,6 +141,12 @@ function wholeNumber(flag: string, text: string | undefined, min: number, max: n
   if (text === undefined) throw new UsageError(`--${flag} is required`);
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+function percent(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value > 100) throw new UsageError(`--${flag} must be a percentage from 0 to 100, got "${text}"`);
   return value;
 }
 

@@ -25,6 +25,8 @@ export interface SimFleetOptions {
   mix: FailureMix;
   /** Percent of nodes that may sleep and follow the sleep cycle. */
   sleepersPct: number;
+  /** Percent of nodes that cannot sleep but go off the network on the same cycle (unreachable). */
+  dropoutsPct: number;
   sleepCycle: SleepCycle;
   intervalMs: number;
   seed: number;
@@ -37,6 +39,7 @@ export interface SimFleetOptions {
 
 export interface SimFleet {
   nodes: readonly SimNode[];
+  dropouts: number;
   /** How many nodes have each condition (the mix, in exact counts). */
   conditions: ReadonlyMap<Condition, number>;
   readonly reports: number;
@@ -67,7 +70,10 @@ export function startSimFleet(options: SimFleetOptions): SimFleet {
   const ids = simNodeIds(options.prefix, options.nodes);
   const conditions = assignConditions(options.mix, options.nodes, random);
   const sleeperCount = Math.round((options.nodes * options.sleepersPct) / 100);
-  const sleepers = new Set(shuffle([...ids], random).slice(0, sleeperCount));
+  const dropoutCount = Math.min(options.nodes - sleeperCount, Math.round((options.nodes * options.dropoutsPct) / 100));
+  const shuffled = shuffle([...ids], random);
+  const sleepers = new Set(shuffled.slice(0, sleeperCount));
+  const dropouts = new Set(shuffled.slice(sleeperCount, sleeperCount + dropoutCount));
   const timing = seededRandom(options.seed ^ 0x5eed);
   const folded = foldedLinkLog(options.log);
   const now = Date.now();
@@ -87,7 +93,7 @@ export function startSimFleet(options: SimFleetOptions): SimFleet {
       collector: options.collector,
       channel,
       intervalMs: options.intervalMs,
-      sleepCycle: sleeper ? options.sleepCycle : undefined,
+      sleepCycle: sleeper || dropouts.has(nodeId) ? options.sleepCycle : undefined,
       random: timing,
       log: folded.link,
       onReport: () => reports++,
@@ -97,14 +103,15 @@ export function startSimFleet(options: SimFleetOptions): SimFleet {
   const status = setInterval(() => {
     folded.flush();
     const connected = nodes.filter((n) => n.connected).length;
-    const asleep = nodes.filter((n) => n.asleep).length;
-    options.log.info("simulated fleet", { nodes: nodes.length, connected, asleep, reports });
+    const silent = nodes.filter((n) => n.silent).length;
+    options.log.info("simulated fleet", { nodes: nodes.length, connected, silent, reports, rssMb: Math.round(process.memoryUsage.rss() / 1e6) });
   }, STATUS_EVERY_MS);
   status.unref();
   // Healthy first, then the most common problems; ties in the mix's order.
   const counts = [...mixCounts(options.mix, options.nodes)].filter(([, n]) => n > 0);
   return {
     nodes,
+    dropouts: dropoutCount,
     conditions: new Map(counts.sort((a, b) => Number(b[0] === HEALTHY) - Number(a[0] === HEALTHY) || b[1] - a[1])),
     get reports() {
       return reports;

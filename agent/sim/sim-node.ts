@@ -1,7 +1,8 @@
 // One simulated node's life: the agent's own CollectorLink (hello, welcome,
 // acks, resend, reconnect with backoff), a report each interval with the
-// agent's ±10% jitter, at once when welcomed or asked, and for a sleeper, a
-// stream that goes away while it sleeps and comes back when it wakes.
+// agent's ±10% jitter, at once when welcomed or asked, and for a sleeper (or a
+// dropout, which cannot sleep but loses its network), a stream that goes away
+// for the silent part of the cycle and comes back after it.
 import { create } from "@bufbuild/protobuf";
 import { NodeIdentitySchema } from "../../shared/gen/clawfleet/v1/report_pb.ts";
 import { fingerprinter, type Fingerprinter } from "../../shared/fingerprint.ts";
@@ -28,7 +29,7 @@ export interface SimNodeOptions {
   collector: string;
   channel: LinkChannel;
   intervalMs: number;
-  /** Only for sleepers. */
+  /** Sleepers and dropouts: awake (reporting), then silent, again and again. */
   sleepCycle?: SleepCycle;
   random: Random;
   log: Logger;
@@ -47,7 +48,8 @@ export class SimNode {
   private lastReportMs = 0;
   private reportedOnLink = false;
   private stopped = false;
-  asleep = false;
+  /** Asleep (a sleeper) or off the network (a dropout). */
+  silent = false;
 
   constructor(options: SimNodeOptions) {
     this.options = options;
@@ -96,7 +98,7 @@ export class SimNode {
   }
 
   private report(): void {
-    if (this.stopped || this.asleep || !this.link || !this.fingerprint) return;
+    if (this.stopped || this.silent || !this.link || !this.fingerprint) return;
     clearTimeout(this.reportTimer);
     const now = Date.now();
     const run = simulatedRun(this.host, this.fingerprint, this.power, now);
@@ -112,13 +114,16 @@ export class SimNode {
     this.sleepTimer = setTimeout(() => this.sleep(), afterMs);
   }
 
-  /** The stream goes with the host; the collector files the silence as asleep (the reports said it may sleep). */
+  /**
+   * The stream goes with the host. The collector files the silence as asleep
+   * when the reports said the host may sleep, else as unreachable (a dropout).
+   */
   private sleep(): void {
     if (this.stopped) return;
-    // Not reported yet (still connecting): a node that never spoke cannot be seen sleeping.
+    // Not reported yet (still connecting): a node that never spoke cannot be seen going silent.
     if (!this.reportedOnLink) return this.scheduleSleep(1000);
-    this.asleep = true;
-    this.power.lastSleepMs = Date.now();
+    this.silent = true;
+    if (this.host.sleeper) this.power.lastSleepMs = Date.now();
     clearTimeout(this.reportTimer);
     this.link?.stop();
     this.link = undefined;
@@ -127,8 +132,8 @@ export class SimNode {
 
   private wake(): void {
     if (this.stopped) return;
-    this.asleep = false;
-    this.power.lastWakeMs = Date.now();
+    this.silent = false;
+    if (this.host.sleeper) this.power.lastWakeMs = Date.now();
     this.connect();
     this.scheduleSleep(this.options.sleepCycle!.awakeMs * (0.9 + this.options.random() * 0.2));
   }

@@ -1,7 +1,7 @@
 // `clawfleet sim` against a real `collector serve` with mTLS (certificates
 // minted from its CA directory), over real gRPC on loopback: every node
 // appears, marked simulated, in the states its seeded failure mix says;
-// sleepers go silent and show asleep; bad mixes are usage errors; and
+// sleepers go silent and show asleep, dropouts unreachable; bad mixes are usage errors; and
 // `clawfleet start --demo` brings up a page with a simulated fleet on it.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,6 +19,7 @@ interface NodeJson {
   id: string;
   state: string;
   simulated: boolean;
+  last_seq: number;
   primary: { code: string } | null;
 }
 
@@ -66,7 +67,7 @@ describe("clawfleet sim against a secure collector", () => {
 
   it("reports 30 nodes over mTLS, each marked simulated, in exactly the seeded mix's states", async () => {
     const sim = spawnClawfleet(
-      ["sim", "--nodes", "30", "--collector", grpc, "--db", db, "--seed", "7", "--sleepers", "0", "--interval", "5s", "--duration", "90s",
+      ["sim", "--nodes", "30", "--collector", grpc, "--db", db, "--seed", "7", "--sleepers", "0", "--dropouts", "0", "--interval", "5s", "--duration", "90s",
         "--failure-mix", "healthy=70,token_mismatch=10,tailscale_needs_login=10,multiple_binaries=10"],
       env,
     );
@@ -93,14 +94,24 @@ describe("clawfleet sim against a secure collector", () => {
     expect(table.stdout).toMatch(/^sim-0001 \(sim\) /m);
   }, 60_000);
 
-  it("shows sleepers asleep once they go silent, and the others still reporting", async () => {
-    const sim = spawnClawfleet(["sim", "--nodes", "6", "--prefix", "nap", "--collector", grpc, "--db", db, "--seed", "3", "--sleepers", "50", "--sleep-cycle", "4s/1h", "--interval", "2s", "--duration", "90s", "--failure-mix", "healthy=1"], env);
+  it("shows sleepers asleep and dropouts unreachable once they go silent, and the others still reporting", async () => {
+    const sim = spawnClawfleet(["sim", "--nodes", "8", "--prefix", "nap", "--collector", grpc, "--db", db, "--seed", "3", "--sleepers", "25", "--dropouts", "25", "--sleep-cycle", "4s/1h", "--interval", "2s", "--duration", "90s", "--failure-mix", "healthy=1"], env);
     sims.push(sim);
-    await sim.waitFor(/sleepers  3 \(awake 4s, asleep 1h\)/);
-    const fleet = await until("3 sleepers asleep", () => nodes("nap-*"), (list) => list.length === 6 && list.filter((n) => n.state === "asleep").length === 3);
-    expect(count(fleet, (n) => n.state)).toEqual({ asleep: 3, healthy: 3 });
-    expect(fleet.filter((n) => n.state === "asleep").every((n) => n.primary?.code === "silent_asleep")).toBe(true);
+    await sim.waitFor(/sleepers  2, dropouts 2 \(up 4s, silent 1h\)/);
+    const silent = (list: NodeJson[]) => list.filter((n) => n.state === "asleep" || n.state === "unreachable").length;
+    const fleet = await until("2 asleep and 2 unreachable", () => nodes("nap-*"), (list) => list.length === 8 && silent(list) === 4);
+    expect(count(fleet, (n) => n.state)).toEqual({ asleep: 2, unreachable: 2, healthy: 4 });
+    expect(count(fleet, (n) => n.primary?.code ?? "none")).toEqual({ silent_asleep: 2, silent_unreachable: 2, none: 4 });
   }, 60_000);
+
+  it("wakes a sleeper on its cycle: it reports again, continuing its sequence", async () => {
+    const sim = spawnClawfleet(["sim", "--nodes", "1", "--prefix", "wake", "--collector", grpc, "--db", db, "--sleepers", "100", "--sleep-cycle", "3s/3s", "--interval", "1s", "--duration", "60s"], env);
+    sims.push(sim);
+    const asleep = await until("the sleeper asleep", () => nodes("wake-*"), (list) => list[0]?.state === "asleep");
+    const awake = await until("the sleeper back", () => nodes("wake-*"), (list) => list[0]?.state === "degraded" && list[0].last_seq > asleep[0]!.last_seq);
+    // Awake, a host that may sleep says so.
+    expect(awake[0]!.primary?.code).toBe("sleep_enabled");
+  }, 40_000);
 
   it("refuses a bad --failure-mix naming the entry (exit 2), and a --db with no collector CA (exit 1)", async () => {
     const typo = await runClawfleet(["sim", "--nodes", "5", "--failure-mix", "healthy=80,tokn_mismatch=5"]);
