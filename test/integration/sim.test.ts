@@ -92,6 +92,10 @@ describe("clawfleet sim against a secure collector", () => {
     expect([...samples.keys()].some((name) => name.includes("simulated=") )).toBe(false);
     const table = await runClawfleet(["collector", "query", "nodes", "--collector", grpc, "--node", "sim-000*"], env);
     expect(table.stdout).toMatch(/^sim-0001 \(sim\) /m);
+    const one = await runClawfleet(["collector", "query", "node", "sim-0001", "--collector", grpc], env);
+    expect(one.stdout).toMatch(/^[A-Z]+  sim-0001 \(sim\)  \(/m);
+    const oneJson = await runClawfleet(["collector", "query", "node", "sim-0001", "--collector", grpc, "--json"], env);
+    expect(JSON.parse(oneJson.stdout)).toMatchObject({ id: "sim-0001", simulated: true });
   }, 60_000);
 
   it("shows sleepers asleep and dropouts unreachable once they go silent, and the others still reporting", async () => {
