@@ -10,13 +10,13 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
-  { path: ["agent", "check"], summary: "Run every check once on this host and say which layer is broken", load: async () => (await import("../agent/cli/check-command.ts")).checkCommand },
+  { path: ["agent", "check"], summary: "Run every check once on this host and say which layer is broken (--ticket: Markdown for a change ticket)", load: async () => (await import("../agent/cli/check-command.ts")).checkCommand },
   { path: ["agent", "run"], summary: "Run the agent daemon: check every interval and report to the collector", load: async () => (await import("../agent/cli/run-command.ts")).runCommand },
   { path: ["collector", "serve"], summary: "Run the collector: gRPC ingest and query, /metrics, SQLite store", load: async () => (await import("../collector/cli/serve-command.ts")).serveCommand },
   { path: ["collector", "query", "nodes"], summary: "List every node with its state, worst layer and last report age", load: async () => (await import("../collector/query/nodes-command.ts")).nodesCommand },
   { path: ["collector", "query", "node"], summary: "One node: findings with actions, recent events, sleep history, credential fingerprints", load: async () => (await import("../collector/query/node-command.ts")).nodeCommand },
   { path: ["collector", "query", "events"], summary: "The event log: layer changes, findings, rotations, silences (--since 1h)", load: async () => (await import("../collector/query/events-command.ts")).eventsCommand },
-  { path: ["collector", "query", "tokens"], summary: "Every credential fingerprint, where it is used, and its rotation history", load: async () => (await import("../collector/query/tokens-command.ts")).tokensCommand },
+  { path: ["collector", "query", "tokens"], summary: "Every credential fingerprint, where it is used, and its rotation history (--ticket: for a change ticket)", load: async () => (await import("../collector/query/tokens-command.ts")).tokensCommand },
   { path: ["agent", "enroll"], summary: "Enroll this host with the collector: a key made here, a certificate for the token's node id", load: async () => (await import("../agent/cli/enroll-command.ts")).enrollCommand },
   { path: ["collector", "enroll"], summary: "Print a one-time enrollment token for a node (or --operator NAME)", load: async () => (await import("../collector/cli/enroll-command.ts")).enrollCommand },
   { path: ["collector", "revoke"], summary: "Revoke a node's (or operator's) certificates; its live stream ends at once", load: async () => (await import("../collector/cli/revoke-command.ts")).revokeCommand },

@@ -6,12 +6,13 @@ import { join } from "node:path";
 import { passed, problem, type Finding } from "../../shared/finding.ts";
 import { configValue, referencedVariables } from "../discovery/openclaw-config.ts";
 import { envOrigin } from "../discovery/openclaw-world.ts";
-import { installOfProgram, openclawOnPath } from "../discovery/openclaw-installs.ts";
+import { installOfProgram } from "../discovery/openclaw-installs.ts";
 import { exposedSecrets, secretPaths } from "../discovery/secret-files.ts";
 import { startupSecretVariables } from "../discovery/startup-preconditions.ts";
 import { allTokenSources, groupByValue } from "../discovery/token-sources.ts";
 import { serviceDiscovery } from "../observations/gateway-services.ts";
 import { loopbackOpen, portOwner } from "../observations/host-gateway.ts";
+import { openclawBinaries, type OpenClawBinaries } from "../observations/openclaw-binaries.ts";
 import { tokenProbes, type TokenProbe } from "../observations/token-handshakes.ts";
 import type { Check, CheckContext } from "./check.ts";
 
@@ -20,12 +21,12 @@ export const driftCheck: Check = {
   layer: "drift",
   // Above loopback (1.5 s) then the token probes (7 s, a wrong token waits out the gateway's auth delay).
   deadlineMs: 9000,
-  observes: [serviceDiscovery, portOwner, loopbackOpen, tokenProbes],
+  observes: [serviceDiscovery, portOwner, loopbackOpen, tokenProbes, openclawBinaries],
   async run(ctx): Promise<Finding[]> {
-    const [{ services }, owner, open] = await Promise.all([ctx.observe(serviceDiscovery), ctx.observe(portOwner), ctx.observe(loopbackOpen)]);
+    const [{ services }, owner, open, installs] = await Promise.all([ctx.observe(serviceDiscovery), ctx.observe(portOwner), ctx.observe(loopbackOpen), ctx.observe(openclawBinaries)]);
     const probes = open ? await ctx.observe(tokenProbes) : [];
     const findings = [
-      ...binaries(ctx, services.map((s) => s.servicePath), services.map((s) => ({ name: s.name, argv: s.programArguments })), owner.gateway?.version ?? probes.find((p) => p.result.serverVersion)?.result.serverVersion),
+      ...binaries(installs, services.map((s) => ({ name: s.name, argv: s.programArguments })), owner.gateway?.version ?? probes.find((p) => p.result.serverVersion)?.result.serverVersion),
       ...configState(ctx, probes.find((p) => p.result.config)?.result.config, owner.gateway),
       ...environment(ctx, services, owner.gateway?.env),
       ...tokens(ctx, allTokenSources(ctx.world, services, owner.gateway), probes),
@@ -39,10 +40,10 @@ export const driftCheck: Check = {
   },
 };
 
-function binaries(ctx: CheckContext, servicePaths: string[], programs: { name: string; argv: string[] }[], gatewayVersion: string | undefined): Finding[] {
+function binaries(found: OpenClawBinaries, programs: { name: string; argv: string[] }[], gatewayVersion: string | undefined): Finding[] {
   const findings: Finding[] = [];
-  const shell = openclawOnPath(ctx.world.env.PATH);
-  const all = [...shell, ...servicePaths.flatMap((p) => openclawOnPath(p))];
+  const shell = found.shell;
+  const all = [...shell, ...found.service];
   const installs = new Map(all.map((b) => [b.installDir ?? b.realPath, b]));
   const list = [...installs.values()].map((b) => `${b.path}${b.version ? ` (${b.version})` : ""}`).join(", ");
   const serviceRuns = programs.map((p) => ({ ...p, ...installOfProgram(p.argv) }));

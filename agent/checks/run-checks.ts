@@ -4,7 +4,7 @@
 import { linkDependencies, primaryFinding, problem, skipped, verdictOf, type Finding, type Verdict } from "../../shared/finding.ts";
 import type { Fingerprinter } from "../../shared/fingerprint.ts";
 import type { OpenClawWorld } from "../discovery/openclaw-world.ts";
-import { ObservationUnavailable } from "../observations/observation.ts";
+import { ObservationUnavailable, type Observation } from "../observations/observation.ts";
 import { createObserver, type ObservationFailure, type Observer } from "../observations/observer.ts";
 import { newRunCaches, type RunCaches } from "../observations/run-caches.ts";
 import type { CommandRunner } from "../platform/command-runner.ts";
@@ -18,6 +18,13 @@ export interface CheckRun {
   findings: Finding[];
   /** Secrets seen during the run, as fingerprints, one entry per kind, source and value. */
   credentials: CredentialRecord[];
+  /** The observations gathered for the findings, by name (read with `observedIn`); absent in a run built by hand. */
+  observed?: ReadonlyMap<string, unknown>;
+}
+
+/** An observation's value in this run, if a check asked for it and it was gathered. */
+export function observedIn<T>(run: CheckRun, observation: Observation<T>): T | undefined {
+  return run.observed?.get(observation.name) as T | undefined;
 }
 
 class DeadlineExceeded extends Error {}
@@ -53,6 +60,7 @@ export async function runChecks(checks: readonly Check[], input: RunInput): Prom
     primary: primaryFinding(findings),
     findings,
     credentials: [...credentials.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.source.localeCompare(b.source)),
+    observed: observer.gathered(),
   };
 }
 

@@ -18,14 +18,20 @@ export interface Observer {
   /** `allowed` lists what the asker declared; asking for anything else is a programming error. */
   observe<T>(observation: Observation<T>, allowed: readonly Observation<unknown>[], asker: string): Promise<T>;
   failures(): ObservationFailure[];
+  /** What was gathered so far, by name: the facts behind the run's findings, for a report that quotes them. */
+  gathered(): ReadonlyMap<string, unknown>;
 }
 
 export function createObserver(base: ObservationBase, preset: ReadonlyMap<string, unknown> = new Map()): Observer {
   const gathered = new Map<string, Promise<unknown>>();
   const failures: ObservationFailure[] = [];
+  const values = new Map<string, unknown>();
 
   function start<T>(observation: Observation<T>): Promise<T> {
-    if (preset.has(observation.name)) return Promise.resolve(preset.get(observation.name) as T);
+    if (preset.has(observation.name)) {
+      values.set(observation.name, preset.get(observation.name));
+      return Promise.resolve(preset.get(observation.name) as T);
+    }
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -47,6 +53,7 @@ export function createObserver(base: ObservationBase, preset: ReadonlyMap<string
       failures.push({ name: observation.name, reason: unavailable.reason, detail: unavailable.detail, deadlineMs: observation.deadlineMs });
       throw unavailable;
     }).finally(() => clearTimeout(timer));
+    result.then((value) => values.set(observation.name, value), () => {});
     // Nobody may be waiting when it fails (a check that already gave up): not an unhandled rejection.
     result.catch(() => {});
     return result;
@@ -61,6 +68,7 @@ export function createObserver(base: ObservationBase, preset: ReadonlyMap<string
       return gathered.get(observation.name) as Promise<T>;
     },
     failures: () => [...failures],
+    gathered: () => new Map(values),
   };
   return observer;
 }

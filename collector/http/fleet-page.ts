@@ -5,6 +5,9 @@ import { LAYERS, CODES, STATUS_RANK, type Status } from "../../shared/taxonomy.t
 import { NODE_STATES } from "../classify/node-state.ts";
 import type { Fleet } from "../state/fleet.ts";
 import { failingFirst, fleetSummaries, headline, matchesFilter, STATE_ORDER, type NodeSummaryView } from "../query/fleet-view.ts";
+import { stateTimelines } from "../query/node-history.ts";
+import type { StateTimeline } from "../classify/state-timeline.ts";
+import { stateStrip, stripLegend } from "./history-svg.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { filterQuery, isFiltered, parseFilter, toNodeFilter, type PageFilter } from "./page-filters.ts";
 import { ago, eventsTable, STATE_SYMBOL, stateBadge, withCode } from "./page-format.ts";
@@ -13,6 +16,8 @@ import { renderPage } from "./page-layout.ts";
 /** Rows rendered at most: the page stays fast at 10,000 nodes; failing nodes come first, so they are the ones shown. */
 export const MAX_ROWS = 500;
 const RECENT_EVENTS = 15;
+/** Rows with a 24 h strip: the first (failing first) ones, read from the store in one query. */
+export const STRIP_ROWS = 100;
 
 export function nodeHref(nodeId: string, filter: PageFilter = {}, refresh?: string): string {
   const query = filterQuery(filter);
@@ -38,7 +43,7 @@ ${stateTiles(counts, filter)}
 ${layerTiles(all, filter)}
 <h2 id="nodes">Nodes, failing first</h2>
 ${isFiltered(filter) ? html`<p class="showing">Showing ${shown.length} of ${all.length}: <strong>${filterWords(filter)}</strong>. <a href="/${refresh ? `?refresh=${encodeURIComponent(refresh)}` : ""}">Show all</a></p>` : ""}
-${nodeTable(shown, all.length, filter, refresh, nowMs)}
+${nodeTable(fleet, shown, all.length, filter, refresh, nowMs)}
 <h2>Recent changes</h2>
 ${recentEvents(fleet, shown, isFiltered(filter), filter, refresh, nowMs)}
 `;
@@ -53,7 +58,6 @@ function stateTiles(counts: Map<string, number>, filter: PageFilter): SafeHtml {
   })}</ul>`;
 }
 
-/** Per layer: how many nodes have an active problem there, coloured by the worst status. */
 /** Per layer: how many nodes have an active problem there, coloured by the worst status. */
 function layerTiles(all: readonly NodeSummaryView[], filter: PageFilter): SafeHtml {
   let quiet = 0;
@@ -101,18 +105,19 @@ ${refresh ? html`<input type="hidden" name="refresh" value="${refresh}">` : ""}
 ${ignored.length ? html`<p class="notice" role="alert">Ignored unknown filter ${ignored.join(", ")}: showing results without it.</p>` : ""}`;
 }
 
-function nodeTable(shown: readonly NodeSummaryView[], total: number, filter: PageFilter, refresh: string | undefined, nowMs: number): SafeHtml {
+function nodeTable(fleet: Fleet, shown: readonly NodeSummaryView[], total: number, filter: PageFilter, refresh: string | undefined, nowMs: number): SafeHtml {
   if (total === 0) return html`<p>No agent has reported to this collector yet. Start one on each host: <code>clawfleet agent run --collector HOST:PORT</code></p>`;
   if (shown.length === 0) return html`<p>No nodes match these filters. <a href="/">Show all nodes</a></p>`;
   const rows = shown.slice(0, MAX_ROWS);
-  return html`<table class="nodes">
-<thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Layer</th><th scope="col">Code</th><th scope="col">Last report</th><th scope="col">What to do</th></tr></thead>
-<tbody>${rows.map((s) => nodeRow(s, filter, refresh, nowMs))}</tbody>
+  const timelines = stateTimelines(fleet, rows.slice(0, STRIP_ROWS).map((s) => s.identity.nodeId), nowMs);
+  return html`${stripLegend()}<table class="nodes">
+<thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Layer</th><th scope="col">Code</th><th scope="col">Last report</th><th scope="col">Last 24 h</th><th scope="col">What to do</th></tr></thead>
+<tbody>${rows.map((s) => nodeRow(s, timelines.get(s.identity.nodeId), filter, refresh, nowMs))}</tbody>
 </table>
 ${shown.length > rows.length ? html`<p class="more">Showing the first ${rows.length} of ${shown.length} nodes (failing first): narrow the list with the filters above.</p>` : ""}`;
 }
 
-function nodeRow(s: NodeSummaryView, filter: PageFilter, refresh: string | undefined, nowMs: number): SafeHtml {
+function nodeRow(s: NodeSummaryView, timeline: StateTimeline | undefined, filter: PageFilter, refresh: string | undefined, nowMs: number): SafeHtml {
   const h = headline(s);
   const id = s.identity;
   return html`<tr class="row st-${s.state}" data-node="${id.nodeId}" data-state="${s.state}">
@@ -121,6 +126,7 @@ function nodeRow(s: NodeSummaryView, filter: PageFilter, refresh: string | undef
 <td class="layer">${h.layer ? html`<code>${h.layer}</code>` : html`<span class="muted">–</span>`}</td>
 <td class="code">${h.code ? html`<code>${h.code}</code>` : html`<span class="muted">–</span>`}</td>
 <td class="age">${ago(s.lastReportMs, nowMs)}</td>
+<td class="history">${timeline ? stateStrip(timeline, id.nodeId, nowMs) : html`<span class="muted">–</span>`}</td>
 <td class="action">${
     h.action || h.summary
       ? html`${h.summary ? html`<span class="what">${h.summary}</span>` : ""}${h.action ? html`<span class="do">${withCode(h.action)}</span>` : ""}${

@@ -6,6 +6,8 @@ import { isProblem, type Finding } from "../../shared/finding.ts";
 import { CODES, isCode } from "../../shared/taxonomy.ts";
 import type { Fleet } from "../state/fleet.ts";
 import { headline, nodeDetail, type NodeDetailView } from "../query/fleet-view.ts";
+import { nodeHistory } from "../query/node-history.ts";
+import { nodeTimeline } from "./history-svg.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { filterQuery, parseFilter } from "./page-filters.ts";
 import { ago, at, eventsTable, evidenceText, fingerprintText, stateBadge, statusBadge, withCode } from "./page-format.ts";
@@ -29,6 +31,8 @@ ${nextStep(detail)}
 <section id="findings"><h2>Active findings <span class="muted">(${s.findings.length})</span></h2>
 ${findingsList(s.findings)}
 <details id="all-checks"><summary>Every check in the last report (${detail.allFindings.length})</summary>${checksTable(detail.allFindings)}</details></section>
+<section id="history"><h2>Last 24 hours</h2>
+${history(fleet, s.identity.nodeId, nowMs)}</section>
 <section id="events"><h2>Recent events</h2>
 ${eventsTable(detail.events, nowMs)}</section>
 <section id="sleep"><h2>Sleep and wake</h2>
@@ -43,6 +47,11 @@ ${credentialsTable(detail, nowMs)}</section>
     refreshSeconds,
     nowMs,
   });
+}
+
+function history(fleet: Fleet, nodeId: string, nowMs: number): SafeHtml {
+  const h = nodeHistory(fleet, nodeId, nowMs);
+  return h ? nodeTimeline(nodeId, h.state, h.lanes, h.credentials, nowMs) : html`<p class="muted">No history.</p>`;
 }
 
 function facts(detail: NodeDetailView, nowMs: number): SafeHtml {

@@ -126,7 +126,7 @@ table { border-collapse: collapse; width: 100%; }
   .nodes td.node { width: 14rem; }
   .nodes td.node a { white-space: nowrap; }
   .nodes td.age { white-space: nowrap; }
-  .nodes td.action { width: 50%; }
+  .nodes td.action { width: 34%; }
 }
 
 /* Node page */
@@ -157,6 +157,35 @@ time { white-space: nowrap; }
   .list tr { display: block; border-bottom: 1px solid var(--line); padding: 0.35rem 0; }
   .list td { display: block; border: 0; padding: 0.05rem 0; }
   .list td[data-label]::before { content: attr(data-label) " "; color: var(--muted); font-size: 0.8rem; text-transform: uppercase; }
+}
+/* History strips (inline SVG): colour by class, since the CSP allows no inline style; worse states are drawn taller. */
+.strip { display: block; width: 100%; }
+.tl-failing { fill: var(--failing); }
+.tl-unreachable { fill: var(--unreachable); }
+.tl-degraded { fill: var(--degraded); }
+.tl-asleep { fill: var(--asleep); }
+.tl-healthy { fill: var(--healthy); }
+.tl-unknown { fill: var(--line); }
+.tl-raised { fill: var(--muted); }
+.tl-mark, .tl-cred { fill: var(--fg); }
+.tl-grid { stroke: var(--muted); stroke-width: 1px; stroke-dasharray: 2 2; vector-effect: non-scaling-stroke; opacity: 0.5; }
+.lane-track { fill: var(--line); }
+.tl-legend { display: flex; flex-wrap: wrap; gap: 0.15rem 0.8rem; align-items: center; font-size: 0.85rem; margin: 0.25rem 0 0.5rem; }
+.tl-key { white-space: nowrap; }
+.swatch { width: 0.5rem; height: 1rem; vertical-align: -0.15rem; }
+.nodes td.history { flex: 1 1 100%; }
+.timeline { margin: 0.25rem 0 0.5rem; }
+.timeline .lane { display: grid; grid-template-columns: minmax(0, 1fr); gap: 0.1rem 0.75rem; align-items: center; margin-bottom: 0.45rem; }
+.timeline .lane-label { font-size: 0.85rem; min-width: 0; }
+.timeline .axis { font-size: 0.75rem; color: var(--muted); margin-bottom: 0; }
+.timeline .ticks { display: flex; justify-content: space-between; }
+@media (max-width: 59.99rem) {
+  .timeline .axis > span:first-child { display: none; }
+}
+@media (min-width: 60rem) {
+  .nodes td.history { width: 16rem; }
+  .nodes td.history .strip { min-width: 14rem; }
+  .timeline .lane { grid-template-columns: 16rem minmax(0, 1fr); }
 }
 details > summary { cursor: pointer; color: var(--link); margin: 0.5rem 0; }
 footer { margin: 2rem 0 1.5rem; font-size: 0.85rem; color: var(--muted); }

@@ -124,21 +124,29 @@ export function handleConnect(deps: IngestDeps) {
         deps.log.info("agent disconnected", { node: nodeId });
       }
     };
+    // Set at a refusal: nothing more is read, but reports taken before it are still acknowledged.
+    let ending = false;
     const fail = (error: Rejection) => {
-      reject(stream, ctx, error, nodeId);
-      stream.end();
-      close();
+      if (ending) return;
+      ending = true;
+      // The acks of reports already taken wait for their group commit; the refusal goes after them.
+      deps.fleet.store.whenDurable(() => {
+        if (closed) return;
+        reject(stream, ctx, error, nodeId);
+        stream.end();
+        close();
+      });
     };
     const helloTimer = setTimeout(() => fail(new ProtocolViolation(REJECT_REASONS.noHello, `no hello within ${HELLO_TIMEOUT_MS} ms`)), HELLO_TIMEOUT_MS);
 
     stream.on(UNDECODABLE, (message: UndecodableMessage) => {
-      if (!closed) fail(new ProtocolViolation(REJECT_REASONS.undecodable, `undecodable message (${message.error.slice(0, 200)})`));
+      if (!closed && !ending) fail(new ProtocolViolation(REJECT_REASONS.undecodable, `undecodable message (${message.error.slice(0, 200)})`));
     });
     // Messages at an agent's pace (a report per interval, a spool replay's first few) go
     // before a flood's when the collector is saturated.
     const pace = new TokenBucket(AGENT_PACE.burst, AGENT_PACE.perSecond, Date.now());
     stream.on("data", (message: ConnectRequest) => {
-      if (closed) return;
+      if (closed || ending) return;
       const later = () => {
         handle(message);
         if (!closed) stream.resume();
@@ -147,7 +155,7 @@ export function handleConnect(deps: IngestDeps) {
       else stream.pause();
     });
     const handle = (message: ConnectRequest) => {
-      if (closed) return;
+      if (closed || ending) return;
       try {
         if (message.message.case === "hello") {
           if (nodeId) throw new ProtocolViolation(REJECT_REASONS.duplicateHello, "hello sent twice on one stream");
@@ -162,28 +170,33 @@ export function handleConnect(deps: IngestDeps) {
           }
         } else if (message.message.case === "report") {
           if (!nodeId) throw new ProtocolViolation(REJECT_REASONS.reportBeforeHello, "report sent before hello");
-          acceptReport(nodeId, message.message.value, stream, ctx);
+          acceptReport(nodeId, message.message.value, stream, ctx, storeFailed);
         } else {
           throw new ProtocolViolation(REJECT_REASONS.emptyMessage, "message has neither hello nor report");
         }
       } catch (error) {
         if (error instanceof ProtocolViolation) fail(error);
-        else {
-          // Valid input the collector could not store (disk full, I/O error, a locked database):
-          // nothing is acknowledged, so the agent keeps its reports and resends them.
-          deps.metrics.storeErrors.inc();
-          deps.log.error("ingest failed", { node: nodeId ?? "?", error: (error as Error).message });
-          stream.emit("error", { code: grpc.status.INTERNAL, details: "collector could not store the report" } as grpc.ServiceError);
-          close();
-        }
+        else storeFailed(error as Error);
       }
+    };
+    // Valid input the collector could not store (disk full, I/O error, a locked database, a failed
+    // group commit): nothing is acknowledged, so the agent keeps its reports and resends them.
+    const storeFailed = (error: Error) => {
+      if (closed) return;
+      deps.metrics.storeErrors.inc();
+      deps.log.error("ingest failed", { node: nodeId ?? "?", error: error.message });
+      stream.emit("error", { code: grpc.status.INTERNAL, details: "collector could not store the report" } as grpc.ServiceError);
+      close();
     };
     // `cancelled` is how grpc-js reports a dead peer (keepalive) or a reset.
     stream.on("cancelled", close);
     stream.on("error", close);
     stream.on("end", () => {
-      stream.end();
-      close();
+      // The agent is done sending: answer what it sent (acks wait for their group commit), then end.
+      deps.fleet.store.whenDurable(() => {
+        stream.end();
+        close();
+      });
     });
   };
 }
@@ -223,7 +236,7 @@ function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: Inges
   return node.nodeId;
 }
 
-function acceptReport(nodeId: string, report: Report, stream: Stream, deps: IngestContext): void {
+function acceptReport(nodeId: string, report: Report, stream: Stream, deps: IngestContext, onStoreError: (error: Error) => void): void {
   const refused = deps.limiter.admitReport(nodeId);
   if (refused) throw ProtocolViolation.limit(refused);
   if (report.seq === 0n) throw new ProtocolViolation(REJECT_REASONS.invalidReport, "report.seq must be 1 or more");
@@ -263,10 +276,14 @@ function acceptReport(nodeId: string, report: Report, stream: Stream, deps: Inge
   };
   const started = performance.now();
   const outcome = deps.fleet.record(stored);
-  deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
-  deps.metrics.reports.inc({ outcome: outcome === "stored_old" ? "stored" : outcome });
-  // Duplicates are acknowledged too: the agent must stop resending them.
-  stream.write(create(ConnectResponseSchema, { message: { case: "ack", value: { seq: report.seq } } }));
+  // Acknowledged means durable: the ack waits for the group commit that holds the report.
+  deps.fleet.store.whenDurable((error) => {
+    if (error) return onStoreError(error);
+    deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
+    deps.metrics.reports.inc({ outcome: outcome === "stored_old" ? "stored" : outcome });
+    // Duplicates are acknowledged too: the agent must stop resending them.
+    stream.write(create(ConnectResponseSchema, { message: { case: "ack", value: { seq: report.seq } } }));
+  });
 }
 
 const CREDENTIAL_KINDS = new Set(["gateway_token", "provider_key"]);

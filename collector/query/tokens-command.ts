@@ -1,14 +1,16 @@
 import { create } from "@bufbuild/protobuf";
 import { ListCredentialsRequestSchema, type CredentialUse } from "../../shared/gen/clawfleet/v1/query_pb.ts";
-import { defineCommand } from "../../shared/cli.ts";
+import { defineCommand, UsageError } from "../../shared/cli.ts";
+import { isFingerprint } from "../../shared/fingerprint.ts";
 import { painter } from "../../shared/style.ts";
 import { table } from "../../shared/table.ts";
 import { eventJson } from "./events-command.ts";
+import { tokensTicket, type CredentialGroup } from "./tokens-ticket.ts";
 import { allRotations, callOptions, COLLECTOR_HELP, COLLECTOR_OPTION, isoTime, QUERY_EXIT, withQueryClient } from "./query-client.ts";
 
 export const tokensCommand = defineCommand({
   path: ["collector", "query", "tokens"],
-  help: `Usage: clawfleet collector query tokens [--collector HOST:PORT] [--json]
+  help: `Usage: clawfleet collector query tokens [--collector HOST:PORT] [--json | --ticket [--fingerprint FP]]
 
 Every credential fingerprint in the fleet (gateway tokens and provider keys,
 keyed HMACs: the collector never sees a secret), where each is used — its blast
@@ -16,21 +18,42 @@ radius — and the rotation history: when each source changed, from which
 fingerprint to which, so you know what to roll back to.
 
 Options:
+  --ticket                print Markdown to paste into a change ticket: for each
+                          fingerprint in use, grouped by kind, where it is used,
+                          when it changed, what to roll back to and its blast
+                          radius, plus a change plan; not with --json
+  --fingerprint FP        with --ticket: only this hmac: fingerprint (in use or retired)
 ${COLLECTOR_HELP}
 
 Exit status: 0 no secret is shared, 1 one fingerprint is in use on several nodes
-(token_shared), 2 usage error, 3 collector unreachable.
+(token_shared; with --fingerprint, that one), 2 usage error or unknown
+fingerprint, 3 collector unreachable.
 
 Examples:
   clawfleet collector query tokens
-  clawfleet collector query tokens --json | jq '.fingerprints[] | select(.nodes | length > 1)'`,
-  options: { ...COLLECTOR_OPTION },
+  clawfleet collector query tokens --json | jq '.fingerprints[] | select(.nodes | length > 1)'
+  clawfleet collector query tokens --ticket --fingerprint hmac:0123456789abcdef > ticket.md`,
+  options: { ...COLLECTOR_OPTION, ticket: { type: "boolean" }, fingerprint: { type: "string" } },
   async run(values) {
+    if (values.ticket && values.json) throw new UsageError("--json and --ticket are two outputs: choose one");
+    if (values.fingerprint !== undefined && !values.ticket) throw new UsageError("--fingerprint narrows the ticket: use it with --ticket");
+    if (values.fingerprint !== undefined && !isFingerprint(values.fingerprint)) throw new UsageError(`--fingerprint takes a fingerprint (hmac:…), got something else; never pass a secret`);
     return withQueryClient(values, async (client) => {
       const response = await client.listCredentials(create(ListCredentialsRequestSchema, {}), callOptions());
       const rotations = await allRotations(client, response);
       const groups = byFingerprint(response.credentials);
       const shared = groups.some((g) => g.activeNodes.length > 1);
+      if (values.ticket) {
+        const fingerprint = values.fingerprint;
+        const one = fingerprint === undefined ? undefined : groups.find((g) => g.fingerprint === fingerprint);
+        if (fingerprint !== undefined && !one) {
+          const local = fingerprint.startsWith("sha256:") ? " (sha256: fingerprints are a host's own; the collector knows keyed hmac: ones: find yours by node and source in `clawfleet collector query tokens`)" : "";
+          process.stderr.write(`clawfleet: no node has reported the credential ${fingerprint}${local}\n`);
+          return QUERY_EXIT.usage;
+        }
+        process.stdout.write(tokensTicket({ groups, rotations, nowMs: Number(response.nowUnixMs) || Date.now(), ...(fingerprint !== undefined ? { fingerprint } : {}) }));
+        return (one ? one.activeNodes.length > 1 : shared) ? QUERY_EXIT.failing : QUERY_EXIT.clean;
+      }
       if (values.json) {
         process.stdout.write(JSON.stringify({
           fingerprints: groups.map((g) => ({
@@ -60,7 +83,7 @@ Examples:
   },
 });
 
-function byFingerprint(uses: readonly CredentialUse[]) {
+function byFingerprint(uses: readonly CredentialUse[]): CredentialGroup[] {
   const map = new Map<string, CredentialUse[]>();
   for (const u of uses) map.set(u.fingerprint, [...(map.get(u.fingerprint) ?? []), u]);
   return [...map].map(([fingerprint, list]) => ({

@@ -42,6 +42,8 @@ export class Fleet {
   version = 0;
   /** Credential rotations per node and kind: starts from the event log, counts up while running. */
   readonly rotations = new Map<string, Map<string, number>>();
+  /** A callback waits for the open group commit (see reloadIfRolledBack). */
+  private awaitingCommit = false;
 
   constructor(store: Store, nowMs = Date.now()) {
     this.store = store;
@@ -107,6 +109,7 @@ export class Fleet {
     const newest = !view?.current || report.seq > view.current.seq;
     const events = newest ? reportTransitions(view?.current, report) : [];
     const outcome = this.store.applyReport(report, events);
+    this.reloadIfRolledBack();
     if (outcome === "stored") for (const event of events) if (event.kind === "credential_rotated") this.countRotation(event.nodeId, String(event.detail.kind ?? "unknown"));
     if (outcome === "stored" && view) {
       if (report.seq > view.lastSeq) view.lastSeq = report.seq;
@@ -117,6 +120,33 @@ export class Fleet {
       this.changed();
     }
     return outcome;
+  }
+
+  /**
+   * Memory runs ahead of a group commit; should the commit fail, what it held
+   * never happened: the stored state (reports, sequence numbers, rotation
+   * counts) is read back, once per failed commit. Agents resend what was not
+   * acknowledged.
+   */
+  private reloadIfRolledBack(): void {
+    if (this.awaitingCommit) return;
+    this.awaitingCommit = true;
+    this.store.whenDurable((error) => {
+      this.awaitingCommit = false;
+      if (error) this.reloadFromStore();
+    });
+  }
+
+  private reloadFromStore(): void {
+    for (const row of this.store.listNodes()) {
+      const view = this.nodes.get(row.nodeId);
+      if (!view) continue;
+      const stored = viewFromRow(row);
+      Object.assign(view, { identity: stored.identity, lastSeq: stored.lastSeq, current: stored.current });
+    }
+    this.rotations.clear();
+    for (const { nodeId, kind, count } of this.store.rotationCounts()) this.countRotation(nodeId, kind, count);
+    this.changed();
   }
 
   /** The first report after a silence may prove the node slept through it. */

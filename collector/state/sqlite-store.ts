@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Verdict } from "../../shared/finding.ts";
-import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
+import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -72,13 +72,18 @@ const MIGRATIONS: readonly string[] = [
      relabelled INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX silences_node ON silences (node_id, started_ms);`,
-  // 2: queries by kind (rotations for `query tokens`, the rotation counts at start) read an index, not the newest N rows.
-  `CREATE INDEX events_kind ON events (kind, node_id, at_ms);`,
+  // 2: queries by kind read an index, never the newest N rows: rotations for `query tokens` and the counts at
+  // start (kind, time); a node's timeline reads a few kinds of its events among many connects (node, kind, time).
+  `CREATE INDEX events_kind ON events (kind, at_ms);
+   CREATE INDEX events_node_kind ON events (node_id, kind, at_ms);`,
   // 3: nodes `clawfleet sim` plays say so in their hello; the store keeps it so queries and metrics can tell them apart.
   `ALTER TABLE nodes ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export class StoreError extends Error {}
+
+/** Most reports one group commit holds: bounds the work lost to a failed commit and the wait for an ack. */
+const MAX_BATCH = 500;
 
 /** SQLite result codes that mean the file itself is damaged, not the query. */
 const DAMAGED = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
@@ -117,6 +122,8 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: DatabaseSync;
   private readonly sql: Record<string, StatementSync> = {};
+  /** The open group-commit transaction: reports written since it began, and who waits for it. */
+  private batch: { callbacks: ((error?: Error) => void)[]; reports: number } | undefined;
 
   constructor(path: string) {
     this.path = path;
@@ -169,7 +176,12 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * All-or-nothing work. Inside an open batch it is a savepoint of the batch
+   * (committed with it); otherwise its own transaction.
+   */
   private transaction<T>(work: () => T): T {
+    if (this.batch) return this.savepoint(work);
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const result = work();
@@ -179,6 +191,59 @@ export class SqliteStore implements Store {
       this.db.exec("ROLLBACK");
       throw error;
     }
+  }
+
+  private savepoint<T>(work: () => T): T {
+    this.db.exec("SAVEPOINT write");
+    try {
+      const result = work();
+      this.db.exec("RELEASE write");
+      return result;
+    } catch (error) {
+      this.db.exec("ROLLBACK TO write");
+      this.db.exec("RELEASE write");
+      throw error;
+    }
+  }
+
+  /**
+   * Group commit: reports stored in one event-loop turn share one transaction,
+   * committed (and, with synchronous=FULL, fsynced) once at the end of the turn
+   * or after MAX_BATCH reports. Each report is its own savepoint, so one bad
+   * report rolls back alone. Acknowledgements wait for the commit (whenDurable).
+   */
+  private batched<T>(work: () => T): T {
+    if (!this.batch) {
+      this.db.exec("BEGIN IMMEDIATE");
+      this.batch = { callbacks: [], reports: 0 };
+      setImmediate(() => this.commitBatch());
+    }
+    const result = this.savepoint(work);
+    if (++this.batch.reports >= MAX_BATCH) this.commitBatch();
+    return result;
+  }
+
+  private commitBatch(): void {
+    const batch = this.batch;
+    if (!batch) return;
+    this.batch = undefined;
+    let failure: Error | undefined;
+    try {
+      this.db.exec("COMMIT");
+    } catch (error) {
+      failure = error as Error;
+      try {
+        this.db.exec("ROLLBACK");
+      } catch {
+        // COMMIT failing may already have rolled back.
+      }
+    }
+    for (const callback of batch.callbacks) callback(failure);
+  }
+
+  whenDurable(callback: (error?: Error) => void): void {
+    if (this.batch) this.batch.callbacks.push(callback);
+    else callback();
   }
 
   upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint {
@@ -196,7 +261,7 @@ export class SqliteStore implements Store {
   applyReport(report: StoredReport, events: readonly EventRow[]): "stored" | "stored_old" | "duplicate" {
     const body = JSON.stringify({ findings: report.findings, credentials: report.credentials });
     const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
-    return this.transaction(() => {
+    return this.batched(() => {
       const inserted = this.statement(
         "insertReport",
         `INSERT OR IGNORE INTO reports (node_id, seq, observed_at_ms, received_at_ms, verdict, primary_index, body_hash, duration_ms, may_sleep, last_wake_ms, last_sleep_ms, openclaw_version)
@@ -296,15 +361,37 @@ export class SqliteStore implements Store {
       if (filter.before) where.push("(at_ms < ? OR (at_ms = ? AND id < ?))"), args.push(filter.before.atMs, filter.before.atMs, filter.before.id);
       const shape = `events:${filter.nodeId ? "n" : ""}${filter.kind ? "k" : ""}${filter.before ? "b" : ""}`;
       const rows = this.statement(shape, `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY at_ms DESC, id DESC LIMIT ?`).all(...args, filter.limit);
-      return (rows as Row[]).map((row) => ({
-        id: Number(row.id),
-        nodeId: row.node_id as string,
-        atMs: Number(row.at_ms),
-        kind: row.kind as EventKind,
-        layer: (row.layer as string | null) ?? undefined,
-        code: (row.code as string | null) ?? undefined,
-        detail: JSON.parse(row.detail_json as string),
-      }));
+      return (rows as Row[]).map(eventFromRow);
+    });
+  }
+
+  history(query: HistoryQuery): HistoryRows {
+    if (query.nodeIds.length === 0 || query.kinds.length === 0) return { events: [], silences: [] };
+    const nodes = JSON.stringify(query.nodeIds);
+    return this.reading(() => {
+      // Per node the newest `perNodeLimit` rows, found through events_node_kind: the read is bounded by the nodes asked for, not by the log.
+      const events = this.statement(
+        "historyEvents",
+        `SELECT id, node_id, at_ms, kind, layer, code, detail_json FROM (
+           SELECT e.*, row_number() OVER (PARTITION BY e.node_id ORDER BY e.at_ms DESC, e.id DESC) AS n
+           FROM events e
+           WHERE e.node_id IN (SELECT value FROM json_each(?)) AND e.kind IN (SELECT value FROM json_each(?)) AND e.at_ms >= ?
+         ) WHERE n <= ? ORDER BY node_id, at_ms, id`,
+      ).all(nodes, JSON.stringify(query.kinds), query.sinceMs, query.perNodeLimit) as Row[];
+      // The silences that start in the window, and per node the one before it if it lasted into the window.
+      const silences = this.statement(
+        "historySilences",
+        `WITH wanted(node_id) AS (SELECT value FROM json_each(?1)),
+         overlapping AS (
+           SELECT s.* FROM wanted w JOIN silences s ON s.node_id = w.node_id AND s.started_ms >= ?2
+           UNION ALL
+           SELECT s.* FROM wanted w JOIN silences s ON s.id = (SELECT p.id FROM silences p WHERE p.node_id = w.node_id AND p.started_ms < ?2 ORDER BY p.started_ms DESC LIMIT 1)
+           WHERE s.ended_ms IS NULL OR s.ended_ms > ?2
+         )
+         SELECT * FROM (SELECT o.*, row_number() OVER (PARTITION BY o.node_id ORDER BY o.started_ms DESC, o.id DESC) AS n FROM overlapping o)
+         WHERE n <= ?3 ORDER BY node_id, started_ms, id`,
+      ).all(nodes, query.sinceMs, query.perNodeLimit) as Row[];
+      return { events: events.map(eventFromRow), silences: silences.map(silenceFromRow) };
     });
   }
 
@@ -362,8 +449,21 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.commitBatch();
     if (this.db.isOpen) this.db.close();
   }
+}
+
+function eventFromRow(row: Row): EventRow {
+  return {
+    id: Number(row.id),
+    nodeId: row.node_id as string,
+    atMs: Number(row.at_ms),
+    kind: row.kind as EventKind,
+    layer: (row.layer as string | null) ?? undefined,
+    code: (row.code as string | null) ?? undefined,
+    detail: JSON.parse(row.detail_json as string),
+  };
 }
 
 function silenceFromRow(row: Row): SilenceRow {

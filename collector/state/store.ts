@@ -110,6 +110,22 @@ export interface RetentionPolicy {
   eventsMaxRows: number;
 }
 
+/** What a timeline needs from the log: a few nodes, a few kinds, one time window. */
+export interface HistoryQuery {
+  nodeIds: readonly string[];
+  kinds: readonly EventKind[];
+  sinceMs: number;
+  /** Per node, at most this many events and this many silences: the newest. */
+  perNodeLimit: number;
+}
+
+export interface HistoryRows {
+  /** Oldest first. */
+  events: EventRow[];
+  /** Every silence that overlaps the window (one may start before it), oldest first. */
+  silences: SilenceRow[];
+}
+
 export interface Store {
   /** Records who the node says it is (hello); returns its highest stored seq. */
   upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint;
@@ -120,6 +136,12 @@ export interface Store {
    * events and credentials are not applied).
    */
   applyReport(report: StoredReport, events: readonly EventRow[]): "stored" | "stored_old" | "duplicate";
+  /**
+   * Calls back once everything written so far is committed: reports may be
+   * committed in groups, and an acknowledgement must wait for this. With an
+   * error when that commit failed and was rolled back (nothing of it is stored).
+   */
+  whenDurable(callback: (error?: Error) => void): void;
   appendEvents(events: readonly EventRow[]): void;
   openSilence(nodeId: string, startedMs: number, label: SilenceRow["label"]): void;
   closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined;
@@ -130,6 +152,8 @@ export interface Store {
   events(filter: EventFilter): EventRow[];
   /** How many credential_rotated events each node has, by credential kind, counted by the store (not by reading them). */
   rotationCounts(): { nodeId: string; kind: string; count: number }[];
+  /** The recent history of many nodes in one read, bounded per node: what the pages draw timelines from. */
+  history(query: HistoryQuery): HistoryRows;
   credentialUses(): CredentialUse[];
   prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number };
   eventCount(): number;

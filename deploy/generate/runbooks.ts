@@ -25,6 +25,11 @@ export function runbookUrl(alert: AlertName, code: Code, baseUrl = ""): string {
 }
 
 /** Who a receiver is, in the words of the person deciding whom to call. */
+/** Codes about a credential (every session and provider code, and a token drifted, shared, exposed or rotated with another): their runbooks point at the tokens ticket. */
+const CREDENTIAL_LAYERS: ReadonlySet<Layer> = new Set(["session", "provider"]);
+const CREDENTIAL_CODES: ReadonlySet<Code> = new Set(["token_drift", "credentials_exposed", "token_shared", "simultaneous_rotation"]);
+export const isCredentialCode = (code: Code) => CREDENTIAL_LAYERS.has(CODES[code].layer) || CREDENTIAL_CODES.has(code);
+
 const RECEIVER_OWNERS: Readonly<Record<Receiver, string>> = {
   "fleet-oncall": "fleet on-call",
   "network-owners": "the network owners (tailnet, Tailscale, proxies)",
@@ -119,7 +124,7 @@ function escalation(alert: AlertSpec): string[] {
     "",
     alert.source.kind === "silent"
       ? "Hand over the output of `clawfleet collector query node NODE` and of `tailscale ping NODE` from a peer, and what you tried."
-      : "Hand over the output of `clawfleet agent check --verbose` from the host and of `clawfleet collector query node NODE`, and what you changed.",
+      : "Hand over the change ticket (the `clawfleet agent check --ticket` taken before the change, and one after), the output of `clawfleet collector query node NODE`, and what you changed.",
   );
   return lines;
 }
@@ -158,6 +163,15 @@ function confirm(alert: AlertSpec): string[] {
     "",
     "The primary finding is the root cause by the taxonomy's dependencies; if it is a code of another alert, follow that runbook first.",
     "",
+    "Before changing anything, freeze the state into the change ticket (versions, binary and config paths, the service's variable names, the gateway's last fatal lines, credential fingerprints, and a change plan with rotation window, blast radius and rollback point):",
+    "",
+    "```sh",
+    "clawfleet agent check --ticket > ticket.md",
+    "```",
+    "",
+    ...(codesOf(alert).some(isCredentialCode)
+      ? ["Before rotating a credential, where else it is used, when it last changed and what to roll back to (change one credential at a time):", "", "```sh", "clawfleet collector query tokens --ticket", "```", ""]
+      : []),
   );
   return lines;
 }

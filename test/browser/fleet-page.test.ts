@@ -21,6 +21,7 @@ import {
   TUNNEL_NODE,
   type FleetWorld,
 } from "./fleet-world.ts";
+import { FLAPPING_NODE, FLAPPING_TOKEN, FLAPS, ROTATED_HOURS_AGO, SLEPT_HOURS_AGO, UNREACHABLE_HOURS_AGO } from "./fleet-history.ts";
 
 const SCREENSHOT_DIR = join(REPO_ROOT, "test-artifacts", "screenshots");
 
@@ -45,6 +46,25 @@ const rowsOf = (page: Page) =>
     const cell = (name) => tr.querySelector("td." + name)?.innerText.trim() ?? "";
     return { node: tr.querySelector("td.node a")?.textContent ?? "", state: cell("state").toLowerCase(), layer: cell("layer"), code: cell("code"), age: cell("age"), action: cell("action") };
   })`);
+
+interface Strip {
+  label: string;
+  segments: { state: string; from: number; to: number; title: string; fill: string }[];
+  marks: { kind: string; at: number; title: string }[];
+}
+
+/** Each row's 24 h strip as drawn: its bars (with the fill the stylesheet gave them), marks and summary. */
+const stripsOf = (page: Page, scope = "table.nodes tbody tr") =>
+  page.evaluate<Record<string, Strip>>(`Object.fromEntries([...document.querySelectorAll(${JSON.stringify(scope)})].map((row) => {
+    const svg = row.querySelector("svg.strip");
+    return [row.dataset.node ?? row.dataset.lane, svg && {
+      label: svg.getAttribute("aria-label"),
+      segments: [...svg.querySelectorAll("rect.tl")].map((r) => ({ state: r.dataset.state, from: Number(r.dataset.from), to: Number(r.dataset.to), title: r.querySelector("title").textContent, fill: getComputedStyle(r).fill })).sort((a, b) => a.from - b.from),
+      marks: [...svg.querySelectorAll("[data-mark]")].map((m) => ({ kind: m.dataset.mark, at: Number(m.dataset.at), title: m.querySelector("title").textContent })),
+    }];
+  }))`);
+
+const H = 3_600_000;
 
 const innerText = (page: Page, selector: string) => page.evaluate<string>(`document.querySelector(${JSON.stringify(selector)})?.innerText ?? ""`);
 
@@ -177,14 +197,24 @@ describe("the fleet page at / in a real browser", () => {
 
   it("fits a 375 px phone without horizontal scrolling, on the fleet and the node pages (375x812)", async () => {
     const opened = new Map<string, Page>();
-    for (const path of ["/", `/node/${REAL_NODE}`, `/node/${HOSTILE_NODE}`, `/node/${CREDENTIAL_NODE}`, `/node/${SLEEPY_NODE}`]) {
+    for (const path of ["/", `/node/${REAL_NODE}`, `/node/${HOSTILE_NODE}`, `/node/${CREDENTIAL_NODE}`, `/node/${SLEEPY_NODE}`, `/node/${FLAPPING_NODE}`]) {
       const page = await open(path, PHONE);
       opened.set(path, page);
       if (path === "/") await page.screenshot(join(SCREENSHOT_DIR, "fleet-375x812.png"));
       if (path === `/node/${REAL_NODE}`) await page.screenshot(join(SCREENSHOT_DIR, "node-375x812.png"));
+      if (path === `/node/${FLAPPING_NODE}`) await page.screenshot(join(SCREENSHOT_DIR, "node-history-375x812.png"));
       const width = await page.evaluate<{ scroll: number; inner: number }>("({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })");
       expect(width.inner, path).toBe(375);
       expect(width.scroll, path).toBeLessThanOrEqual(375);
+      // Every history strip scales into the screen, and is still wide enough to read.
+      const strips = await page.evaluate<{ left: number; right: number; height: number }[]>(`[...document.querySelectorAll("svg.strip")].map((s) => { const r = s.getBoundingClientRect(); return { left: r.left, right: r.right, height: r.height }; })`);
+      expect(strips.length, path).toBeGreaterThan(0);
+      for (const strip of strips) {
+        expect(strip.left, path).toBeGreaterThanOrEqual(0);
+        expect(strip.right, path).toBeLessThanOrEqual(375);
+        expect(strip.right - strip.left, path).toBeGreaterThanOrEqual(300);
+        expect(strip.height, path).toBeGreaterThanOrEqual(12);
+      }
       expect(problemsIn(page), path).toEqual([]);
     }
     const fleet = opened.get("/")!;
@@ -206,7 +236,7 @@ describe("the fleet page at / in a real browser", () => {
       h2: [...document.querySelectorAll("main section > h2")].map((h) => h.innerText),
       findings: [...document.querySelectorAll("#findings > ul.findings > li")].map((li) => li.innerText),
     })`);
-    expect(sections.h2.map((h) => h.replace(/\s*\(.*\)$/, ""))).toEqual(["Active findings", "Recent events", "Sleep and wake", "Credentials"]);
+    expect(sections.h2.map((h) => h.replace(/\s*\(.*\)$/, ""))).toEqual(["Active findings", "Last 24 hours", "Recent events", "Sleep and wake", "Credentials"]);
     expect(await innerText(real, ".findings.next")).toMatch(/Do this first: gateway \/ not_running[\s\S]*Start the gateway/);
     expect(sections.findings.some((f) => f.includes("not_running") && f.includes("No gateway process is running"))).toBe(true);
     expect(await innerText(real, "#events table")).toMatch(/finding raised\s+gateway \/ not_running/);
@@ -222,6 +252,68 @@ describe("the fleet page at / in a real browser", () => {
     const sleep = await innerText(sleepy, "#sleep");
     expect(sleep).toMatch(/May sleep\s+yes/);
     expect(sleep).toMatch(/still silent\s+\S+\s+asleep/);
+  });
+
+  it("draws each node's last 24 h from the event log: the laptop's night asleep with sleep and wake marked, the hourly flap, the hour off the network", async () => {
+    const page = await open("/", DESKTOP);
+    const strips = await stripsOf(page);
+    const now = world.historyNowMs;
+    // Bars are coloured by the stylesheet's classes (the CSP allows no inline style), so the fill is the state's, not SVG's black.
+    const fills = new Map(Object.values(strips).flatMap((s) => s?.segments ?? []).map((g) => [g.state, g.fill]));
+    expect(new Set(fills.values()).size).toBe(fills.size);
+    expect([...fills.values()]).not.toContain("rgb(0, 0, 0)");
+
+    const laptop = strips[SLEEPY_NODE]!;
+    const night = laptop.segments.find((g) => g.state === "asleep" && g.from === now - SLEPT_HOURS_AGO.from * H)!;
+    expect(night).toMatchObject({ to: now - SLEPT_HOURS_AGO.to * H, title: expect.stringMatching(/^asleep from \d{4}-\d\d-\d\d \d\d:\d\d UTC until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(7h\)$/) });
+    expect(laptop.marks.filter((m) => m.at === night.from || m.at === night.to).map((m) => m.kind)).toEqual(["sleep", "wake"]);
+    expect(laptop.marks[0]!.title).toMatch(/^went to sleep at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    // Healthy either side of the night, and asleep now (it dropped its stream during the test), until now.
+    expect(laptop.segments.find((g) => g.to === night.from)!.state).toBe("healthy");
+    expect(laptop.segments.at(-1)).toMatchObject({ state: "asleep", title: expect.stringContaining("until now") });
+    expect(laptop.label).toMatch(new RegExp(`^${SLEEPY_NODE}, last 24h: .*asleep 7h.*; went to sleep \\d+×, woke \\d+×$`));
+
+    const flapping = strips[FLAPPING_NODE]!;
+    const failures = flapping.segments.filter((g) => g.state === "failing");
+    expect(failures).toHaveLength(FLAPS);
+    expect(failures.map((g) => (g.to - g.from) / 60_000)).toEqual(Array(FLAPS).fill(10));
+    expect(failures.map((g) => Math.round((now - g.from) / H))).toEqual(Array.from({ length: FLAPS }, (_, i) => FLAPS - i));
+
+    const tunnel = strips[TUNNEL_NODE]!;
+    expect(tunnel.segments.find((g) => g.state === "unreachable" && g.from === now - UNREACHABLE_HOURS_AGO.from * H)).toMatchObject({ to: now - UNREACHABLE_HOURS_AGO.to * H });
+    expect(tunnel.segments.find((g) => g.to === now - UNREACHABLE_HOURS_AGO.from * H)!.state).toBe("degraded");
+    expect(tunnel.segments.at(-1)!.state).toBe("failing");
+
+    // The real agent came up during the test: nothing is known before, and it fails since its first report.
+    const real = strips[REAL_NODE]!;
+    expect(real.segments[0]).toMatchObject({ state: "unknown", title: expect.stringMatching(/^no data from /) });
+    expect(real.segments.at(-1)!.state).toBe("failing");
+    expect((await innerText(page, ".tl-legend")).replace(/\s+/g, " ")).toBe("Last 24 h, oldest on the left: failing unreachable degraded healthy asleep no data ▼ went to sleep ▲ woke");
+    expect(problemsIn(page)).toEqual([]);
+  });
+
+  it("shows a node's findings raised and cleared, one lane per code, and its credential rotation, over 24 h", async () => {
+    const page = await open(`/node/${FLAPPING_NODE}`, DESKTOP);
+    await page.screenshot(join(SCREENSHOT_DIR, "node-history-1280x900.png"));
+    const lanes = await page.evaluate<Record<string, { label: string; titles: string[] }>>(`Object.fromEntries([...document.querySelectorAll("#history .lane[data-lane]")].map((lane) => [lane.dataset.lane, {
+      label: lane.querySelector("svg").getAttribute("aria-label"),
+      titles: [...lane.querySelectorAll("svg > rect:not(.lane-track) > title, svg > polygon > title")].map((t) => t.textContent),
+    }]))`);
+    expect(Object.keys(lanes)).toEqual(["state", "session/token_mismatch", "credentials"]);
+    const mismatch = lanes["session/token_mismatch"]!;
+    expect(mismatch.titles).toHaveLength(FLAPS);
+    expect(mismatch.titles[0]).toMatch(/^session\/token_mismatch \(fail\): raised \d{4}-\d\d-\d\d \d\d:\d\d UTC, cleared \d{4}-\d\d-\d\d \d\d:\d\d UTC \(10m\)$/);
+    expect(lanes.credentials!.label).toBe("credentials: 1 rotation, 0 other changes in the last 24 h");
+    expect(lanes.credentials!.titles).toEqual([expect.stringMatching(/^gateway token rotated at .* UTC \(config gateway\.auth\.token\): changed from hmac:[0-9a-f]{16} to hmac:[0-9a-f]{16}$/)]);
+    // Placed by time: x is the share of the 24 h, in percent.
+    const rotation = await page.evaluate<string>(`document.querySelector("#history [data-change=rotated]").getAttribute("x")`);
+    expect(rotation).toMatch(/^[\d.]+%$/);
+    expect(Math.abs(parseFloat(rotation) - 100 * (1 - ROTATED_HOURS_AGO / 24))).toBeLessThan(0.2);
+    const markup = await page.evaluate<string>("document.documentElement.outerHTML");
+    expect(markup).not.toContain(FLAPPING_TOKEN.old);
+    expect(markup).not.toContain(FLAPPING_TOKEN.current);
+    expect(await innerText(page, "#history .axis")).toMatch(/24 h ago\s+18 h ago\s+12 h ago\s+6 h ago\s+now/);
+    expect(problemsIn(page)).toEqual([]);
   });
 
   it("takes its filters from the query string, so a link reproduces the view", async () => {

@@ -3,6 +3,9 @@
 // failing node), and simulated agents speaking the real protocol for what this
 // box cannot be: a healthy Mac, a Mac whose Tailscale is logged out, a laptop
 // that went to sleep, and a hostile agent whose strings carry markup.
+// Before the collector starts, fleet-history.ts writes a day of past history
+// (a nightly sleep, an hourly flap, an hour off the network, a token rotation)
+// for the history strips to show.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +16,7 @@ import { startCollectorProcess, type TestCollector } from "../helpers/collector.
 import { series, waitForMetrics } from "../helpers/metrics.ts";
 import { freePort } from "../helpers/ports.ts";
 import { spawnClawfleet, stopAll } from "../helpers/processes.ts";
+import { FLAPPING_CREDENTIAL, FLAPPING_NODE, FLAPPING_TOKEN, seedHistory } from "./fleet-history.ts";
 
 /** Sets a global if it ever runs; the tests assert it never does. */
 export const SCRIPT_PAYLOAD = "<script>window.__clawfleetPwned = 'script'</script>";
@@ -33,6 +37,8 @@ export const CREDENTIAL_SECRET = "token-0";
 export interface FleetWorld {
   collector: TestCollector;
   pageUrl: string;
+  /** The "now" the seeded day of history (fleet-history.ts) counts back from. */
+  historyNowMs: number;
   /** The simulated agents by node id, to change what they report mid-test. */
   agents: Map<string, SimulatedAgent>;
   stop(): Promise<void>;
@@ -51,6 +57,8 @@ function tunnelFindings(): Finding[] {
 
 export async function startFleetWorld(): Promise<FleetWorld> {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-page-"));
+  const historyNowMs = Date.now();
+  seedHistory(join(dir, "collector.db"), { sleepy: SLEEPY_NODE, tunnel: TUNNEL_NODE, healthy: HEALTHY_NODES }, historyNowMs);
   const collector = await startCollectorProcess(join(dir, "collector.db"));
   const simulators: SimulatedAgent[] = [];
   let load: LoadRun | undefined;
@@ -63,7 +71,9 @@ export async function startFleetWorld(): Promise<FleetWorld> {
       OPENCLAW_GATEWAY_PORT: String(await freePort()),
     });
     const sim = (nodeId: string, findings: Finding[], extra: { maySleep?: boolean; platform?: string } = {}) => {
-      const agent = startSimulatedAgent({ collector: collector.grpcAddress, nodeId, maySleep: extra.maySleep ?? false, findings, platform: extra.platform, intervalMs: 2000 });
+      // The flapping node reports the gateway token it rotated to in its seeded history.
+      const credentials = nodeId === FLAPPING_NODE ? [{ ...FLAPPING_CREDENTIAL, secret: FLAPPING_TOKEN.current }] : undefined;
+      const agent = startSimulatedAgent({ collector: collector.grpcAddress, nodeId, maySleep: extra.maySleep ?? false, findings, platform: extra.platform, intervalMs: 2000, credentials });
       simulators.push(agent);
       return agent;
     };
@@ -96,6 +106,7 @@ export async function startFleetWorld(): Promise<FleetWorld> {
   return {
     collector,
     pageUrl: `http://${collector.httpAddress}/`,
+    historyNowMs,
     agents: new Map(simulators.map((s) => [s.nodeId, s])),
     async stop() {
       load?.stop();

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { escapeHtml, html, SafeHtml } from "../../collector/http/html.ts";
 import { evidenceText, fingerprintText, withCode } from "../../collector/http/page-format.ts";
 import { filterQuery, parseFilter } from "../../collector/http/page-filters.ts";
+import { nodeTimeline, stateStrip } from "../../collector/http/history-svg.ts";
+import { stateTimeline } from "../../collector/classify/state-timeline.ts";
 
 describe("html escaping for agent-supplied text", () => {
   it("escapes every character that opens markup or ends an attribute", () => {
@@ -47,6 +49,41 @@ describe("html escaping for agent-supplied text", () => {
     expect(evidenceText("gatewayToken", "s3cret")).toBe("(withheld: not a fingerprint)");
     expect(evidenceText("apiKey", "sha256:0123456789ab")).toBe("sha256:0123456789ab");
     expect(evidenceText("source", "env OPENCLAW_GATEWAY_TOKEN")).toBe("env OPENCLAW_GATEWAY_TOKEN");
+  });
+});
+
+describe("history timelines (inline SVG) with hostile text", () => {
+  const HOSTILE = `<script>alert(1)</script><img src=x onerror="alert(2)">" onmouseover="alert(3)`;
+  const H = 3_600_000;
+  const now = Date.UTC(2026, 11, 5, 12);
+  const state = stateTimeline({ fromMs: now - 24 * H, toMs: now, firstSeenMs: 0, currentLayers: new Map([["gateway", "ok"]]), events: [], silences: [{ id: 1, nodeId: "n", startedMs: now - 5 * H, endedMs: now - 4 * H, label: "asleep", relabelled: false }] });
+  /** What survives as markup: every tag and attribute name in the output. */
+  const tags = (markup: string) => [...markup.matchAll(/<\/?([a-z]+)/g)].map((m) => m[1]!);
+  const attributes = (markup: string) => [...markup.matchAll(/\s([a-z-]+)="/g)].map((m) => m[1]!);
+
+  it("escapes a hostile label in the strip's aria-label and adds no tag or attribute of its own", () => {
+    const out = stateStrip(state, HOSTILE, now).toString();
+    expect(out).toContain(`aria-label="&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;&quot; onmouseover=&quot;alert(3), last 24h: `);
+    expect(new Set(tags(out))).toEqual(new Set(["svg", "line", "rect", "title", "polygon"]));
+    expect(attributes(out).filter((a) => a.startsWith("on"))).toEqual([]);
+  });
+
+  it("escapes hostile codes, layers and credential sources in the lanes' labels and titles, and withholds what is not a fingerprint", () => {
+    const out = nodeTimeline(
+      HOSTILE,
+      state,
+      [{ layer: HOSTILE, code: HOSTILE, spans: [{ fromMs: now - 3 * H, toMs: now - 2 * H, status: HOSTILE, raisedBefore: false, open: false }] }],
+      [{ atMs: now - H, change: "rotated", kind: HOSTILE, source: HOSTILE, from: "hmac:0123456789abcdef", to: `sk-live-secret,${HOSTILE}` }],
+      now,
+    ).toString();
+    expect(out).not.toContain("<script");
+    expect(out).not.toContain("<img");
+    expect(out).not.toContain('" onmouseover');
+    expect(new Set(tags(out))).toEqual(new Set(["div", "span", "svg", "line", "rect", "title", "polygon", "code"]));
+    expect(attributes(out).filter((a) => a.startsWith("on"))).toEqual([]);
+    expect(out).toContain(`data-lane="&lt;script&gt;alert(1)&lt;/script&gt;`);
+    expect(out).toContain("changed from hmac:0123456789abcdef to (withheld: not a fingerprint), (withheld: not a fingerprint)");
+    expect(out).not.toContain("sk-live-secret");
   });
 });
 

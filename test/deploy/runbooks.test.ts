@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ALERTS } from "../../deploy/generate/alert-catalog.ts";
 import { alertRuleGroups, codesOf } from "../../deploy/generate/alert-rules.ts";
 import { generatedFiles } from "../../deploy/generate/outputs.ts";
+import { isCredentialCode } from "../../deploy/generate/runbooks.ts";
 import { CODES, renderAction } from "../../shared/taxonomy.ts";
 
 const files = new Map(generatedFiles().map((f) => [f.path, f.content]));
@@ -32,6 +33,10 @@ describe("runbooks", () => {
       expect(runbook).toMatch(/^- `for:` \d+[smh]$/m);
       expect(runbook).toContain("clawfleet collector query node NODE");
       expect(runbook).toContain("clawfleet agent check --verbose");
+      // The runbook's "freeze the state first", before any change.
+      expect(runbook).toContain("clawfleet agent check --ticket > ticket.md");
+      const credential = codesOf(alert).some(isCredentialCode);
+      expect(runbook!.includes("clawfleet collector query tokens --ticket"), alert.name).toBe(credential);
       for (const code of codesOf(alert)) {
         expect(runbook).toContain(`### ${code}\n\n**${CODES[code].title}.**`);
         expect(runbook).toContain(`Action: ${renderAction(code, {})}`);

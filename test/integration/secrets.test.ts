@@ -58,8 +58,8 @@ describe("no secret leaves the host", () => {
 
   const env = () => ({ ...gateway.clientEnv(SECRETS.shell) });
 
-  it("prints no secret in text, verbose and JSON output, whatever the verdict", async () => {
-    for (const args of [[], ["--verbose"], ["--json"]]) {
+  it("prints no secret in text, verbose, JSON and ticket output, whatever the verdict", async () => {
+    for (const args of [[], ["--verbose"], ["--json"], ["--ticket"]]) {
       const result = await runClawfleet(["agent", "check", ...args], env());
       outputs.push(result.stdout, result.stderr);
       // The config's token wins over the shell's (CLI precedence), so the session is fine;
@@ -75,7 +75,9 @@ describe("no secret leaves the host", () => {
     expect(sources).toMatch(/service openclaw-gateway\.service env/);
     expect(json.findings.map((f: { code: string | null }) => f.code)).toEqual(expect.arrayContaining(["token_drift", "secret_in_history"]));
     expect(json.findings.find((f: { check: string }) => f.check === "session").evidence.rejectedTokens).toMatch(/env OPENCLAW_GATEWAY_TOKEN/);
-  });
+    // The ticket names every source the run saw, each with its fingerprint only.
+    for (const c of json.credentials as { source: string; fingerprint: string }[]) expect(outputs[6]).toContain(`\`${c.source}\` → \`${c.fingerprint}\``);
+  }, 60_000);
 
   it("sends, logs and stores none: only keyed fingerprints reach the collector, over mTLS", async () => {
     const db = ["--db", join(dir, "collector.db")];

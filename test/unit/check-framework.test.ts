@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Check, CheckContext } from "../../agent/checks/check.ts";
 import { gatewayCheck } from "../../agent/checks/gateway.ts";
-import { runChecks } from "../../agent/checks/run-checks.ts";
+import { observedIn, runChecks } from "../../agent/checks/run-checks.ts";
 import { codeForRejection } from "../../agent/checks/session.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { replayRunner } from "../../agent/platform/command-runner.ts";
@@ -65,6 +65,19 @@ describe("observations", () => {
     expect(byCheck["needs-derived"]).toMatchObject({ status: "skip", evidence: { observation: "slow-fact" } });
     expect([byCheck.first!.summary, byCheck.second!.summary]).toEqual(["saw 1", "saw 1"]);
     expect(gathered).toBe(1);
+  });
+
+  it("hands the run the observations it gathered, by name, for a report to quote; none that failed or nobody asked for", async () => {
+    gathered = 0;
+    const unused = observation<string>("unused-fact", 1000, [], async () => "never");
+    const run = await runChecks([
+      judge("needs-slow", "drift", [slow], (ctx) => ctx.observe(slow)),
+      judge("first", "power", [counted], (ctx) => ctx.observe(counted)),
+    ], { world: world(), fingerprint: localFingerprint, runner: replayRunner({}), platform: "linux" });
+    expect(observedIn(run, counted)).toBe(1);
+    expect(observedIn(run, slow)).toBeUndefined();
+    expect(observedIn(run, unused)).toBeUndefined();
+    expect([...run.observed!.keys()]).toEqual(["counted-fact"]);
   });
 
   it("refuses an observation the check did not declare (check_error naming both)", async () => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { problem } from "../../shared/finding.ts";
 import { SqliteStore, StoreError } from "../../collector/state/sqlite-store.ts";
 import { Fleet } from "../../collector/state/fleet.ts";
-import { allEvents, type CredentialRow, type StoredReport } from "../../collector/state/store.ts";
+import { allEvents, type CredentialRow, type EventKind, type StoredReport } from "../../collector/state/store.ts";
 import { DatabaseSync } from "node:sqlite";
 
 const identity = (nodeId = "mini-01") => ({ nodeId, hostname: `${nodeId}.local`, platform: "darwin", agentVersion: "0.1.0", openclawVersion: "2026.9.6" });
@@ -136,7 +136,51 @@ describe("collector state (SQLite store + fleet)", () => {
     store.close();
   });
 
-  it("prunes old reports and events but never a node's current report", () => {
+  it("reads many nodes' recent history in one call: the kinds asked for, the newest per node, and the silences that overlap the window", () => {
+    const store = new SqliteStore(join(dir, "h.db"));
+    const at = (nodeId: string, atMs: number, kind: EventKind) => ({ nodeId, atMs, kind, layer: "session", detail: { from: "ok", to: "fail" } });
+    store.appendEvents([
+      at("mini-01", 500, "layer_change"), // before the window
+      ...[1000, 2000, 3000, 4000].map((t) => at("mini-01", t, "layer_change")),
+      at("mini-01", 2500, "connect"), // a kind not asked for
+      at("mini-02", 1500, "layer_change"),
+      at("other", 1500, "layer_change"), // a node not asked for
+    ]);
+    // mini-01: one silence ended before the window, one across its start, one inside it, one still open.
+    const silence = (nodeId: string, from: number, to?: number, label: "asleep" | "unreachable" = "asleep") => {
+      store.openSilence(nodeId, from, label);
+      if (to !== undefined) store.closeSilence(nodeId, to);
+    };
+    silence("mini-01", 100, 200);
+    silence("mini-01", 800, 1200);
+    silence("mini-01", 2100, 2200, "unreachable");
+    silence("mini-01", 3500);
+    silence("mini-02", 300, 900); // ended before the window
+    silence("other", 1100);
+
+    const rows = store.history({ nodeIds: ["mini-01", "mini-02"], kinds: ["layer_change"], sinceMs: 1000, perNodeLimit: 3 });
+    expect(rows.events.map((e) => [e.nodeId, e.atMs, e.kind])).toEqual([
+      ["mini-01", 2000, "layer_change"],
+      ["mini-01", 3000, "layer_change"],
+      ["mini-01", 4000, "layer_change"],
+      ["mini-02", 1500, "layer_change"],
+    ]);
+    expect(rows.events[0]!.detail).toEqual({ from: "ok", to: "fail" });
+    expect(rows.silences.map((s) => [s.nodeId, s.startedMs, s.endedMs, s.label])).toEqual([
+      ["mini-01", 800, 1200, "asleep"],
+      ["mini-01", 2100, 2200, "unreachable"],
+      ["mini-01", 3500, undefined, "asleep"],
+    ]);
+    // The newest silences are the ones kept when a node has more than the limit.
+    expect(store.history({ nodeIds: ["mini-01"], kinds: ["layer_change", "connect"], sinceMs: 0, perNodeLimit: 2 })).toMatchObject({
+      events: [{ atMs: 3000 }, { atMs: 4000 }],
+      silences: [{ startedMs: 2100 }, { startedMs: 3500 }],
+    });
+    expect(store.history({ nodeIds: [], kinds: ["layer_change"], sinceMs: 0, perNodeLimit: 10 })).toEqual({ events: [], silences: [] });
+    store.close();
+  });
+
+  it("prunes old reports and events but never a node's current report", async () => {
     const store = new SqliteStore(join(dir, "p.db"));
     const fleet = new Fleet(store);
     fleet.connect(identity(), 1, "peer", 0, 0);
@@ -144,6 +188,8 @@ describe("collector state (SQLite store + fleet)", () => {
     const pruned = fleet.prune({ reportsMaxAgeMs: 1500, eventsMaxAgeMs: 1_000_000, eventsMaxRows: 3 }, 5000);
     expect(pruned.reports).toBe(3); // seq 1..3 older than 3.5 s; seq 5 is current
     expect(store.eventCount()).toBe(3);
+    // Another reader of the file sees what is committed: the group commit ends with this turn.
+    await new Promise((resolve) => store.whenDurable(resolve));
     expect(new SqliteStore(join(dir, "p.db")).listNodes()[0]!.current!.seq).toBe(5n);
     store.close();
   });
@@ -163,6 +209,59 @@ describe("collector state (SQLite store + fleet)", () => {
     const reopened = new SqliteStore(path);
     expect(reopened.listNodes().map((n) => [n.nodeId, n.simulated])).toEqual([["mini-01", false], ["sim-00001", true]]);
     reopened.close();
+  });
+
+  it("commits the reports of one turn together: durable (visible to another reader) only once whenDurable calls back", async () => {
+    const path = join(dir, "batch.db");
+    const store = new SqliteStore(path);
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 0);
+    for (let seq = 1n; seq <= 20n; seq++) expect(fleet.record(report(seq))).toBe("stored");
+    const reader = new SqliteStore(path);
+    expect(reader.listNodes()[0]?.current).toBeUndefined(); // nothing acknowledged yet, nothing committed
+    const durable: (Error | undefined)[] = [];
+    store.whenDurable((error) => durable.push(error));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(durable).toEqual([undefined]);
+    expect(reader.listNodes()[0]!.current!.seq).toBe(20n);
+    // With nothing pending it calls back at once.
+    let now = false;
+    store.whenDurable(() => (now = true));
+    expect(now).toBe(true);
+    reader.close();
+    store.close();
+  });
+
+  it("a failed group commit stores none of it, tells every waiter, and the fleet reads back what is stored", async () => {
+    const path = join(dir, "fail.db");
+    const store = new SqliteStore(path);
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 0);
+    fleet.record(report(1n, { credentials: [gatewayToken("hmac:1111111111111111")] }));
+    await new Promise((resolve) => store.whenDurable(resolve));
+    // Make the COMMIT itself fail: a deferred foreign-key violation is checked only at COMMIT, which then rolls back.
+    const raw = (store as unknown as { db: import("node:sqlite").DatabaseSync }).db;
+    raw.exec("CREATE TABLE IF NOT EXISTS guard (x INTEGER REFERENCES nodes(node_id) DEFERRABLE INITIALLY DEFERRED); PRAGMA foreign_keys = ON;");
+    fleet.record(report(2n, { verdict: "fail", credentials: [gatewayToken("hmac:2222222222222222")] }));
+    raw.exec("INSERT INTO guard (x) VALUES ('no-such-node')");
+    const errors: (Error | undefined)[] = [];
+    store.whenDurable((error) => errors.push(error));
+    store.whenDurable((error) => errors.push(error));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toHaveLength(2);
+    expect(errors[0]?.message).toMatch(/FOREIGN KEY/);
+    // Memory had moved to seq 2 (a failing report, a rotation); the store never did, and the fleet says what the store says.
+    const [view] = fleet.list();
+    expect(view!.current!.seq).toBe(1n);
+    expect(view!.lastSeq).toBe(1n);
+    expect(fleet.rotations.get("mini-01")).toBeUndefined();
+    raw.exec("PRAGMA foreign_keys = OFF; DROP TABLE guard;");
+    // The agent resends seq 2: stored now, with its transition events.
+    expect(fleet.record(report(2n, { verdict: "fail", credentials: [gatewayToken("hmac:2222222222222222")] }))).toBe("stored");
+    await new Promise((resolve) => store.whenDurable(resolve));
+    expect(fleet.list()[0]!.current!.seq).toBe(2n);
+    expect(fleet.rotations.get("mini-01")?.get("gateway_token")).toBe(1);
+    store.close();
   });
 
   it("keeps one fingerprint key for the fleet across restarts", () => {
