@@ -11,6 +11,7 @@ import { dataDir } from "../../shared/paths.ts";
 import { waitForSignal } from "../../shared/signals.ts";
 import { pkiDirFor } from "../../collector/pki/collector-security.ts";
 import { DEFAULT_FAILURE_MIX, FailureMixError, parseFailureMix, type FailureMix } from "./failure-mix.ts";
+import { realNodesAmong } from "./real-node-guard.ts";
 import { freshSeed } from "./seeded-random.ts";
 import { mintIdentities, SimIdentityError } from "./sim-identities.ts";
 import { simIngestLimitFlags, simNodeIds, startSimFleet } from "./sim-fleet.ts";
@@ -62,7 +63,8 @@ Options:
   --duration DURATION     stop by itself after this long (default: until Ctrl-C / SIGTERM)
   --seed N                which node gets which problem, sleeps, platform (default: random, printed)
   --prefix NAME           node id prefix (default ${DEFAULT_SIM.prefix})
-  --db PATH               the collector's store on this host (default: <data dir>/collector.db)
+  --db PATH               the collector's store on this host: its CA, and which ids are real nodes
+                          (default: <data dir>/collector.db)
   --insecure              plaintext to a --insecure collector on loopback
   --connect-rate N        new connections per second while the fleet comes up (default ${DEFAULT_SIM.connectRate})
 ${logFlagsHelp(26)}
@@ -73,8 +75,12 @@ Examples:
   clawfleet sim --nodes 30 --insecure --collector 127.0.0.1:4317 --failure-mix healthy=90,token_mismatch=10 --seed 7
   clawfleet sim --nodes 1000 --sleepers 10 --sleep-cycle 5m/2m --duration 1h
 
+A node id the collector's store (--db) holds as a real node is never simulated:
+the simulator refuses to start rather than speak for it.
+
 Exit status: 0 when stopped (signal or --duration), 1 when it cannot start
-(no CA in --db, the collector does not hold it), 2 on a usage error.`,
+(no CA in --db, the collector does not hold it, a real node has one of the
+ids), 2 on a usage error.`,
   options: {
     nodes: { type: "string" },
     collector: { type: "string" },
@@ -108,14 +114,20 @@ Exit status: 0 when stopped (signal or --duration), 1 when it cannot start
     const connectPerSecond = wholeNumber("connect-rate", values["connect-rate"], 1, 100_000);
     if (values.insecure && !isLoopbackHost(address.host)) throw new UsageError(`--insecure sends plaintext: only to a collector on loopback, not ${address.host}`);
     const log = loggerFromFlags("sim", values);
+    const db = values.db ?? join(dataDir(), "collector.db");
+    const ids = simNodeIds(prefix, nodes);
+    const real = realNodesAmong(db, ids);
+    if (real.length > 0) {
+      process.stderr.write(`clawfleet sim: ${real.slice(0, 3).join(", ")}${real.length > 3 ? ` and ${real.length - 3} more` : ""} ${real.length === 1 ? "is a real node" : "are real nodes"} in ${db}: a simulated node must not speak for it; choose another --prefix\n`);
+      return 1;
+    }
 
     let identities;
     if (!values.insecure) {
-      const db = values.db ?? join(dataDir(), "collector.db");
       const lifetimeMs = durationMs === undefined ? DEFAULT_CERTIFICATE_LIFETIME_MS : durationMs + CERTIFICATE_MARGIN_MS;
       const started = performance.now();
       try {
-        identities = await mintIdentities({ pkiDir: pkiDirFor(dirname(db)), address, names: simNodeIds(prefix, nodes), lifetimeMs });
+        identities = await mintIdentities({ pkiDir: pkiDirFor(dirname(db)), address, names: ids, lifetimeMs });
       } catch (error) {
         if (!(error instanceof SimIdentityError)) throw error;
         process.stderr.write(`clawfleet sim: ${error.message}\n`);

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simIngestLimitFlags } from "../../agent/sim/sim-fleet.ts";
 import { pkiDirFor } from "../../collector/pki/collector-security.ts";
-import { enrollIdentity } from "../helpers/enrollment.ts";
+import { startSimulatedAgent, healthyFindings } from "../helpers/agent-simulator.ts";
+import { channelFor, enrollIdentity } from "../helpers/enrollment.ts";
 import { parseExposition } from "../helpers/metrics.ts";
 import { freePort } from "../helpers/ports.ts";
 import { runClawfleet, spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
@@ -127,6 +128,18 @@ describe("clawfleet sim against a secure collector", () => {
     const noCa = await runClawfleet(["sim", "--nodes", "2", "--collector", grpc, "--db", join(dir, "elsewhere", "collector.db")]);
     expect(noCa.code).toBe(1);
     expect(noCa.stderr).toMatch(/no collector CA in .*elsewhere.*pki/);
+  });
+
+  it("never speaks for a real node: an id the store holds as a real host stops it before it mints or connects", async () => {
+    const identity = await enrollIdentity({ pkiDir: pkiDirFor(join(dir, "collector")), address: grpc, name: "mini-0002", dir: join(dir, "mini-0002") });
+    const real = startSimulatedAgent({ collector: grpc, nodeId: "mini-0002", maySleep: false, findings: healthyFindings(), channel: channelFor(identity) });
+    await real.connected;
+    await until("the real node stored", () => nodes("mini-*"), (list) => list.length === 1);
+    real.stop();
+    const refused = await runClawfleet(["sim", "--nodes", "3", "--prefix", "mini", "--collector", grpc, "--db", db], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`mini-0002 is a real node in ${db}: a simulated node must not speak for it; choose another --prefix`);
+    expect((await nodes("mini-*")).map((n) => [n.id, n.simulated])).toEqual([["mini-0002", false]]);
   });
 
   it("stops by itself after --duration", async () => {
