@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { path: ["collector", "enroll"], summary: "Print a one-time enrollment token for a node (or --operator NAME)", load: async () => (await import("../collector/cli/enroll-command.ts")).enrollCommand },
   { path: ["collector", "revoke"], summary: "Revoke a node's (or operator's) certificates; its live stream ends at once", load: async () => (await import("../collector/cli/revoke-command.ts")).revokeCommand },
   { path: ["collector", "login"], summary: "Get an operator certificate for `collector query` with a token", load: async () => (await import("../collector/cli/login-command.ts")).loginCommand },
+  { path: ["sim"], summary: "Simulate N nodes against a collector with the agent's protocol and a failure mix (load, demos)", load: async () => (await import("../agent/sim/sim-command.ts")).simCommand },
   { path: ["start"], summary: "Collector plus an agent for this host, on embedded defaults (what `npm start` runs)", load: async () => (await import("./start-command.ts")).startCommand },
   { path: ["agent", "install-service"], summary: "Write (and with --apply load) the agent's launchd/systemd user service, with the gateway's PATH and environment", load: async () => (await import("../agent/cli/install-service-command.ts")).installServiceCommand },
   { path: ["agent", "uninstall-service"], summary: "Unload and remove the agent's service (dry run unless --apply)", load: async () => (await import("../agent/cli/uninstall-service-command.ts")).uninstallServiceCommand },

@@ -32,6 +32,9 @@ export const FLOOD_LIMIT = { burst: 100, refillMs: 100 } as const;
  */
 const FLOOD_GRACE_MS = 1000;
 
+/** What the link needs of a node's report numbering: the agent's is a file (sequence-file.ts), the simulator's is in memory. */
+export type ReportSequence = Pick<SequenceFile, "current" | "awaitingCollector" | "restartAt">;
+
 /** How to reach the collector: mTLS with the node's certificate, or plaintext with --insecure. */
 export interface LinkChannel {
   credentials: grpc.ChannelCredentials;
@@ -54,7 +57,7 @@ export interface LinkOptions {
   identity: NodeIdentity;
   log: Logger;
   /** This node's report numbering, which the collector's welcome may adjust. */
-  sequence: SequenceFile;
+  sequence: ReportSequence;
   onWelcome?(fingerprintKey: Uint8Array): void;
   onCheckNow?(reason: string): void;
   /** Where unacknowledged reports survive a restart; without it they are kept in memory only. */

@@ -219,7 +219,7 @@ function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: Inges
   const refused = deps.limiter.admitHello(peerAddress(stream.getPeer()), node.nodeId, { exists: known !== undefined, openStreams: known?.streams.size ?? 0 });
   if (refused) throw ProtocolViolation.limit(refused);
   const lastSeq = deps.fleet.connect(
-    { nodeId: node.nodeId, hostname: node.hostname, platform: node.platform, agentVersion: node.agentVersion, openclawVersion: node.openclawVersion },
+    { nodeId: node.nodeId, hostname: node.hostname, platform: node.platform, agentVersion: node.agentVersion, openclawVersion: node.openclawVersion, simulated: node.simulated },
     streamId,
     stream.getPeer(),
     Number(hello.sentAtUnixMs),

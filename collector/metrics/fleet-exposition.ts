@@ -18,6 +18,9 @@ const FAMILIES = {
   lastReport: ["clawfleet_last_report_timestamp_seconds", "When the collector received the node's last report, Unix seconds."],
   lastWake: ["clawfleet_node_last_wake_timestamp_seconds", "When the node last woke from sleep, as it reported, Unix seconds. Absent when it never reported a wake."],
   rotations: ["clawfleet_credential_rotations_total", "Credential rotations seen on the node (a source's fingerprint changed), by kind: gateway_token or provider_key."],
+  // One series per simulated node and none for real ones: no label on every other family, and a
+  // dashboard leaves the demo fleet out with `unless on(node) clawfleet_node_simulated`.
+  simulated: ["clawfleet_node_simulated", "1 for a node that `clawfleet sim` plays (no real host behind it); absent for real nodes."],
   probe: ["clawfleet_probe_duration_seconds", "How long probing the node took, seconds: path=\"check\" its last full check run, path=\"tailnet\" the collector's GET of its tailnet /healthz (--probe-tailnet)."],
 } as const;
 
@@ -29,12 +32,13 @@ export function escapeLabel(value: string): string {
 }
 
 export function renderFleetMetrics(fleet: Fleet, nowMs = Date.now()): string {
-  const lines: Record<Family, string[]> = { up: [], state: [], headline: [], layer: [], finding: [], lastReport: [], lastWake: [], rotations: [], probe: [] };
+  const lines: Record<Family, string[]> = { up: [], state: [], headline: [], layer: [], finding: [], lastReport: [], lastWake: [], rotations: [], simulated: [], probe: [] };
   const fleetFindings = fleet.fleetFindings(nowMs);
   for (const view of fleet.list()) {
     const node = escapeLabel(view.identity.nodeId);
     const connected = view.streams.size > 0;
     lines.up.push(`clawfleet_node_up{node="${node}"} ${connected ? 1 : 0}`);
+    if (view.identity.simulated) lines.simulated.push(`clawfleet_node_simulated{node="${node}"} 1`);
     // The same summary the page and the CLI render, so the three never disagree about a node.
     const summary = summarizeNode(view, fleetFindings);
     for (const s of NODE_STATES) lines.state.push(`clawfleet_node_state{node="${node}",state="${s}"} ${s === summary.state ? 1 : 0}`);

@@ -6,7 +6,7 @@ import { painter, STATUS_COLOUR, type Paint } from "../../shared/style.ts";
 import { table } from "../../shared/table.ts";
 import { callOptions, COLLECTOR_HELP, COLLECTOR_OPTION, EXIT_HELP, isoTime, QUERY_EXIT, withQueryClient } from "./query-client.ts";
 import { eventJson, eventRows } from "./events-command.ts";
-import { FAILING_STATES, nodeJson, STATE_COLOUR } from "./nodes-command.ts";
+import { FAILING_STATES, nodeJson, SIMULATED_MARK, STATE_COLOUR } from "./nodes-command.ts";
 
 export const nodeCommand = defineCommand({
   path: ["collector", "query", "node"],
@@ -57,7 +57,7 @@ function nodeDetailText(node: GetNodeResponse, now: number, paint: Paint): strin
   const id = s.node!;
   const last = Number(s.lastReportUnixMs);
   const out: string[] = [
-    `${paint(["bold", STATE_COLOUR[s.state as keyof typeof STATE_COLOUR] ?? "white"], s.state.toUpperCase())}  ${id.nodeId}  (${id.hostname}, ${id.platform}, agent ${id.agentVersion}${id.openclawVersion ? `, OpenClaw ${id.openclawVersion}` : ""})`,
+    `${paint(["bold", STATE_COLOUR[s.state as keyof typeof STATE_COLOUR] ?? "white"], s.state.toUpperCase())}  ${id.nodeId}${id.simulated ? SIMULATED_MARK : ""}  (${id.hostname}, ${id.platform}, agent ${id.agentVersion}${id.openclawVersion ? `, OpenClaw ${id.openclawVersion}` : ""})`,
     `last report ${last ? `${formatAge(now - last)} ago` : "never"}, ${s.connected ? "connected" : "not connected"}${Number(s.clockSkewMs) ? `, clock ${Math.round(Number(s.clockSkewMs) / 1000)} s off` : ""}`,
     "",
     paint("bold", "Findings"),

@@ -11,13 +11,17 @@ import { callOptions, COLLECTOR_HELP, COLLECTOR_OPTION, EXIT_HELP, QUERY_EXIT, w
 /** States that make a query exit 1. */
 export const FAILING_STATES = new Set(["failing", "unreachable", "degraded"]);
 
+/** After a node id in the table: `clawfleet sim` plays this node, it is no real host. */
+export const SIMULATED_MARK = " (sim)";
+
 export const nodesCommand = defineCommand({
   path: ["collector", "query", "nodes"],
   help: `Usage: clawfleet collector query nodes [--layer L] [--state S] [--code C] [--node GLOB] [--collector HOST:PORT] [--json]
 
 Lists the fleet as the collector sees it: each node's state (healthy, degraded,
 failing, asleep, unreachable), its worst layer and reason code, how long ago its
-last report arrived, and the action for its primary problem.
+last report arrived, and the action for its primary problem. Nodes played by
+\`clawfleet sim\` are marked "${SIMULATED_MARK.trim()}" after their id (JSON: "simulated": true).
 
 Options:
   --layer LAYER           only nodes with a problem in this layer (${LAYERS.join(", ")})
@@ -61,6 +65,7 @@ export function nodeJson(n: NodeSummary, now: number) {
     platform: n.node?.platform,
     agent_version: n.node?.agentVersion,
     openclaw_version: n.node?.openclawVersion || null,
+    simulated: n.node?.simulated ?? false,
     state: n.state,
     connected: n.connected,
     worst_layer: n.worstLayer || null,
@@ -81,7 +86,7 @@ export function nodesTable(nodes: readonly NodeSummary[], now: number, paint: Pa
   // The collector sends failing nodes first (fleet-view.ts failingFirst), as the page shows them.
   const rows = nodes.map((n) => {
     const last = Number(n.lastReportUnixMs);
-    return [n.node?.nodeId ?? "?", n.state, n.primary?.layer || n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.action || n.primary?.summary || ""];
+    return [`${n.node?.nodeId ?? "?"}${n.node?.simulated ? SIMULATED_MARK : ""}`, n.state, n.primary?.layer || n.worstLayer || "-", n.primary?.code || "-", last ? formatAge(now - last) : "never", n.primary?.action || n.primary?.summary || ""];
   });
   return table(["NODE", "STATE", "LAYER", "CODE", "LAST REPORT", "NEXT ACTION"], rows, paint, (row, column) => (column === 1 ? STATE_COLOUR[row[1] as keyof typeof STATE_COLOUR] : undefined));
 }

@@ -76,6 +76,8 @@ const MIGRATIONS: readonly string[] = [
   // start (kind, time); a node's timeline reads a few kinds of its events among many connects (node, kind, time).
   `CREATE INDEX events_kind ON events (kind, at_ms);
    CREATE INDEX events_node_kind ON events (node_id, kind, at_ms);`,
+  // 3: nodes `clawfleet sim` plays say so in their hello; the store keeps it so queries and metrics can tell them apart.
+  `ALTER TABLE nodes ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export class StoreError extends Error {}
@@ -249,12 +251,12 @@ export class SqliteStore implements Store {
   upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint {
     this.statement(
       "upsertNode",
-      `INSERT INTO nodes (node_id, hostname, platform, agent_version, openclaw_version, first_seen_ms, last_seen_ms, clock_skew_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO nodes (node_id, hostname, platform, agent_version, openclaw_version, first_seen_ms, last_seen_ms, clock_skew_ms, simulated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (node_id) DO UPDATE SET hostname = excluded.hostname, platform = excluded.platform,
-         agent_version = excluded.agent_version, last_seen_ms = excluded.last_seen_ms, clock_skew_ms = excluded.clock_skew_ms,
+         agent_version = excluded.agent_version, last_seen_ms = excluded.last_seen_ms, clock_skew_ms = excluded.clock_skew_ms, simulated = excluded.simulated,
          openclaw_version = CASE WHEN excluded.openclaw_version = '' THEN nodes.openclaw_version ELSE excluded.openclaw_version END`,
-    ).run(identity.nodeId, identity.hostname, identity.platform, identity.agentVersion, identity.openclawVersion, seenAtMs, seenAtMs, Math.round(clockSkewMs));
+    ).run(identity.nodeId, identity.hostname, identity.platform, identity.agentVersion, identity.openclawVersion, seenAtMs, seenAtMs, Math.round(clockSkewMs), identity.simulated ? 1 : 0);
     return (this.statement("nodeSeq", "SELECT last_seq FROM nodes WHERE node_id = ?").get(identity.nodeId) as { last_seq: bigint }).last_seq;
   }
 
@@ -340,6 +342,7 @@ export class SqliteStore implements Store {
           platform: row.platform as string,
           agentVersion: row.agent_version as string,
           openclawVersion: row.openclaw_version as string,
+          simulated: Number(row.simulated) === 1,
           firstSeenMs: Number(row.first_seen_ms),
           lastSeenMs: Number(row.last_seen_ms),
           lastSeq: row.last_seq as bigint,

@@ -8,6 +8,8 @@ export interface NodeIdentityRow {
   platform: string;
   agentVersion: string;
   openclawVersion: string;
+  /** Played by `clawfleet sim`, not a real host (its hello said so). */
+  simulated?: boolean;
 }
 
 export interface CredentialRow {

@@ -194,6 +194,23 @@ describe("collector state (SQLite store + fleet)", () => {
     store.close();
   });
 
+  it("keeps whether a node is simulated (migration 3); nodes stored before it read as real", () => {
+    const path = join(dir, "sim.db");
+    new SqliteStore(path).close();
+    // The store as the previous release left it: no simulated column, migration 3 not applied.
+    const old = new DatabaseSync(path);
+    old.exec("ALTER TABLE nodes DROP COLUMN simulated; DELETE FROM schema_migrations WHERE version = 3;");
+    old.prepare("INSERT INTO nodes (node_id, hostname, platform, agent_version, openclaw_version, first_seen_ms, last_seen_ms) VALUES ('mini-01', 'mini-01.local', 'darwin', '0.1.0', '', 1, 1)").run();
+    old.close();
+    const store = new SqliteStore(path);
+    expect(store.listNodes().map((n) => [n.nodeId, n.simulated])).toEqual([["mini-01", false]]);
+    store.upsertNode({ ...identity("sim-00001"), simulated: true }, 2, 0);
+    store.close();
+    const reopened = new SqliteStore(path);
+    expect(reopened.listNodes().map((n) => [n.nodeId, n.simulated])).toEqual([["mini-01", false], ["sim-00001", true]]);
+    reopened.close();
+  });
+
   it("commits the reports of one turn together: durable (visible to another reader) only once whenDurable calls back", async () => {
     const path = join(dir, "batch.db");
     const store = new SqliteStore(path);
