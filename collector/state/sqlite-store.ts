@@ -274,29 +274,46 @@ export class SqliteStore implements Store {
       this.statement("insertBody", "INSERT OR IGNORE INTO report_bodies (hash, body_json) VALUES (?, ?)").run(hash, body);
       const node = this.statement("nodeCurrent", "SELECT current_seq FROM nodes WHERE node_id = ?").get(report.nodeId) as { current_seq: bigint } | undefined;
       const newest = !node || report.seq > node.current_seq;
-      this.statement("raiseSeq", "UPDATE nodes SET last_seq = max(last_seq, ?), current_seq = max(current_seq, ?), last_seen_ms = max(last_seen_ms, ?) WHERE node_id = ?")
-        .run(report.seq, report.seq, report.receivedAtMs, report.nodeId);
-      if (!newest) return "stored_old";
-      if (report.openclawVersion) this.statement("setVersion", "UPDATE nodes SET openclaw_version = ? WHERE node_id = ?").run(report.openclawVersion, report.nodeId);
+      if (!newest) {
+        this.statement("raiseSeq", "UPDATE nodes SET last_seq = max(last_seq, ?), last_seen_ms = max(last_seen_ms, ?) WHERE node_id = ?").run(report.seq, report.receivedAtMs, report.nodeId);
+        return "stored_old";
+      }
+      // Before the node row moves on: a retired use was last seen when the node last was, before this report.
       this.replaceCredentials(report.nodeId, report.credentials, report.receivedAtMs);
+      // One write of the node row per report: every page a report dirties is written again at commit.
+      this.statement(
+        "advanceNode",
+        `UPDATE nodes SET last_seq = max(last_seq, ?1), current_seq = ?1, last_seen_ms = max(last_seen_ms, ?2),
+           openclaw_version = CASE WHEN ?3 = '' THEN openclaw_version ELSE ?3 END WHERE node_id = ?4`,
+      ).run(report.seq, report.receivedAtMs, report.openclawVersion, report.nodeId);
       this.insertEvents(events);
       return "stored";
     });
   }
 
-  /** Upserts the node's current credential set; fingerprints no longer seen at a source are retired. */
+  /**
+   * Makes the node's active credential set the report's: new fingerprints are
+   * added (or un-retired), those no longer seen at a source are retired, and an
+   * unchanged set writes nothing (an active use's last sighting is the node's,
+   * see credentialUses), which is nearly every report.
+   */
   private replaceCredentials(nodeId: string, credentials: readonly CredentialRow[], nowMs: number): void {
+    const key = (c: Row | CredentialRow) => `${c.kind}\0${c.source}\0${c.fingerprint}`;
+    const active = this.statement("activeCredentials", "SELECT kind, source, fingerprint, subject FROM credentials WHERE node_id = ? AND retired_ms IS NULL").all(nodeId) as Row[];
+    const activeByKey = new Map(active.map((row) => [key(row), row]));
     const upsert = this.statement(
       "upsertCredential",
       `INSERT INTO credentials (node_id, kind, source, fingerprint, subject, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (node_id, kind, source, fingerprint) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, subject = excluded.subject, retired_ms = NULL`,
     );
-    for (const c of credentials) upsert.run(nodeId, c.kind, c.source, c.fingerprint, c.subject, nowMs, nowMs);
-    const active = this.statement("activeCredentials", "SELECT kind, source, fingerprint FROM credentials WHERE node_id = ? AND retired_ms IS NULL").all(nodeId) as Row[];
-    const keep = new Set(credentials.map((c) => `${c.kind}\0${c.source}\0${c.fingerprint}`));
-    const retire = this.statement("retireCredential", "UPDATE credentials SET retired_ms = ? WHERE node_id = ? AND kind = ? AND source = ? AND fingerprint = ?");
+    for (const c of credentials) {
+      const seen = activeByKey.get(key(c));
+      if (!seen || seen.subject !== c.subject) upsert.run(nodeId, c.kind, c.source, c.fingerprint, c.subject, nowMs, nowMs);
+    }
+    const keep = new Set(credentials.map(key));
+    const retire = this.statement("retireCredential", "UPDATE credentials SET retired_ms = ?1, last_seen_ms = max(last_seen_ms, (SELECT last_seen_ms FROM nodes WHERE node_id = ?2)) WHERE node_id = ?2 AND kind = ?3 AND source = ?4 AND fingerprint = ?5");
     for (const row of active) {
-      if (!keep.has(`${row.kind}\0${row.source}\0${row.fingerprint}`)) retire.run(nowMs, nodeId, row.kind as string, row.source as string, row.fingerprint as string);
+      if (!keep.has(key(row))) retire.run(nowMs, nodeId, row.kind as string, row.source as string, row.fingerprint as string);
     }
   }
 
@@ -410,14 +427,17 @@ export class SqliteStore implements Store {
 
   credentialUses(): CredentialUse[] {
     return this.reading(() => {
-      return (this.statement("credentials", "SELECT * FROM credentials ORDER BY fingerprint, node_id, first_seen_ms").all() as Row[]).map((row) => ({
+      // An active use was last seen when its node last was (reports leave an unchanged set unwritten).
+      const sql = `SELECT c.*, CASE WHEN c.retired_ms IS NULL THEN max(c.last_seen_ms, coalesce(n.last_seen_ms, 0)) ELSE c.last_seen_ms END AS seen_ms
+                   FROM credentials c LEFT JOIN nodes n ON n.node_id = c.node_id ORDER BY c.fingerprint, c.node_id, c.first_seen_ms`;
+      return (this.statement("credentials", sql).all() as Row[]).map((row) => ({
         nodeId: row.node_id as string,
         kind: row.kind as string,
         source: row.source as string,
         fingerprint: row.fingerprint as string,
         subject: row.subject as string,
         firstSeenMs: Number(row.first_seen_ms),
-        lastSeenMs: Number(row.last_seen_ms),
+        lastSeenMs: Number(row.seen_ms),
         retiredMs: row.retired_ms === null ? undefined : Number(row.retired_ms),
       }));
     });

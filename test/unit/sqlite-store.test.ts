@@ -264,6 +264,25 @@ describe("collector state (SQLite store + fleet)", () => {
     store.close();
   });
 
+  it("writes nothing for an unchanged credential set, yet dates every use right: active ones by their node, retired ones by their last report", async () => {
+    const path = join(dir, "cred.db");
+    const store = new SqliteStore(path);
+    const fleet = new Fleet(store);
+    fleet.connect(identity(), 1, "peer", 0, 500);
+    fleet.record(report(1n, { receivedAtMs: 1000, credentials: [gatewayToken("hmac:aaaaaaaaaaaaaaaa")] }));
+    fleet.record(report(2n, { receivedAtMs: 2000, credentials: [gatewayToken("hmac:aaaaaaaaaaaaaaaa")] }));
+    await new Promise((resolve) => store.whenDurable(resolve));
+    const raw = new DatabaseSync(path, { readOnly: true });
+    expect(raw.prepare("SELECT last_seen_ms FROM credentials").all()).toEqual([{ last_seen_ms: 1000 }]); // report 2 did not rewrite it
+    expect(store.credentialUses()).toMatchObject([{ fingerprint: "hmac:aaaaaaaaaaaaaaaa", firstSeenMs: 1000, lastSeenMs: 2000 }]);
+    fleet.record(report(3n, { receivedAtMs: 3000, credentials: [gatewayToken("hmac:bbbbbbbbbbbbbbbb")] }));
+    const uses = store.credentialUses();
+    expect(uses.find((u) => u.fingerprint === "hmac:aaaaaaaaaaaaaaaa")).toMatchObject({ lastSeenMs: 2000, retiredMs: 3000 });
+    expect(uses.find((u) => u.fingerprint === "hmac:bbbbbbbbbbbbbbbb")).toMatchObject({ firstSeenMs: 3000, lastSeenMs: 3000, retiredMs: undefined });
+    raw.close();
+    store.close();
+  });
+
   it("keeps one fingerprint key for the fleet across restarts", () => {
     const first = new SqliteStore(join(dir, "k.db"));
     const key = Buffer.from(first.fingerprintKey());
