@@ -62,12 +62,13 @@ export async function startAlertingWorld(): Promise<AlertingWorld> {
 
 export interface AlertKey {
   alertname: string;
-  node: string;
+  /** Absent for alerts about the fleet or the collector, which carry no node label. */
+  node?: string;
   status?: "firing" | "resolved";
 }
 
 export function matches(alert: WebhookAlert, key: AlertKey): boolean {
-  return alert.labels.alertname === key.alertname && alert.labels.node === key.node && (key.status === undefined || alert.status === key.status);
+  return alert.labels.alertname === key.alertname && (key.node === undefined || alert.labels.node === key.node) && (key.status === undefined || alert.status === key.status);
 }
 
 /** Waits for a notification, received at or after `sinceMs`, carrying the alert; returns both. */
@@ -75,7 +76,7 @@ export async function waitForAlert(webhook: WebhookReceiver, key: AlertKey, sinc
   const notification = await webhook.waitFor(
     (n) => n.receivedAtMs >= sinceMs && n.alerts.some((a) => matches(a, key)),
     timeoutMs,
-    `${key.alertname}{node=${key.node}} ${key.status ?? ""}`,
+    `${key.alertname}{node=${key.node ?? "*"}} ${key.status ?? ""}`,
   );
   return { notification, alert: notification.alerts.find((a) => matches(a, key))! };
 }

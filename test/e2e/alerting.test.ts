@@ -225,14 +225,10 @@ describe("alerts end to end: real gateway, agents, collector, Prometheus, Alertm
       await waitForQuery(world.prometheus, 'clawfleet_node_state{node=~"rack-.*", state="healthy"} == 1', rack.length, DELIVERY_MS);
       const faultAt = Date.now();
       for (const sim of sims) sim.stop(); // the site's switch dies: every rack node drops at once
-      const fleetPage = await world.webhook.waitFor(
-        (n) => n.receivedAtMs >= faultAt && n.alerts.some((a) => a.labels.alertname === "ClawfleetFleetMostlyUnreachable" && a.status === "firing"),
-        DELIVERY_MS,
-        "ClawfleetFleetMostlyUnreachable firing",
-      );
+      const { notification: fleetPage, alert } = await waitForAlert(world.webhook, { alertname: "ClawfleetFleetMostlyUnreachable", status: "firing" }, faultAt, DELIVERY_MS);
       record("fleet: 8 of the nodes silent at once (one page)", faultAt, fleetPage.receivedAtMs);
       expect(fleetPage.receiver).toBe("fleet-oncall");
-      expect(fleetPage.alerts.find((a) => a.labels.alertname === "ClawfleetFleetMostlyUnreachable")!.labels).toMatchObject({ severity: "page", layer: "collector" });
+      expect(alert.labels).toMatchObject({ severity: "page", layer: "collector" });
       // Each rack node's own unreachable alert fires in Prometheus, yet reaches nobody while the fleet page fires.
       await waitForQuery(world.prometheus, 'ALERTS{alertname="ClawfleetNodeUnreachable", alertstate="firing", node=~"rack-.*"}', rack.length, DELIVERY_MS);
       await sleep(SETTLE_MS);
@@ -288,13 +284,9 @@ describe("alerts end to end: real gateway, agents, collector, Prometheus, Alertm
     expect(before.map((a) => `${a.labels.alertname} ${a.status}`), "a collector alert fired while the collector was fine").toEqual([]);
     const faultAt = Date.now();
     await world.collector.process.stop("SIGKILL");
-    const down = await world.webhook.waitFor(
-      (n) => n.receivedAtMs >= faultAt && n.alerts.some((a) => a.labels.alertname === "ClawfleetCollectorDown" && a.status === "firing"),
-      DELIVERY_MS,
-      "ClawfleetCollectorDown firing",
-    );
+    const { notification: down, alert } = await waitForAlert(world.webhook, { alertname: "ClawfleetCollectorDown", status: "firing" }, faultAt, DELIVERY_MS);
     record("collector: process killed (page)", faultAt, down.receivedAtMs);
     expect(down.receiver).toBe("fleet-oncall");
-    expect(down.alerts.find((a) => a.labels.alertname === "ClawfleetCollectorDown")!.labels).toMatchObject({ severity: "page", layer: "collector", instance: world.collector.httpAddress });
+    expect(alert.labels).toMatchObject({ severity: "page", layer: "collector", instance: world.collector.httpAddress });
   }, 60_000);
 });
