@@ -210,7 +210,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Group commit: reports stored in one event-loop turn share one transaction,
+   * Group commit: the writes of one event-loop turn (reports, hellos, silences, events) share one transaction,
    * committed once at the end of the turn
    * or after MAX_BATCH reports. Each report is its own savepoint, so one bad
    * report rolls back alone. Acknowledgements wait for the commit (whenDurable).
@@ -250,6 +250,11 @@ export class SqliteStore implements Store {
   }
 
   upsertNode(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint {
+    // In the turn's group commit: 10,000 hellos in autocommit were 10,000 commits, past the hello timeout.
+    return this.batched(() => this.upsertNodeNow(identity, seenAtMs, clockSkewMs));
+  }
+
+  private upsertNodeNow(identity: NodeIdentityRow, seenAtMs: number, clockSkewMs: number): bigint {
     this.statement(
       "upsertNode",
       `INSERT INTO nodes (node_id, hostname, platform, agent_version, openclaw_version, first_seen_ms, last_seen_ms, clock_skew_ms, simulated)
@@ -323,14 +328,18 @@ export class SqliteStore implements Store {
   }
 
   appendEvents(events: readonly EventRow[]): void {
-    if (events.length > 0) this.transaction(() => this.insertEvents(events));
+    if (events.length > 0) this.batched(() => this.insertEvents(events));
   }
 
   openSilence(nodeId: string, startedMs: number, label: SilenceRow["label"]): void {
-    this.statement("openSilence", "INSERT INTO silences (node_id, started_ms, label) VALUES (?, ?, ?)").run(nodeId, startedMs, label);
+    this.batched(() => this.statement("openSilence", "INSERT INTO silences (node_id, started_ms, label) VALUES (?, ?, ?)").run(nodeId, startedMs, label));
   }
 
   closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined {
+    return this.batched(() => this.closeSilenceNow(nodeId, endedMs));
+  }
+
+  private closeSilenceNow(nodeId: string, endedMs: number): SilenceRow | undefined {
     const open = this.statement("openSilenceRow", "SELECT * FROM silences WHERE node_id = ? AND ended_ms IS NULL ORDER BY id DESC LIMIT 1").get(nodeId) as Row | undefined;
     if (!open) return undefined;
     this.statement("closeSilence", "UPDATE silences SET ended_ms = ? WHERE node_id = ? AND ended_ms IS NULL").run(endedMs, nodeId);
@@ -338,7 +347,7 @@ export class SqliteStore implements Store {
   }
 
   relabelSilence(id: number, label: SilenceRow["label"]): void {
-    this.statement("relabel", "UPDATE silences SET label = ?, relabelled = 1 WHERE id = ?").run(label, id);
+    this.batched(() => this.statement("relabel", "UPDATE silences SET label = ?, relabelled = 1 WHERE id = ?").run(label, id));
   }
 
   silences(nodeId: string, limit: number): SilenceRow[] {
