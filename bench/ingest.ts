@@ -4,7 +4,8 @@
 // fast as acks allow (2 in flight); ack means committed (group commit, fsync).
 // Peer: prometheus-pushgateway holding one group per node with the series our
 // /metrics shows for that node (taken from the collector after our run), PUT over
-// keep-alive HTTP, as shipped and with --push.disable-consistency-check.
+// keep-alive HTTP, one client per node as on our side, as shipped and with
+// --push.disable-consistency-check.
 // The load runs in separate processes (bench/load/) whose CPU is reported too.
 //   node bench/ingest.ts [--quick]      CPU profile of the collector: BENCH_CPU_PROF=<dir>
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,8 +20,14 @@ import { spawnClawfleet, type Spawned } from "../test/helpers/processes.ts";
 
 /** Generator processes for either side: the same for ours and the peer. */
 const GENERATORS = 2;
-/** Keep-alive connections pushing to the Pushgateway, in all (as the issue's first measurement). */
-const PUSH_CONNECTIONS = 64;
+/** Keep-alive connections that fill the Pushgateway before a measurement. */
+const POPULATE_CONNECTIONS = 64;
+/**
+ * One client per node on both sides, one report in flight each: the same
+ * number of outstanding requests, so throughput and latency compare (by
+ * Little's law a side with more in flight would only show more latency).
+ */
+const IN_FLIGHT = 1;
 export const budgetSeconds = 240;
 
 interface Measured {
@@ -67,7 +74,7 @@ async function measureWindow(serverPid: number, generators: GeneratorChild[], wa
 }
 
 /** Our collector under load; returns the measurement and its /metrics (the series each node implies). */
-async function ours(nodes: number, warmMs: number, windowMs: number): Promise<{ m: Measured; exposition: string; notWelcomed: number }> {
+async function ours(nodes: number, warmMs: number, windowMs: number): Promise<{ m: Measured; exposition: string; notWelcomed: number; refusals: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), "clawfleet-bench-ingest-"));
   const grpc = `127.0.0.1:${await freePort()}`;
   const http = `127.0.0.1:${await freePort()}`;
@@ -80,13 +87,14 @@ async function ours(nodes: number, warmMs: number, windowMs: number): Promise<{ 
   try {
     await collector.waitFor(/collector ready/, 30_000);
     for (let g = 0; g < GENERATORS; g++) {
-      generators.push(forkGenerator("collector-load-child.ts", { collector: grpc, nodes: Math.ceil(nodes / GENERATORS), nodePrefix: `ingest${g}`, inflight: 2, channels: 8 }));
+      generators.push(forkGenerator("collector-load-child.ts", { collector: grpc, nodes: Math.ceil(nodes / GENERATORS), nodePrefix: `ingest${g}`, inflight: IN_FLIGHT, channels: 8, connectPerSecond: 2000 }));
     }
     const ready = await Promise.all(generators.map((g) => g.ready));
     const m = await measureWindow(collector.child.pid!, generators, warmMs, windowMs);
     // Taken while every node is still connected: the series a live node implies.
     const exposition = await (await fetch(`http://${http}/metrics`)).text();
-    return { m, exposition, notWelcomed: ready.reduce((a, r) => a + Number(r.notWelcomed ?? 0), 0) };
+    const refusals = ready.flatMap((r) => Object.entries((r.errorKinds ?? {}) as Record<string, number>).map(([why, n]) => `${n}x ${why}`));
+    return { m, exposition, notWelcomed: ready.reduce((a, r) => a + Number(r.notWelcomed ?? 0), 0), refusals };
   } finally {
     await Promise.all(generators.map((g) => g.stop()));
     await collector.stop();
@@ -100,11 +108,11 @@ async function peer(consistencyCheck: boolean, groupsFile: string, persistenceFi
   const generators: GeneratorChild[] = [];
   try {
     if (populate) {
-      const filler = forkGenerator("push-child.ts", { url: gateway.url, groupsFile, connections: PUSH_CONNECTIONS, populate: true });
+      const filler = forkGenerator("push-child.ts", { url: gateway.url, groupsFile, connections: POPULATE_CONNECTIONS, populate: true });
       await filler.ready;
       await filler.stop();
     }
-    for (let g = 0; g < GENERATORS; g++) generators.push(forkGenerator("push-child.ts", { url: gateway.url, groupsFile: `${groupsFile}.${g}`, connections: PUSH_CONNECTIONS / GENERATORS }));
+    for (let g = 0; g < GENERATORS; g++) generators.push(forkGenerator("push-child.ts", { url: gateway.url, groupsFile: `${groupsFile}.${g}` }));
     await Promise.all(generators.map((g) => g.ready));
     return await measureWindow(gateway.process.child.pid!, generators, warmMs, windowMs);
   } finally {
@@ -120,7 +128,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
   const rows: BenchRow[] = [];
   const notes: string[] = [
     `collector in plaintext (--insecure): the ingest figure without TLS; what mTLS costs is bench/mtls-ingest.ts's job`,
-    `${GENERATORS} generator processes on either side; ours: one gRPC stream per node over 8 channels per process, 2 reports in flight per node; peer: ${PUSH_CONNECTIONS} keep-alive HTTP connections PUTting one group per node`,
+    `${GENERATORS} generator processes on either side, one client per node with ${IN_FLIGHT} report in flight: ours one gRPC stream per node (8 HTTP/2 connections per process), peer one keep-alive HTTP client per node PUTting its own group`,
     `latency: ours send -> ack (ack = committed and fsynced); peer push -> 200; warm-up ${warmMs / 1000} s, window ${windowMs / 1000} s`,
   ];
   for (const nodes of sizes) {
@@ -147,7 +155,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
       );
       const describe = (name: string, m: Measured) =>
         `${k}: ${name}: ${m.perSecond.toFixed(0)}/s, server ${m.serverCores.toFixed(2)} cores, generator ${m.generatorCores.toFixed(2)} cores (of ${GENERATORS} processes), ${m.errors} errors${m.errors > 0 ? ` (${Object.entries(m.errorKinds).map(([w, n]) => `${n}x ${w}`).join("; ")})` : ""}`;
-      notes.push(describe("clawfleet", our.m) + (our.notWelcomed > 0 ? `, ${our.notWelcomed} nodes never welcomed` : ""), describe("pushgateway --push.disable-consistency-check", disabled), describe("pushgateway as shipped", shipped));
+      notes.push(describe("clawfleet", our.m) + (our.notWelcomed > 0 ? `, ${our.notWelcomed} nodes never welcomed (${our.refusals.join("; ")})` : ""), describe("pushgateway --push.disable-consistency-check", disabled), describe("pushgateway as shipped", shipped));
       notes.push(`${k}: ${groups.length} groups of ${seriesPerGroup.toFixed(1)} series on average (the node-labelled series of the collector's /metrics after our run)`);
     } finally {
       files.remove();

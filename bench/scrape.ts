@@ -84,7 +84,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
     const gateway = await startPushgateway({ consistencyCheck: false });
     try {
       await collector.waitFor(/collector ready/, 30_000);
-      for (let g = 0; g < GENERATORS; g++) generators.push(forkGenerator("collector-load-child.ts", { collector: grpc, nodes: Math.ceil(nodes / GENERATORS), nodePrefix: `scrape${g}`, inflight: 1, channels: 8, oneReportEach: true }));
+      for (let g = 0; g < GENERATORS; g++) generators.push(forkGenerator("collector-load-child.ts", { collector: grpc, nodes: Math.ceil(nodes / GENERATORS), nodePrefix: `scrape${g}`, inflight: 1, channels: 8, oneReportEach: true, connectPerSecond: 2000 }));
       await Promise.all(generators.map((g) => g.ready));
       const ourScrape = await timeScrapes(`http://${http}/metrics`, options.quick ? 2 : 5, 1100);
       const groups = groupsFromExposition(ourScrape.text);

@@ -5,7 +5,7 @@
 import { startLoad } from "../../test/helpers/load-generator.ts";
 import { LatencySample } from "./child-ipc.ts";
 
-const config = JSON.parse(process.argv[2]!) as { collector: string; nodes: number; nodePrefix: string; inflight: number; channels: number; oneReportEach?: boolean };
+const config = JSON.parse(process.argv[2]!) as { collector: string; nodes: number; nodePrefix: string; inflight: number; channels: number; oneReportEach?: boolean; connectPerSecond?: number };
 let window: LatencySample | undefined;
 const load = startLoad({
   collector: config.collector,
@@ -15,6 +15,8 @@ const load = startLoad({
   channels: config.channels,
   nodePrefix: config.nodePrefix,
   tolerateRefusals: true,
+  // Paced, as a fleet's jittered reconnects are: 10,000 hellos at once on a busy machine time out.
+  ...(config.connectPerSecond ? { connectPerSecond: config.connectPerSecond } : {}),
   onAckLatency: (ms) => window?.add(ms),
 });
 await load.welcomed;
@@ -23,7 +25,7 @@ if (config.oneReportEach) {
   load.pause();
   while ([...load.acked.values()].filter((seq) => seq > 0n).length < config.nodes - load.notWelcomed) await new Promise((r) => setTimeout(r, 100));
 }
-process.send!({ type: "ready", notWelcomed: load.notWelcomed });
+process.send!({ type: "ready", notWelcomed: load.notWelcomed, errorKinds: Object.fromEntries(load.errorKinds) });
 let startAcks = 0;
 let startErrors = 0;
 process.on("message", (m: { type: string }) => {

@@ -1,15 +1,16 @@
 // One push-load process for bench/ingest.ts: its share of the groups PUT to a
-// Pushgateway over keep-alive HTTP/1.1 connections, each connection pushing the
-// next group as soon as the last push answered 200. `populate` pushes every
-// group once and says "ready"; otherwise it pushes until "stop".
+// Pushgateway over keep-alive HTTP/1.1. `populate` pushes every group once over
+// `connections` connections and says "ready"; otherwise each group is its own
+// client (as each node is on our side), pushing again as soon as its last push
+// answered, until "stop".
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { LatencySample } from "./child-ipc.ts";
 
-const config = JSON.parse(process.argv[2]!) as { url: string; groupsFile: string; connections: number; populate?: boolean };
+const config = JSON.parse(process.argv[2]!) as { url: string; groupsFile: string; connections?: number; populate?: boolean };
 const groups = JSON.parse(readFileSync(config.groupsFile, "utf8")) as { path: string; body: string }[];
 const target = new URL(config.url);
-const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
+const agent = new Agent({ keepAlive: true, maxSockets: config.populate ? (config.connections ?? 64) : groups.length });
 let stopped = false;
 let done = 0;
 let errors = 0;
@@ -44,19 +45,18 @@ function push(group: { path: string; body: string }): Promise<void> {
 }
 
 let next = 0;
-async function connectionLoop(once: boolean): Promise<void> {
-  while (!stopped) {
-    if (once && next >= groups.length) return;
-    const group = groups[next++ % groups.length]!;
-    await push(group);
-  }
+async function populateLoop(): Promise<void> {
+  while (!stopped && next < groups.length) await push(groups[next++]!);
+}
+async function clientLoop(group: { path: string; body: string }): Promise<void> {
+  while (!stopped) await push(group);
 }
 
 if (config.populate) {
-  await Promise.all(Array.from({ length: config.connections }, () => connectionLoop(true)));
+  await Promise.all(Array.from({ length: config.connections ?? 64 }, () => populateLoop()));
   process.send!({ type: "ready", pushed: done, errors });
 } else {
-  void Promise.all(Array.from({ length: config.connections }, () => connectionLoop(false)));
+  void Promise.all(groups.map((group) => clientLoop(group)));
   process.send!({ type: "ready" });
 }
 let startDone = 0;
