@@ -27,6 +27,8 @@ export interface LoadOptions {
   connectPerSecond?: number;
   /** One channel per node with these credentials (mTLS: each node its own certificate); overrides `channels`. */
   channelFor?: (index: number) => { credentials: grpc.ChannelCredentials; options?: grpc.ClientOptions };
+  /** Called with each report's send-to-ack time (ack means committed): for latency percentiles in benchmarks. */
+  onAckLatency?: (ms: number) => void;
 }
 
 export interface LoadRun {
@@ -39,6 +41,8 @@ export interface LoadRun {
   readonly errorKinds: ReadonlyMap<string, number>;
   readonly notWelcomed: number;
   welcomed: Promise<void>;
+  /** Stops sending reports but keeps every stream open (nodes stay connected). */
+  pause(): void;
   stop(): void;
 }
 
@@ -71,6 +75,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   /** Stream errors by status and message, to tell a limit from a timeout. */
   const errorKinds = new Map<string, number>();
   let stopped = false;
+  let paused = false;
   const channels = options.channelFor
     ? Array.from({ length: options.nodes }, (_, i) => {
         const channel = options.channelFor!(i);
@@ -91,11 +96,14 @@ export function startLoad(options: LoadOptions): LoadRun {
     streams.push(stream);
     let key: Uint8Array | undefined;
     let seq = 0n;
+    /** Send times of unacknowledged reports by seq, only when latency is asked for. */
+    const sentAt = options.onAckLatency ? new Map<bigint, number>() : undefined;
     const pump = () => {
-      if (stopped || !key) return;
+      if (stopped || paused || !key) return;
       while (seq - (acked.get(nodeId) ?? 0n) < BigInt(inflight)) {
         seq += 1n;
         sent.set(nodeId, seq);
+        sentAt?.set(seq, performance.now());
         stream.write(create(ConnectRequestSchema, { message: { case: "report", value: reportFor(seq, i, key) } }));
         if (options.ratePerNode > 0) break;
       }
@@ -111,6 +119,11 @@ export function startLoad(options: LoadOptions): LoadRun {
         ackCount++;
         const ack = message.message.value.seq;
         if (ack > (acked.get(nodeId) ?? 0n)) acked.set(nodeId, ack);
+        const sentMs = sentAt?.get(ack);
+        if (sentMs !== undefined) {
+          sentAt!.delete(ack);
+          options.onAckLatency!(performance.now() - sentMs);
+        }
         if (options.ratePerNode === 0) pump();
       }
     });
@@ -152,6 +165,9 @@ export function startLoad(options: LoadOptions): LoadRun {
     welcomed: Promise.all(welcomes).then(() => {
       for (const start of starters) start();
     }),
+    pause() {
+      paused = true;
+    },
     stop() {
       stopped = true;
       timers.forEach(clearInterval);
