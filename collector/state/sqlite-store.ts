@@ -312,6 +312,10 @@ export class SqliteStore implements Store {
     this.statement("openSilence", "INSERT INTO silences (node_id, started_ms, label) VALUES (?, ?, ?)").run(nodeId, startedMs, label);
   }
 
+  openSilences(silences: readonly Pick<SilenceRow, "nodeId" | "startedMs" | "label">[]): void {
+    if (silences.length > 0) this.transaction(() => silences.forEach((s) => this.openSilence(s.nodeId, s.startedMs, s.label)));
+  }
+
   closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined {
     const open = this.statement("openSilenceRow", "SELECT * FROM silences WHERE node_id = ? AND ended_ms IS NULL ORDER BY id DESC LIMIT 1").get(nodeId) as Row | undefined;
     if (!open) return undefined;
@@ -329,13 +333,18 @@ export class SqliteStore implements Store {
 
   listNodes(): NodeRow[] {
     return this.reading(() => {
-      const current = this.statement(
-        "currentReport",
-        "SELECT r.*, b.body_json FROM reports r JOIN report_bodies b ON b.hash = r.body_hash WHERE r.node_id = ? AND r.seq = ?",
-      );
-      return (this.statement("listNodes", "SELECT * FROM nodes ORDER BY node_id").all() as Row[]).map((row) => {
-        const currentSeq = row.current_seq as bigint;
-        const record = currentSeq > 0n ? (current.get(row.node_id as string, currentSeq) as unknown as ReportRecord | undefined) : undefined;
+      // One read with each node's current report joined (one query per node was a third slower at 10,000 nodes).
+      const rows = this.statement(
+        "listNodes",
+        `SELECT n.*, r.seq AS r_seq, r.observed_at_ms, r.received_at_ms, r.verdict, r.primary_index, r.duration_ms, r.may_sleep,
+           r.last_wake_ms, r.last_sleep_ms, r.openclaw_version AS r_openclaw_version, b.body_json
+         FROM nodes n
+         LEFT JOIN reports r ON n.current_seq > 0 AND r.node_id = n.node_id AND r.seq = n.current_seq
+         LEFT JOIN report_bodies b ON b.hash = r.body_hash
+         ORDER BY n.node_id`,
+      ).all() as Row[];
+      return rows.map((row) => {
+        const record = typeof row.body_json === "string" ? ({ ...row, seq: row.r_seq, openclaw_version: row.r_openclaw_version } as unknown as ReportRecord) : undefined;
         return {
           nodeId: row.node_id as string,
           hostname: row.hostname as string,
@@ -407,9 +416,13 @@ export class SqliteStore implements Store {
     );
   }
 
-  credentialUses(): CredentialUse[] {
+  credentialUses(filter: { nodeId?: string; activeOnly?: boolean } = {}): CredentialUse[] {
     return this.reading(() => {
-      return (this.statement("credentials", "SELECT * FROM credentials ORDER BY fingerprint, node_id, first_seen_ms").all() as Row[]).map((row) => ({
+      const where = [...(filter.nodeId !== undefined ? ["node_id = ?"] : []), ...(filter.activeOnly ? ["retired_ms IS NULL"] : [])];
+      const shape = `credentials:${filter.nodeId !== undefined ? "n" : ""}${filter.activeOnly ? "a" : ""}`;
+      const text = `SELECT * FROM credentials ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY fingerprint, node_id, first_seen_ms`;
+      const rows = this.statement(shape, text).all(...(filter.nodeId !== undefined ? [filter.nodeId] : [])) as Row[];
+      return rows.map((row) => ({
         nodeId: row.node_id as string,
         kind: row.kind as string,
         source: row.source as string,
