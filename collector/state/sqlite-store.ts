@@ -420,7 +420,9 @@ export class SqliteStore implements Store {
     return this.reading(() => {
       const where = [...(filter.nodeId !== undefined ? ["node_id = ?"] : []), ...(filter.activeOnly ? ["retired_ms IS NULL"] : [])];
       const shape = `credentials:${filter.nodeId !== undefined ? "n" : ""}${filter.activeOnly ? "a" : ""}`;
-      const text = `SELECT * FROM credentials ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY fingerprint, node_id, first_seen_ms`;
+      // `+fingerprint`: sorting what the scan found beats walking credentials_fingerprint and looking each row up by
+      // its key (48 ms against 7 ms for the 1,000 in-use rows among 31,000 after 30,000 rotations).
+      const text = `SELECT * FROM credentials ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY +fingerprint, node_id, first_seen_ms`;
       const rows = this.statement(shape, text).all(...(filter.nodeId !== undefined ? [filter.nodeId] : [])) as Row[];
       return rows.map((row) => ({
         nodeId: row.node_id as string,
