@@ -194,6 +194,30 @@ describe("collector state (SQLite store + fleet)", () => {
     store.close();
   });
 
+  it("prunes the report bodies no report uses any more, reading the reports once however many bodies there are", () => {
+    const path = join(dir, "bodies.db");
+    const store = new SqliteStore(path);
+    const now = 100 * 3_600_000;
+    // 5,000 nodes, each with its own body (its own fingerprint): current reports, kept; and one old report each, pruned.
+    for (let i = 0; i < 5000; i++) {
+      const nodeId = `mini-${String(i).padStart(4, "0")}`;
+      store.upsertNode(identity(nodeId), now, 0);
+      store.applyReport(report(1n, { nodeId, receivedAtMs: now - 72 * 3_600_000, credentials: [gatewayToken(`hmac:old${String(i).padStart(13, "0")}`)] }), []);
+      store.applyReport(report(2n, { nodeId, receivedAtMs: now, credentials: [gatewayToken(`hmac:new${String(i).padStart(13, "0")}`)] }), []);
+    }
+    const bodies = () => Number((new DatabaseSync(path, { readOnly: true }).prepare("SELECT count(*) AS n FROM report_bodies").get() as { n: number }).n);
+    store.close();
+    expect(bodies()).toBe(10_000);
+    const reopened = new SqliteStore(path);
+    const started = performance.now();
+    expect(reopened.prune({ reportsMaxAgeMs: 48 * 3_600_000, eventsMaxAgeMs: 30 * 86_400_000, eventsMaxRows: 1_000_000 }, now).reports).toBe(5000);
+    // One pass over reports takes milliseconds; a scan of reports per body (25 million rows here) took seconds.
+    expect(performance.now() - started).toBeLessThan(1000);
+    reopened.close();
+    expect(bodies()).toBe(5000);
+    expect(new SqliteStore(path).listNodes().every((n) => n.current?.credentials[0]?.fingerprint.startsWith("hmac:new"))).toBe(true);
+  });
+
   it("keeps whether a node is simulated (migration 3); nodes stored before it read as real", () => {
     const path = join(dir, "sim.db");
     new SqliteStore(path).close();
