@@ -23,7 +23,7 @@ import { toYaml, type YamlValue } from "../deploy/generate/yaml.ts";
 import { GetNodeRequestSchema, QueryService } from "../shared/gen/clawfleet/v1/query_pb.ts";
 import { createClient } from "../shared/grpc-adapter.ts";
 import { E2E_ALERTMANAGER_TIMING, E2E_COLLECTOR_FOR_SECONDS, E2E_FOR_SECONDS } from "../test/e2e/e2e-timing.ts";
-import { startAlertmanager } from "../test/helpers/alertmanager.ts";
+import { startAlertmanager, type TestAlertmanager } from "../test/helpers/alertmanager.ts";
 import { startCollectorProcess } from "../test/helpers/collector.ts";
 import { createGateway } from "../test/helpers/openclaw-gateway.ts";
 import { baseEnv, CLAWFLEET_BIN, spawnProcess } from "../test/helpers/processes.ts";
@@ -99,15 +99,17 @@ function firing(webhook: WebhookReceiver, alertname: string, sinceMs: number): P
 }
 
 /**
- * The first notification after `sinceMs` in which every alert of that name for the node is resolved.
- * One resolved code is not recovery: ClawfleetGatewayDown is one alert per code, and a gateway that
- * takes longer than for: to start resolves not_running while not_listening or not_ready fires.
+ * When Alertmanager first holds no active alert of that name for the node, at or after `back`
+ * (the moment the gateway answered as that side checks it). Not "a resolved notification":
+ * ClawfleetGatewayDown is one alert per code, and a gateway slower to start than for: resolves
+ * not_running while not_listening or not_ready is still pending, a gap that is not recovery.
  */
-function allResolved(webhook: WebhookReceiver, alertname: string, sinceMs: number): Promise<{ atMs: number }> {
-  const ours = (a: WebhookAlert) => a.labels.alertname === alertname && a.labels.node === NODE;
-  return webhook
-    .waitFor((n) => n.receivedAtMs >= sinceMs && n.alerts.some(ours) && n.alerts.filter(ours).every((a) => a.status === "resolved"), SIGNAL_TIMEOUT_MS, `${alertname} all resolved`)
-    .then((n) => ({ atMs: n.receivedAtMs }));
+async function quietAfter(alertmanager: TestAlertmanager, alertname: string, back: Promise<number>): Promise<number> {
+  await back;
+  return until(`${alertname} resolved in Alertmanager`, async () => {
+    const active = (await alertmanager.alerts()).filter((a) => a.labels.alertname === alertname && a.labels.node === NODE);
+    return active.length === 0 ? Date.now() : undefined;
+  }, SIGNAL_TIMEOUT_MS, 100);
 }
 
 /** The codes (or instances) an alert fired for, in notifications since `sinceMs`: more than one is more than one page. */
@@ -218,12 +220,16 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
       await gateway.stop();
       const restartAt = Date.now();
       const restarting = gateway.start();
-      const answers = (path: string) => until(`${path} answers again`, async () => ((await fetch(`http://127.0.0.1:${gateway.port}${path}`, { signal: AbortSignal.timeout(500) })).ok ? Date.now() - restartAt : undefined), 120_000, 100);
-      const [healthzBack, readyzBack, oursResolved, peerResolved] = await Promise.allSettled([answers("/healthz"), answers("/readyz"), allResolved(webhook, OURS, restartAt), allResolved(webhook, PEER, restartAt)]);
-      run.healthzBack = healthzBack.status === "fulfilled" ? healthzBack.value : undefined;
-      run.readyzBack = readyzBack.status === "fulfilled" ? readyzBack.value : undefined;
-      run.oursResolved = oursResolved.status === "fulfilled" ? oursResolved.value.atMs - restartAt : undefined;
-      run.peerResolved = peerResolved.status === "fulfilled" ? peerResolved.value.atMs - restartAt : undefined;
+      const answers = (path: string) => until(`${path} answers again`, async () => ((await fetch(`http://127.0.0.1:${gateway.port}${path}`, { signal: AbortSignal.timeout(500) })).ok ? Date.now() : undefined), 120_000, 100);
+      // The agent calls the gateway back when /readyz says ready; the blackbox when /healthz answers.
+      const healthz = answers("/healthz");
+      const readyz = answers("/readyz");
+      const [healthzBack, readyzBack, oursResolved, peerResolved] = await Promise.allSettled([healthz, readyz, quietAfter(alertmanager, OURS, readyz), quietAfter(alertmanager, PEER, healthz)]);
+      const since = (settled: PromiseSettledResult<number>) => (settled.status === "fulfilled" ? settled.value - restartAt : undefined);
+      run.healthzBack = since(healthzBack);
+      run.readyzBack = since(readyzBack);
+      run.oursResolved = since(oursResolved);
+      run.peerResolved = since(peerResolved);
       await restarting;
       run.pages = { ours: firedCodes(webhook, OURS, faultAt), peer: firedCodes(webhook, PEER, faultAt) };
       runs.push(run);
@@ -252,15 +258,16 @@ function result(runs: Repetition[], cadence: { reports: number; seconds: number 
     { what: `gateway stopped → collector state (${setting})`, unit: "s", ours: seconds((r) => r.collectorState), better: "lower" },
     { what: `gateway stopped → alert pending in Prometheus (${setting})`, unit: "s", ours: seconds((r) => r.oursPending), peer: seconds((r) => r.peerPending), peerName, better: "lower" },
     { what: `gateway stopped → webhook (for: ${FOR_SECONDS}s, group_wait ${E2E_ALERTMANAGER_TIMING.groupWaitSeconds}s)`, unit: "s", ours: seconds((r) => r.oursWebhook), peer: seconds((r) => r.peerWebhook), peerName, better: "lower" },
-    { what: "gateway restarted → every alert resolved (webhook)", unit: "s", ours: seconds((r) => r.oursResolved), peer: seconds((r) => r.peerResolved), peerName, better: "lower" },
+    { what: "gateway restarted → no alert active in Alertmanager", unit: "s", ours: seconds((r) => r.oursResolved), peer: seconds((r) => r.peerResolved), peerName, better: "lower" },
   ];
   const fmt = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? "-" : (ms / 1000).toFixed(1));
   const notes = [
     `median of ${runs.length} stop/start cycles of one real OpenClaw gateway; fault = SIGTERM to the gateway (its port closed ${runs.map((r) => fmt(r.portClosed)).join("/")} s later): a stopped gateway is what both sides can see; SIGSTOP would leave the port accepting and time both out instead`,
-    ...runs.map((r, i) => `cycle ${i + 1} (s from SIGTERM): collector ${fmt(r.collectorState)}, pending ours ${fmt(r.oursPending)} / blackbox ${fmt(r.peerPending)}, webhook ours ${fmt(r.oursWebhook)} / blackbox ${fmt(r.peerWebhook)}; from the restart: /healthz ${fmt(r.healthzBack)}, /readyz ${fmt(r.readyzBack)}, all resolved ours ${fmt(r.oursResolved)} / blackbox ${fmt(r.peerResolved)}; paged for: ours ${r.pages?.ours.join(", ") || "-"}, blackbox ${r.pages?.peer.length ?? 0}×`),
+    ...runs.map((r, i) => `cycle ${i + 1} (s from SIGTERM): collector ${fmt(r.collectorState)}, pending ours ${fmt(r.oursPending)} / blackbox ${fmt(r.peerPending)}, webhook ours ${fmt(r.oursWebhook)} / blackbox ${fmt(r.peerWebhook)}; from the restart: /healthz ${fmt(r.healthzBack)}, /readyz ${fmt(r.readyzBack)}, no alert active ours ${fmt(r.oursResolved)} / blackbox ${fmt(r.peerResolved)}; paged for: ours ${r.pages?.ours.join(", ") || "-"}, blackbox ${r.pages?.peer.length ?? 0}×`),
     `the same Prometheus (scrape and evaluation every ${SCRAPE_SECONDS}s) holds both rules with for: ${FOR_SECONDS}s, the same Alertmanager routes them (group_wait ${E2E_ALERTMANAGER_TIMING.groupWaitSeconds}s, separate groups); the blackbox probes /healthz with a ${PROBE_TIMEOUT_SECONDS}s timeout`,
     `agent --interval ${AGENT_INTERVAL_SECONDS}s (jittered ±10%), measured ${cadence ? (cadence.seconds / Math.max(1, cadence.reports)).toFixed(2) : "?"} s per report (a run waits for its slowest check); nothing checks early on a gateway failure: the only "check now" paths are the collector's CheckNow after a node reconnects from a silence and the wake detector after the host slept (agent/run/report-loop.ts), so detection waits for the next interval`,
-    "ours resolves later by design: the agent waits for /readyz (the blackbox for /healthz, up seconds earlier while the gateway still starts), and ClawfleetGatewayDown holds a code seen within its for: window (max_over_time) so a crash loop through not_running/not_listening/not_ready stays one alert",
+    "ours resolves later by design: the agent calls the gateway back at /readyz (the blackbox at /healthz, which answers seconds earlier while the gateway still starts), and ClawfleetGatewayDown holds a code seen within its for: window (max_over_time)",
+    `ClawfleetGatewayDown is one alert per code: a restart slower than for: (${FOR_SECONDS}s here, 2m in production) pages again for each code the start passes through (not_running, not_listening, not_ready), the blackbox once`,
     `the first report after SIGTERM may say not_listening (the process still shuts down, its port already closed), the next not_running; the page carries the code held when it fired`,
     `what the collector said: ${runs[0]?.said.collector ?? "-"}`,
     `what ours paged with: ${runs[0]?.said.ours ?? "-"}`,
