@@ -4,6 +4,7 @@
 import { LAYERS, CODES, STATUS_RANK, type Status } from "../../shared/taxonomy.ts";
 import { NODE_STATES } from "../classify/node-state.ts";
 import type { Fleet } from "../state/fleet.ts";
+import { allEvents, EVENT_KINDS, type EventRow } from "../state/store.ts";
 import { failingFirst, fleetSummaries, headline, matchesFilter, STATE_ORDER, type NodeSummaryView } from "../query/fleet-view.ts";
 import { stateTimelines } from "../query/node-history.ts";
 import type { StateTimeline } from "../classify/state-timeline.ts";
@@ -137,14 +138,30 @@ function nodeRow(s: NodeSummaryView, timeline: StateTimeline | undefined, filter
 </tr>`;
 }
 
+/** Connects and disconnects are noise here; the node page lists them. */
+const RECENT_KINDS = EVENT_KINDS.filter((kind) => kind !== "connect" && kind !== "disconnect");
+
+/**
+ * The newest changes, of the shown nodes when filtered: read for those nodes
+ * and kinds, never "the newest 500 rows, then filter", which showed nothing
+ * for a filtered page (or after a fleet-wide reconnect) while changes existed.
+ */
+function newestChanges(fleet: Fleet, shown: readonly NodeSummaryView[], filtered: boolean, sinceMs: number): EventRow[] {
+  if (filtered) {
+    const { events } = fleet.store.history({ nodeIds: shown.map((s) => s.identity.nodeId), kinds: RECENT_KINDS, sinceMs, perNodeLimit: RECENT_EVENTS });
+    return events.sort((a, b) => b.atMs - a.atMs || (b.id ?? 0) - (a.id ?? 0)).slice(0, RECENT_EVENTS);
+  }
+  const recent: EventRow[] = [];
+  // Paged newest first until enough: as many pages as connects bury the changes, never a fixed window.
+  for (const e of allEvents(fleet.store, { sinceMs }, 200)) {
+    if (!(RECENT_KINDS as readonly string[]).includes(e.kind)) continue;
+    if (recent.push(e) === RECENT_EVENTS) break;
+  }
+  return recent;
+}
+
 function recentEvents(fleet: Fleet, shown: readonly NodeSummaryView[], filtered: boolean, filter: PageFilter, refresh: string | undefined, nowMs: number): SafeHtml {
-  const ids = new Set(shown.map((s) => s.identity.nodeId));
-  // Connects and disconnects are noise here; the node page lists them.
-  const interesting = (kind: string) => kind !== "connect" && kind !== "disconnect";
-  const events = fleet.store
-    .events({ sinceMs: nowMs - 24 * 3_600_000, limit: 500 })
-    .filter((e) => interesting(e.kind) && (!filtered || ids.has(e.nodeId)))
-    .slice(0, RECENT_EVENTS);
+  const events = newestChanges(fleet, shown, filtered, nowMs - 24 * 3_600_000);
   if (events.length === 0) return html`<p class="muted">Nothing changed in the last 24 hours${filtered ? " on these nodes" : ""}.</p>`;
   return eventsTable(events, nowMs, (nodeId) => nodeHref(nodeId, filter, refresh));
 }

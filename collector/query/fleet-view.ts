@@ -138,6 +138,6 @@ export function nodeDetail(fleet: Fleet, nodeId: string, limit: number): NodeDet
     current: view.current,
     events: fleet.store.events({ sinceMs: 0, nodeId: id, limit }),
     silences: fleet.store.silences(id, limit),
-    credentials: fleet.store.credentialUses().filter((c) => c.nodeId === id),
+    credentials: fleet.store.credentialUses({ nodeId: id }),
   };
 }

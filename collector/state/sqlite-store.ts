@@ -124,6 +124,7 @@ export class SqliteStore implements Store {
   private readonly sql: Record<string, StatementSync> = {};
   /** The open group-commit transaction: reports written since it began, and who waits for it. */
   private batch: { callbacks: ((error?: Error) => void)[]; reports: number } | undefined;
+  private savepointDepth = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -198,6 +199,7 @@ export class SqliteStore implements Store {
 
   private savepoint<T>(work: () => T): T {
     this.db.exec("SAVEPOINT write");
+    this.savepointDepth++;
     try {
       const result = work();
       this.db.exec("RELEASE write");
@@ -206,6 +208,8 @@ export class SqliteStore implements Store {
       this.db.exec("ROLLBACK TO write");
       this.db.exec("RELEASE write");
       throw error;
+    } finally {
+      this.savepointDepth--;
     }
   }
 
@@ -216,13 +220,16 @@ export class SqliteStore implements Store {
    * report rolls back alone. Acknowledgements wait for the commit (whenDurable).
    */
   private batched<T>(work: () => T): T {
+    // Inside a transaction of its own (migrations, a prune): part of it.
+    if (!this.batch && this.db.isTransaction) return this.savepoint(work);
     if (!this.batch) {
       this.db.exec("BEGIN IMMEDIATE");
       this.batch = { callbacks: [], reports: 0 };
       setImmediate(() => this.commitBatch());
     }
     const result = this.savepoint(work);
-    if (++this.batch.reports >= MAX_BATCH) this.commitBatch();
+    // Only between writes: a write made of writes (openSilences) is committed whole.
+    if (++this.batch.reports >= MAX_BATCH && this.savepointDepth === 0) this.commitBatch();
     return result;
   }
 
@@ -335,6 +342,10 @@ export class SqliteStore implements Store {
     this.batched(() => this.statement("openSilence", "INSERT INTO silences (node_id, started_ms, label) VALUES (?, ?, ?)").run(nodeId, startedMs, label));
   }
 
+  openSilences(silences: readonly Pick<SilenceRow, "nodeId" | "startedMs" | "label">[]): void {
+    if (silences.length > 0) this.batched(() => silences.forEach((s) => this.openSilence(s.nodeId, s.startedMs, s.label)));
+  }
+
   closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined {
     return this.batched(() => this.closeSilenceNow(nodeId, endedMs));
   }
@@ -356,13 +367,18 @@ export class SqliteStore implements Store {
 
   listNodes(): NodeRow[] {
     return this.reading(() => {
-      const current = this.statement(
-        "currentReport",
-        "SELECT r.*, b.body_json FROM reports r JOIN report_bodies b ON b.hash = r.body_hash WHERE r.node_id = ? AND r.seq = ?",
-      );
-      return (this.statement("listNodes", "SELECT * FROM nodes ORDER BY node_id").all() as Row[]).map((row) => {
-        const currentSeq = row.current_seq as bigint;
-        const record = currentSeq > 0n ? (current.get(row.node_id as string, currentSeq) as unknown as ReportRecord | undefined) : undefined;
+      // One read with each node's current report joined (one query per node was a third slower at 10,000 nodes).
+      const rows = this.statement(
+        "listNodes",
+        `SELECT n.*, r.seq AS r_seq, r.observed_at_ms, r.received_at_ms, r.verdict, r.primary_index, r.duration_ms, r.may_sleep,
+           r.last_wake_ms, r.last_sleep_ms, r.openclaw_version AS r_openclaw_version, b.body_json
+         FROM nodes n
+         LEFT JOIN reports r ON n.current_seq > 0 AND r.node_id = n.node_id AND r.seq = n.current_seq
+         LEFT JOIN report_bodies b ON b.hash = r.body_hash
+         ORDER BY n.node_id`,
+      ).all() as Row[];
+      return rows.map((row) => {
+        const record = typeof row.body_json === "string" ? ({ ...row, seq: row.r_seq, openclaw_version: row.r_openclaw_version } as unknown as ReportRecord) : undefined;
         return {
           nodeId: row.node_id as string,
           hostname: row.hostname as string,
@@ -434,12 +450,18 @@ export class SqliteStore implements Store {
     );
   }
 
-  credentialUses(): CredentialUse[] {
+  credentialUses(filter: { nodeId?: string; activeOnly?: boolean } = {}): CredentialUse[] {
     return this.reading(() => {
+      const where = [...(filter.nodeId !== undefined ? ["c.node_id = ?"] : []), ...(filter.activeOnly ? ["c.retired_ms IS NULL"] : [])];
+      const shape = `credentials:${filter.nodeId !== undefined ? "n" : ""}${filter.activeOnly ? "a" : ""}`;
       // An active use was last seen when its node last was (reports leave an unchanged set unwritten).
-      const sql = `SELECT c.*, CASE WHEN c.retired_ms IS NULL THEN max(c.last_seen_ms, coalesce(n.last_seen_ms, 0)) ELSE c.last_seen_ms END AS seen_ms
-                   FROM credentials c LEFT JOIN nodes n ON n.node_id = c.node_id ORDER BY c.fingerprint, c.node_id, c.first_seen_ms`;
-      return (this.statement("credentials", sql).all() as Row[]).map((row) => ({
+      // `+fingerprint`: sorting what the scan found beats walking credentials_fingerprint and looking each row up by
+      // its key (48 ms against 7 ms for the 1,000 in-use rows among 31,000 after 30,000 rotations).
+      const text = `SELECT c.*, CASE WHEN c.retired_ms IS NULL THEN max(c.last_seen_ms, coalesce(n.last_seen_ms, 0)) ELSE c.last_seen_ms END AS seen_ms
+                    FROM credentials c LEFT JOIN nodes n ON n.node_id = c.node_id
+                    ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY +c.fingerprint, c.node_id, c.first_seen_ms`;
+      const rows = this.statement(shape, text).all(...(filter.nodeId !== undefined ? [filter.nodeId] : [])) as Row[];
+      return rows.map((row) => ({
         nodeId: row.node_id as string,
         kind: row.kind as string,
         source: row.source as string,
@@ -459,7 +481,9 @@ export class SqliteStore implements Store {
         "pruneReports",
         "DELETE FROM reports WHERE received_at_ms < ? AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.node_id = reports.node_id AND n.current_seq = reports.seq)",
       ).run(nowMs - policy.reportsMaxAgeMs).changes;
-      this.statement("pruneBodies", "DELETE FROM report_bodies WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.body_hash = report_bodies.hash)").run();
+      // NOT IN reads reports once (reports has no body_hash index); NOT EXISTS scanned it once per body:
+      // 2.6 s at 10,000 nodes, every prune and at start, and quadratic from there.
+      this.statement("pruneBodies", "DELETE FROM report_bodies WHERE hash NOT IN (SELECT body_hash FROM reports)").run();
       const byAge = this.statement("pruneEventsAge", "DELETE FROM events WHERE at_ms < ?").run(nowMs - policy.eventsMaxAgeMs).changes;
       const byCount = this.statement("pruneEventsRows", "DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?").run(policy.eventsMaxRows).changes;
       return { reports: Number(reports), events: Number(byAge) + Number(byCount) };

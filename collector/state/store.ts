@@ -144,6 +144,8 @@ export interface Store {
   whenDurable(callback: (error?: Error) => void): void;
   appendEvents(events: readonly EventRow[]): void;
   openSilence(nodeId: string, startedMs: number, label: SilenceRow["label"]): void;
+  /** Many at once, one transaction (one fsync): the collector opens one for every node it knows at start. */
+  openSilences(silences: readonly Pick<SilenceRow, "nodeId" | "startedMs" | "label">[]): void;
   closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined;
   relabelSilence(id: number, label: SilenceRow["label"]): void;
   silences(nodeId: string, limit: number): SilenceRow[];
@@ -154,7 +156,11 @@ export interface Store {
   rotationCounts(): { nodeId: string; kind: string; count: number }[];
   /** The recent history of many nodes in one read, bounded per node: what the pages draw timelines from. */
   history(query: HistoryQuery): HistoryRows;
-  credentialUses(): CredentialUse[];
+  /**
+   * Credential uses, retired ones included unless `activeOnly`; one node's with `nodeId` (read by the
+   * primary key, not by filtering the fleet's: every rotation leaves a retired row, so the table grows with the log).
+   */
+  credentialUses(filter?: { nodeId?: string; activeOnly?: boolean }): CredentialUse[];
   prune(policy: RetentionPolicy, nowMs: number): { reports: number; events: number };
   eventCount(): number;
   /** The fleet's fingerprint key, created on first use and kept forever. */

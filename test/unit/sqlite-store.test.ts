@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -194,6 +194,30 @@ describe("collector state (SQLite store + fleet)", () => {
     store.close();
   });
 
+  it("prunes the report bodies no report uses any more, reading the reports once however many bodies there are", () => {
+    const path = join(dir, "bodies.db");
+    const store = new SqliteStore(path);
+    const now = 100 * 3_600_000;
+    // 5,000 nodes, each with its own body (its own fingerprint): current reports, kept; and one old report each, pruned.
+    for (let i = 0; i < 5000; i++) {
+      const nodeId = `mini-${String(i).padStart(4, "0")}`;
+      store.upsertNode(identity(nodeId), now, 0);
+      store.applyReport(report(1n, { nodeId, receivedAtMs: now - 72 * 3_600_000, credentials: [gatewayToken(`hmac:old${String(i).padStart(13, "0")}`)] }), []);
+      store.applyReport(report(2n, { nodeId, receivedAtMs: now, credentials: [gatewayToken(`hmac:new${String(i).padStart(13, "0")}`)] }), []);
+    }
+    const bodies = () => Number((new DatabaseSync(path, { readOnly: true }).prepare("SELECT count(*) AS n FROM report_bodies").get() as { n: number }).n);
+    store.close();
+    expect(bodies()).toBe(10_000);
+    const reopened = new SqliteStore(path);
+    const started = performance.now();
+    expect(reopened.prune({ reportsMaxAgeMs: 48 * 3_600_000, eventsMaxAgeMs: 30 * 86_400_000, eventsMaxRows: 1_000_000 }, now).reports).toBe(5000);
+    // One pass over reports takes milliseconds; a scan of reports per body (25 million rows here) took seconds.
+    expect(performance.now() - started).toBeLessThan(1000);
+    reopened.close();
+    expect(bodies()).toBe(5000);
+    expect(new SqliteStore(path).listNodes().every((n) => n.current?.credentials[0]?.fingerprint.startsWith("hmac:new"))).toBe(true);
+  });
+
   it("keeps whether a node is simulated (migration 3); nodes stored before it read as real", () => {
     const path = join(dir, "sim.db");
     new SqliteStore(path).close();
@@ -265,7 +289,7 @@ describe("collector state (SQLite store + fleet)", () => {
   });
 
   it("writes nothing for an unchanged credential set, yet dates every use right: active ones by their node, retired ones by their last report", async () => {
-    const path = join(dir, "cred.db");
+    const path = join(dir, "cred-dates.db");
     const store = new SqliteStore(path);
     const fleet = new Fleet(store);
     fleet.connect(identity(), 1, "peer", 0, 500);
@@ -280,6 +304,52 @@ describe("collector state (SQLite store + fleet)", () => {
     expect(uses.find((u) => u.fingerprint === "hmac:aaaaaaaaaaaaaaaa")).toMatchObject({ lastSeenMs: 2000, retiredMs: 3000 });
     expect(uses.find((u) => u.fingerprint === "hmac:bbbbbbbbbbbbbbbb")).toMatchObject({ firstSeenMs: 3000, lastSeenMs: 3000, retiredMs: undefined });
     raw.close();
+    store.close();
+  });
+
+  it("reads one node's credentials by its key and the fleet's in-use ones without the retired rows every rotation leaves", () => {
+    const path = join(dir, "cred.db");
+    const store = new SqliteStore(path);
+    const fleet = new Fleet(store);
+    for (const nodeId of ["mini-01", "mini-02"]) {
+      fleet.connect(identity(nodeId), 1, "peer", 0, 500);
+      // Three rotations each: two retired fingerprints per node, one in use.
+      for (const seq of [1n, 2n, 3n]) fleet.record(report(seq, { nodeId, receivedAtMs: 1000 * Number(seq), credentials: [gatewayToken(`hmac:${nodeId === "mini-01" ? "a" : "b"}${"0".repeat(14)}${seq}`)] }));
+    }
+    const mine = store.credentialUses({ nodeId: "mini-01" });
+    expect(mine.map((u) => `${u.nodeId} ${u.fingerprint} ${u.retiredMs ?? "in use"}`)).toEqual([
+      "mini-01 hmac:a000000000000001 2000",
+      "mini-01 hmac:a000000000000002 3000",
+      "mini-01 hmac:a000000000000003 in use",
+    ]);
+    expect(store.credentialUses({ activeOnly: true }).map((u) => u.fingerprint)).toEqual(["hmac:a000000000000003", "hmac:b000000000000003"]);
+    expect(store.credentialUses()).toHaveLength(6);
+    // By the primary key: one node's read does not grow with the rest of the fleet's history.
+    const reader = new DatabaseSync(path, { readOnly: true });
+    const plan = (where: string) => JSON.stringify(reader.prepare(`EXPLAIN QUERY PLAN SELECT * FROM credentials ${where} ORDER BY +fingerprint, node_id, first_seen_ms`).all("mini-01"));
+    expect(plan("WHERE node_id = ?")).toMatch(/SEARCH credentials USING PRIMARY KEY \(node_id=\?\)/);
+    // The in-use ones: one pass over the table, not a lookup per row through the fingerprint index.
+    expect(plan("WHERE retired_ms IS NULL AND ?1 IS NOT NULL")).not.toContain("credentials_fingerprint");
+    reader.close();
+    store.close();
+  });
+
+  it("opens the silences of every node it knows at start in one commit, not one fsync per node", () => {
+    const path = join(dir, "start.db");
+    const seeding = new SqliteStore(path);
+    const now = 10_000_000;
+    for (let i = 0; i < 2000; i++) {
+      const nodeId = `mini-${String(i).padStart(4, "0")}`;
+      seeding.upsertNode(identity(nodeId), now - 60_000, 0);
+      seeding.applyReport(report(1n, { nodeId, receivedAtMs: now - 60_000, maySleep: i % 2 === 0 }), []);
+    }
+    seeding.close(); // the last connection checkpoints and removes the WAL
+    const store = new SqliteStore(path);
+    const fleet = new Fleet(store, now);
+    expect(fleet.list().map((v) => v.silence)).toEqual(Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? "asleep" : "unreachable")));
+    expect(store.silences("mini-0007", 5)).toEqual([{ id: expect.any(Number), nodeId: "mini-0007", startedMs: now, endedMs: undefined, label: "unreachable", relabelled: false }]);
+    // A commit per node writes at least a page each (2,000 × 4 KiB); one commit writes the few pages the rows fill.
+    expect(statSync(`${path}-wal`).size).toBeLessThan(1024 * 1024);
     store.close();
   });
 
