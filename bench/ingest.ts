@@ -1,7 +1,7 @@
 // Collector ingest against Debian's Pushgateway, at 1k and 10k streams, in one run.
 // Ours: a real `collector serve --insecure` (plaintext: what mTLS costs is
 // bench/mtls-ingest.ts's job), each node on its own gRPC stream sending reports as
-// fast as acks allow (2 in flight); ack means committed (group commit, fsync).
+// fast as acks allow; ack means committed (group commit; WAL, crash-durable).
 // Peer: prometheus-pushgateway holding one group per node with the series our
 // /metrics shows for that node (taken from the collector after our run), PUT over
 // keep-alive HTTP, one client per node as on our side, as shipped and with
@@ -131,7 +131,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
   const notes: string[] = [
     `collector in plaintext (--insecure): the ingest figure without TLS; what mTLS costs is bench/mtls-ingest.ts's job`,
     `${GENERATORS} generator processes on either side, one client per node with ${IN_FLIGHT} report in flight: ours one gRPC stream per node (8 HTTP/2 connections per process), peer one keep-alive HTTP client per node PUTting its own group`,
-    `latency: ours send -> ack (ack = committed and fsynced); peer push -> 200; warm-up ${warmMs / 1000} s, window ${windowMs / 1000} s`,
+    `latency: ours send -> ack (ack = committed to the SQLite WAL, crash-durable); peer push -> 200; warm-up ${warmMs / 1000} s, window ${windowMs / 1000} s`,
   ];
   for (const nodes of sizes) {
     const k = nodes >= 1000 ? `${nodes / 1000}k` : String(nodes);

@@ -57,7 +57,7 @@ export class Fleet {
       if (!open || open.endedMs !== undefined) opening.push({ nodeId: row.nodeId, startedMs: nowMs, label: view.silence });
       else view.silence = open.label;
     }
-    // One commit for all: one each (an fsync apiece at synchronous=FULL) made the start take 5 s at 10,000 nodes.
+    // One commit for all: one each made the start take 5 s at 10,000 nodes (with an fsync apiece).
     store.openSilences(opening);
     // Counted by the store: loading a million-event log to count it took 11.6 s and 1.3 GB at start.
     for (const { nodeId, kind, count } of store.rotationCounts()) this.countRotation(nodeId, kind, count);

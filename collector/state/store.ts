@@ -144,7 +144,7 @@ export interface Store {
   whenDurable(callback: (error?: Error) => void): void;
   appendEvents(events: readonly EventRow[]): void;
   openSilence(nodeId: string, startedMs: number, label: SilenceRow["label"]): void;
-  /** Many at once, one transaction (one fsync): the collector opens one for every node it knows at start. */
+  /** Many at once, one commit: the collector opens one for every node it knows at start. */
   openSilences(silences: readonly Pick<SilenceRow, "nodeId" | "startedMs" | "label">[]): void;
   closeSilence(nodeId: string, endedMs: number): SilenceRow | undefined;
   relabelSilence(id: number, label: SilenceRow["label"]): void;
