@@ -27,17 +27,36 @@ export interface PortOwner {
   gateway?: LiveGateway;
 }
 
-export async function findPortOwner(port: number, runner: CommandRunner, platform: NodeJS.Platform, signal?: AbortSignal): Promise<PortOwner> {
-  if (platform === "linux") return linuxPortOwner(port);
+/**
+ * `socketOwners` (a daemon's run cache): which pid held these listening
+ * sockets last time. Checked first, so a steady gateway costs a look at its own
+ * fds instead of every process's.
+ */
+export async function findPortOwner(port: number, runner: CommandRunner, platform: NodeJS.Platform, signal?: AbortSignal, socketOwners?: Map<string, number>): Promise<PortOwner> {
+  if (platform === "linux") return linuxPortOwner(port, "/proc", socketOwners);
   if (platform === "darwin") return darwinPortOwner(port, runner, signal);
   return { listenAddresses: [] };
 }
 
-export async function linuxPortOwner(port: number, procRoot = "/proc"): Promise<PortOwner> {
+/** How many (port, sockets) → pid answers a daemon keeps. */
+const SOCKET_OWNER_ENTRIES = 16;
+
+export async function linuxPortOwner(port: number, procRoot = "/proc", socketOwners?: Map<string, number>): Promise<PortOwner> {
   const sockets = await listeningSockets(port, procRoot);
   const listenAddresses = [...new Set(sockets.map((s) => s.address))];
   if (sockets.length === 0) return { listenAddresses };
-  const [pid] = await pidsForInodes(new Set(sockets.map((s) => s.inode)), undefined, procRoot);
+  const inodes = new Set(sockets.map((s) => s.inode));
+  // A socket inode names one socket while it exists: a pid that still holds it is its owner, whatever else changed.
+  const key = `${procRoot}:${port}:${[...inodes].sort().join(",")}`;
+  const remembered = socketOwners?.get(key);
+  let pid = remembered !== undefined && (await pidsForInodes(inodes, [remembered], procRoot)).length > 0 ? remembered : undefined;
+  if (pid === undefined) {
+    [pid] = await pidsForInodes(inodes, undefined, procRoot);
+    if (pid !== undefined && socketOwners) {
+      if (socketOwners.size >= SOCKET_OWNER_ENTRIES) socketOwners.delete(socketOwners.keys().next().value!);
+      socketOwners.set(key, pid);
+    }
+  }
   if (pid === undefined) return { listenAddresses };
   const info = await procInfo(pid, procRoot);
   if (!info) return { listenAddresses, pid };

@@ -30,6 +30,12 @@ export interface RunCaches {
    * that went down (the job was reloaded, the unit started by hand) starts over.
    */
   restartCounters: Map<string, RestartSample[]>;
+  /**
+   * Linux: the pid that held the gateway port's listening sockets, by port and
+   * socket inodes. Trusted only while that pid still holds one of them
+   * (live-gateway.ts checks its fds first); a new socket is a new key.
+   */
+  socketOwners: Map<string, number>;
 }
 
 export interface RestartSample {
@@ -42,7 +48,7 @@ export const RESTART_MEMORY_MS = 15 * 60_000;
 const RESTART_SERVICES = 16;
 
 export function newRunCaches(): RunCaches {
-  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), restartCounters: new Map() };
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), restartCounters: new Map(), socketOwners: new Map() };
 }
 
 /** Adds this run's reading of a restart counter; returns the samples kept (oldest first, this one last). */

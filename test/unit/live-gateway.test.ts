@@ -66,6 +66,21 @@ describe("/proc listeners", () => {
     expect(tokenFromArgv(owner.gateway!.argv)).toBe("cf-unit-token-abcdef123456");
   });
 
+  it("a daemon remembers the socket owner and looks again when another process holds the socket", async () => {
+    processDir(4242, ["openclaw-gateway"], "41001", { HOME: "/home/ops" });
+    const owners = new Map<string, number>();
+    expect((await linuxPortOwner(18789, proc, owners)).pid).toBe(4242);
+    expect([...owners.values()]).toEqual([4242]);
+    expect((await linuxPortOwner(18789, proc, owners)).gateway).toMatchObject({ pid: 4242, argv: ["openclaw-gateway"] });
+    // The same socket handed to another process (the first exited): the remembered pid no longer holds it.
+    rmSync(join(proc, "4242"), { recursive: true });
+    processDir(4300, ["openclaw-gateway", "--port", "18789"], "41001", { HOME: "/home/ops" });
+    const moved = await linuxPortOwner(18789, proc, owners);
+    expect(moved.pid).toBe(4300);
+    expect(moved.gateway!.argv).toEqual(["openclaw-gateway", "--port", "18789"]);
+    expect([...owners.values()]).toEqual([4300]);
+  });
+
   it("says nothing listens when no socket is in LISTEN state on the port", async () => {
     expect(await linuxPortOwner(5555, proc)).toEqual({ listenAddresses: [] });
   });
