@@ -53,10 +53,13 @@ const TCP_LISTEN = "0A";
 /** Sockets in LISTEN state on `port`, from /proc/net/tcp and tcp6. */
 export async function listeningSockets(port: number, procRoot = "/proc"): Promise<ListeningSocket[]> {
   const found: ListeningSocket[] = [];
+  // A busy host lists thousands of connections: only lines naming the port are split into fields.
+  const namesPort = new RegExp(`:0*${port.toString(16)}\\s`, "i");
   for (const file of ["tcp", "tcp6"]) {
     const text = readText(`${procRoot}/net/${file}`);
     if (text === undefined) continue;
     for (const line of text.split("\n").slice(1)) {
+      if (!namesPort.test(line)) continue;
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10 || fields[3] !== TCP_LISTEN) continue;
       const [hexAddress, hexPort] = fields[1]!.split(":");
