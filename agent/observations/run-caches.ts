@@ -1,6 +1,6 @@
 // The only state that outlives a check run. Each cache says what invalidates
 // an entry; nothing else is kept between runs (no module-level maps).
-import { createSuspendTracker } from "../platform/linux-power.ts";
+import { createSleepTargetsCache, createSuspendTracker, type SleepTargetsCache } from "../platform/linux-power.ts";
 import type { HandshakeResult } from "../probes/gateway-handshake.ts";
 
 /** How long a rejected token is not re-sent to the same gateway process. */
@@ -23,6 +23,8 @@ export interface RunCaches {
    * time growing between two runs (`agent check` runs once, so it sees one reading).
    */
   suspendTracker: ReturnType<typeof createSuspendTracker>;
+  /** Linux: `systemctl is-enabled` of the sleep targets, until a unit directory changes (linux-power.ts). */
+  sleepTargets: SleepTargetsCache;
   /**
    * Restart counters (launchd `runs`, systemd NRestarts) by service, one sample
    * per run: a counter climbing between runs is a crash loop that one look
@@ -48,7 +50,7 @@ export const RESTART_MEMORY_MS = 15 * 60_000;
 const RESTART_SERVICES = 16;
 
 export function newRunCaches(): RunCaches {
-  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), restartCounters: new Map(), socketOwners: new Map() };
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), socketOwners: new Map() };
 }
 
 /** Adds this run's reading of a restart counter; returns the samples kept (oldest first, this one last). */
