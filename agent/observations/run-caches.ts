@@ -2,6 +2,7 @@
 // an entry; nothing else is kept between runs (no module-level maps).
 import { createSleepTargetsCache, createSuspendTracker, type SleepTargetsCache } from "../platform/linux-power.ts";
 import type { HandshakeResult } from "../probes/gateway-handshake.ts";
+import type { UserManagerCache } from "../discovery/gateway-service.ts";
 
 /** How long a rejected token is not re-sent to the same gateway process. */
 export const REJECTION_MEMORY_MS = 10 * 60_000;
@@ -38,6 +39,8 @@ export interface RunCaches {
    * (live-gateway.ts checks its fds first); a new socket is a new key.
    */
   socketOwners: Map<string, number>;
+  /** Linux: a systemd user manager that could not be reached, until its bus appears (gateway-service.ts). */
+  userManager: UserManagerCache;
 }
 
 export interface RestartSample {
@@ -50,7 +53,7 @@ export const RESTART_MEMORY_MS = 15 * 60_000;
 const RESTART_SERVICES = 16;
 
 export function newRunCaches(): RunCaches {
-  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), socketOwners: new Map() };
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), socketOwners: new Map(), userManager: {} };
 }
 
 /** Adds this run's reading of a restart counter; returns the samples kept (oldest first, this one last). */
