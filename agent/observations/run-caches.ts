@@ -3,6 +3,7 @@
 import { createSleepTargetsCache, createSuspendTracker, type SleepTargetsCache } from "../platform/linux-power.ts";
 import type { HandshakeResult } from "../probes/gateway-handshake.ts";
 import type { UserManagerCache } from "../discovery/gateway-service.ts";
+import type { AuthStoreCache } from "../discovery/auth-store.ts";
 
 /** How long a rejected token is not re-sent to the same gateway process. */
 export const REJECTION_MEMORY_MS = 10 * 60_000;
@@ -41,6 +42,8 @@ export interface RunCaches {
   socketOwners: Map<string, number>;
   /** Linux: a systemd user manager that could not be reached, until its bus appears (gateway-service.ts). */
   userManager: UserManagerCache;
+  /** OpenClaw's credential stores as last read, until the database or its -wal changes (auth-store.ts). */
+  authStores: AuthStoreCache;
 }
 
 export interface RestartSample {
@@ -53,7 +56,7 @@ export const RESTART_MEMORY_MS = 15 * 60_000;
 const RESTART_SERVICES = 16;
 
 export function newRunCaches(): RunCaches {
-  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), socketOwners: new Map(), userManager: {} };
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), socketOwners: new Map(), userManager: {}, authStores: new Map() };
 }
 
 /** Adds this run's reading of a restart counter; returns the samples kept (oldest first, this one last). */
