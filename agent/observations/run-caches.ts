@@ -4,6 +4,7 @@ import { createSleepTargetsCache, createSuspendTracker, type SleepTargetsCache }
 import type { HandshakeResult } from "../probes/gateway-handshake.ts";
 import type { UserManagerCache } from "../discovery/gateway-service.ts";
 import type { AuthStoreCache } from "../discovery/auth-store.ts";
+import { newPortOwnerMemory, type PortOwnerMemory } from "../discovery/live-gateway.ts";
 
 /** How long a rejected token is not re-sent to the same gateway process. */
 export const REJECTION_MEMORY_MS = 10 * 60_000;
@@ -34,12 +35,8 @@ export interface RunCaches {
    * that went down (the job was reloaded, the unit started by hand) starts over.
    */
   restartCounters: Map<string, RestartSample[]>;
-  /**
-   * Linux: the pid that held the gateway port's listening sockets, by port and
-   * socket inodes. Trusted only while that pid still holds one of them
-   * (live-gateway.ts checks its fds first); a new socket is a new key.
-   */
-  socketOwners: Map<string, number>;
+  /** Linux: the gateway port's owner and that process's install and state file (live-gateway.ts). */
+  portOwners: PortOwnerMemory;
   /** Linux: a systemd user manager that could not be reached, until its bus appears (gateway-service.ts). */
   userManager: UserManagerCache;
   /** OpenClaw's credential stores as last read, until the database or its -wal changes (auth-store.ts). */
@@ -56,7 +53,7 @@ export const RESTART_MEMORY_MS = 15 * 60_000;
 const RESTART_SERVICES = 16;
 
 export function newRunCaches(): RunCaches {
-  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), socketOwners: new Map(), userManager: {}, authStores: new Map() };
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), portOwners: newPortOwnerMemory(), userManager: {}, authStores: new Map() };
 }
 
 /** Adds this run's reading of a restart counter; returns the samples kept (oldest first, this one last). */
