@@ -7,6 +7,7 @@ import type { Fingerprinter } from "../../shared/fingerprint.ts";
 import type { Layer } from "../../shared/taxonomy.ts";
 import type { OpenClawWorld } from "../discovery/openclaw-world.ts";
 import type { Observation } from "../observations/observation.ts";
+import type { RunCaches } from "../observations/run-caches.ts";
 import type { CommandRunner } from "../platform/command-runner.ts";
 
 export interface CheckContext {
@@ -28,6 +29,8 @@ export interface CheckContext {
    * rotations). Only its fingerprint is kept; the value never leaves the call.
    */
   noteCredential(credential: { kind: CredentialKind; source: string; secret: string; subject: string }): void;
+  /** What a daemon keeps between runs, each entry with its invalidation (run-caches.ts); absent in a check run by hand. */
+  caches?: RunCaches;
 }
 
 export type CredentialKind = "gateway_token" | "provider_key";

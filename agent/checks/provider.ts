@@ -54,14 +54,14 @@ function assessProviders({ ctx, env, now }: Assessment): Finding[] {
   if (agents.length === 0) {
     return [skipped(CHECK, "provider", `${world.config.path} defines an empty agent roster: no agent calls a model.`, { configPath: world.config.path })];
   }
-  const shared = readSharedStore(world.stateDir, flattenEnv(env));
+  const shared = readSharedStore(world.stateDir, flattenEnv(env), ctx.caches?.authStores);
   if (shared.status === "unreadable") {
     // Every agent inherits the shared store and OpenClaw refuses to run a model when it cannot read it.
     return [unreadable(shared, agents.map((a) => a.id))];
   }
   const findings: Finding[] = [];
   for (const agent of agents) {
-    const own = readAgentStore(agent.agentDir);
+    const own = readAgentStore(agent.agentDir, ctx.caches?.authStores);
     if (own.status === "unreadable") {
       findings.push(unreadable(own, [agent.id]));
       continue;

@@ -50,8 +50,9 @@ export async function runChecks(checks: readonly Check[], input: RunInput): Prom
     credentials.set(`${kind}\0${source}\0${fingerprint}`, { kind, source, fingerprint, subject });
   };
   const { world, fingerprint, runner, platform } = input;
-  const observer = createObserver({ world, fingerprint, runner, platform, noteCredential, caches: input.caches ?? newRunCaches() }, input.preset);
-  const results = await Promise.all(checks.map((check) => runOne(check, observer, { world, fingerprint, runner, platform, noteCredential })));
+  const caches = input.caches ?? newRunCaches();
+  const observer = createObserver({ world, fingerprint, runner, platform, noteCredential, caches }, input.preset);
+  const results = await Promise.all(checks.map((check) => runOne(check, observer, { world, fingerprint, runner, platform, noteCredential, caches })));
   const findings = linkDependencies([...results.flat(), ...observer.failures().map(observationFinding)]);
   return {
     startedAtMs,

@@ -16,7 +16,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { normalizeProviderId } from "./provider-env.ts";
-import { readSqlite, StoreBusyError } from "./sqlite-read.ts";
+import { databaseIdentity, readSqlite, StoreBusyError } from "./sqlite-read.ts";
 
 export type CredentialType = "api_key" | "token" | "oauth";
 
@@ -70,13 +70,38 @@ interface Cells {
 
 type Query = (db: DatabaseSync) => Cells;
 
-function readCells(path: string, kind: AuthStore["kind"], query: Query): { status: StoreStatus; reason?: string; transient?: boolean; cells?: Cells } {
+type CellsRead = { status: StoreStatus; reason?: string; transient?: boolean; cells?: Cells };
+
+/**
+ * A daemon's store reads by path, each with the database identity it was read
+ * at (sqlite-read.ts databaseIdentity): an unchanged store is not copied and
+ * opened again. A read that failed is never kept.
+ */
+export type AuthStoreCache = Map<string, { identity: string; read: CellsRead }>;
+const AUTH_STORE_ENTRIES = 32;
+
+function readCells(path: string, kind: AuthStore["kind"], query: Query, cache?: AuthStoreCache): CellsRead {
   try {
     statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === "ENOENT" ? { status: "missing" } : { status: "unreadable", reason: code ?? (error as Error).message };
   }
+  if (!cache) return queryCells(path, kind, query);
+  const key = `${kind}\0${path}`;
+  const identity = databaseIdentity(path);
+  const kept = cache.get(key);
+  if (identity !== undefined && kept?.identity === identity) return kept.read;
+  const read = queryCells(path, kind, query);
+  // Kept only when the identity did not move during the read: the rows are then the ones it names.
+  if (identity !== undefined && read.status !== "unreadable" && databaseIdentity(path) === identity) {
+    if (!cache.has(key) && cache.size >= AUTH_STORE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(key, { identity, read });
+  } else cache.delete(key);
+  return read;
+}
+
+function queryCells(path: string, kind: AuthStore["kind"], query: Query): CellsRead {
   try {
     // Never a plain open, read-only or not: see sqlite-read.ts for what that writes beside the file.
     return readSqlite(path, (db) => {
@@ -141,9 +166,9 @@ function toStore(path: string, kind: AuthStore["kind"], read: ReturnType<typeof 
 }
 
 /** One agent's own store: `<agentDir>/openclaw-agent.sqlite`. */
-export function readAgentStore(agentDir: string): AuthStore {
+export function readAgentStore(agentDir: string, cache?: AuthStoreCache): AuthStore {
   const path = join(agentDir, "openclaw-agent.sqlite");
-  return toStore(path, "agent", readCells(path, "agent", agentQuery));
+  return toStore(path, "agent", readCells(path, "agent", agentQuery, cache));
 }
 
 export function stateDatabasePath(stateDir: string): string {
@@ -160,9 +185,9 @@ export function sharedMainAgentDir(stateDir: string, env: Readonly<Record<string
  * The shared store every agent inherits. Where it lives is itself recorded in
  * the state database (`auth.sharedStore`); absent means the legacy location.
  */
-export function readSharedStore(stateDir: string, env: Readonly<Record<string, string | undefined>>): AuthStore {
+export function readSharedStore(stateDir: string, env: Readonly<Record<string, string | undefined>>, cache?: AuthStoreCache): AuthStore {
   const statePath = stateDatabasePath(stateDir);
-  const read = readCells(statePath, "shared-state", sharedQuery);
+  const read = readCells(statePath, "shared-state", sharedQuery, cache);
   let location = "legacy-main";
   if (read.status === "unreadable") return toStore(statePath, "shared-state", read);
   if (read.status === "ok" && read.cells?.ownership) {
@@ -175,7 +200,7 @@ export function readSharedStore(stateDir: string, env: Readonly<Record<string, s
     }
   }
   if (location === "state-db") return toStore(statePath, "shared-state", read);
-  return readAgentStore(sharedMainAgentDir(stateDir, env));
+  return readAgentStore(sharedMainAgentDir(stateDir, env), cache);
 }
 
 /**

@@ -4,7 +4,7 @@
 // `openclaw gateway run` in argv.
 import type { CommandRunner } from "../platform/command-runner.ts";
 import { darwinProcessTable } from "../platform/darwin-process.ts";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { allPids, parseEnviron } from "../platform/linux-procfs.ts";
 
 export interface GatewayProcess {
@@ -27,12 +27,19 @@ export async function findGatewayProcesses(runner: CommandRunner, platform: Node
   }
   if (platform !== "linux") return [];
   const found: GatewayProcess[] = [];
+  // Synchronous reads: /proc never blocks, and a thread-pool round trip per process costs ten times the CPU.
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
   for (const pid of await allPids()) {
     // cmdline first: the rest of /proc/<pid> is read only for gateways.
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    const argv = cmdline.split("\0").filter((a) => a !== "");
+    const argv = (read(`/proc/${pid}/cmdline`) ?? "").split("\0").filter((a) => a !== "");
     if (!isGatewayArgv(argv)) continue;
-    found.push({ pid, argv, env: parseEnviron(await readFile(`/proc/${pid}/environ`, "utf8").catch(() => undefined)) });
+    found.push({ pid, argv, env: parseEnviron(read(`/proc/${pid}/environ`)) });
   }
   return found;
 }

@@ -54,4 +54,18 @@ export interface ServiceDiscoveryInput {
   /** The current user's uid, for `launchctl print gui/<uid>/<label>`. */
   uid: number;
   signal?: AbortSignal;
+  /** A daemon's memory of an unreachable systemd user manager (systemd-service.ts). */
+  userManager?: UserManagerCache;
+}
+
+/**
+ * `systemctl --user show-environment` failing for want of a user manager (no
+ * login session, no lingering, a container) fails the same way until its bus
+ * appears: the failure is kept while the sockets systemctl would connect to
+ * are still absent (or the same files) and the variables naming them are the
+ * same, for at most USER_MANAGER_MAX_AGE_MS. An answer is never kept: the
+ * manager's environment changes without a file to watch.
+ */
+export interface UserManagerCache {
+  failure?: { key: string; detail: string; atMs: number };
 }

@@ -27,22 +27,61 @@ export interface PortOwner {
   gateway?: LiveGateway;
 }
 
-export async function findPortOwner(port: number, runner: CommandRunner, platform: NodeJS.Platform, signal?: AbortSignal): Promise<PortOwner> {
-  if (platform === "linux") return linuxPortOwner(port);
+/**
+ * A daemon's memory of the gateway port's owner (Linux): which pid held the
+ * listening sockets, by port and socket inodes, trusted only while that pid
+ * still holds one of them (its own fds are looked at first, not every
+ * process's); and the install and state file of a process, by pid and start
+ * time, kept once both were found: neither changes during a process's life.
+ */
+export interface PortOwnerMemory {
+  socketOwners: Map<string, number>;
+  gatewayPaths: Map<string, { installDir: string; stateFile: string }>;
+}
+
+export function newPortOwnerMemory(): PortOwnerMemory {
+  return { socketOwners: new Map(), gatewayPaths: new Map() };
+}
+
+export async function findPortOwner(port: number, runner: CommandRunner, platform: NodeJS.Platform, signal?: AbortSignal, memory?: PortOwnerMemory): Promise<PortOwner> {
+  if (platform === "linux") return linuxPortOwner(port, "/proc", memory);
   if (platform === "darwin") return darwinPortOwner(port, runner, signal);
   return { listenAddresses: [] };
 }
 
-export async function linuxPortOwner(port: number, procRoot = "/proc"): Promise<PortOwner> {
+/** How many answers of each kind a daemon keeps. */
+const MEMORY_ENTRIES = 16;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (!map.has(key) && map.size >= MEMORY_ENTRIES) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+export async function linuxPortOwner(port: number, procRoot = "/proc", memory?: PortOwnerMemory): Promise<PortOwner> {
   const sockets = await listeningSockets(port, procRoot);
   const listenAddresses = [...new Set(sockets.map((s) => s.address))];
   if (sockets.length === 0) return { listenAddresses };
-  const [pid] = await pidsForInodes(new Set(sockets.map((s) => s.inode)), undefined, procRoot);
+  const inodes = new Set(sockets.map((s) => s.inode));
+  // A socket inode names one socket while it exists: a pid that still holds it is its owner, whatever else changed.
+  const ownerKey = `${procRoot}:${port}:${[...inodes].sort().join(",")}`;
+  const remembered = memory?.socketOwners.get(ownerKey);
+  let pid = remembered !== undefined && (await pidsForInodes(inodes, [remembered], procRoot)).length > 0 ? remembered : undefined;
+  if (pid === undefined) {
+    [pid] = await pidsForInodes(inodes, undefined, procRoot);
+    if (pid !== undefined && memory) remember(memory.socketOwners, ownerKey, pid);
+  }
   if (pid === undefined) return { listenAddresses };
   const info = await procInfo(pid, procRoot);
   if (!info) return { listenAddresses, pid };
-  const related = [...(await openPaths(pid, procRoot)), ...(await childrenOf(pid, procRoot)).flatMap((c) => c.argv)];
-  return { listenAddresses, pid, gateway: describe(info, related) };
+  const processKey = `${procRoot}:${pid}@${info.startedAtMs ?? "?"}`;
+  let paths = info.startedAtMs !== undefined ? memory?.gatewayPaths.get(processKey) : undefined;
+  if (!paths) {
+    const related = [...(await openPaths(pid, procRoot)), ...(await childrenOf(pid, procRoot)).flatMap((c) => c.argv)];
+    const found = gatewayPaths(info, related);
+    if (found.installDir && found.stateFile && info.startedAtMs !== undefined && memory) remember(memory.gatewayPaths, processKey, { installDir: found.installDir, stateFile: found.stateFile });
+    return { listenAddresses, pid, gateway: describe(info, found) };
+  }
+  return { listenAddresses, pid, gateway: describe(info, paths) };
 }
 
 export async function darwinPortOwner(port: number, runner: CommandRunner, signal?: AbortSignal): Promise<PortOwner> {
@@ -53,13 +92,17 @@ export async function darwinPortOwner(port: number, runner: CommandRunner, signa
   const [info, files, table] = await Promise.all([darwinProcInfo(runner, pid, signal), darwinOpenFiles(runner, pid, signal), darwinProcessTable(runner, signal)]);
   if (!info) return { listenAddresses, pid };
   const childArgs = table.filter((p) => p.ppid === pid).flatMap((p) => p.command.split(/\s+/));
-  return { listenAddresses, pid, gateway: describe({ ...info, exe: files.exe }, [...files.paths, ...childArgs]) };
+  const darwinInfo = { ...info, exe: files.exe };
+  return { listenAddresses, pid, gateway: describe(darwinInfo, gatewayPaths(darwinInfo, [...files.paths, ...childArgs])) };
 }
 
-function describe(info: ProcInfo, related: readonly string[]): LiveGateway {
-  const installDir = findInstallDir([...info.argv, ...related]);
+/** The install a process runs and the state database it holds open, from its argv, open files and children's argv. */
+function gatewayPaths(info: ProcInfo, related: readonly string[]): { installDir?: string; stateFile?: string } {
+  return { installDir: findInstallDir([...info.argv, ...related]), stateFile: related.find((p) => /\/state\/openclaw\.sqlite$/.test(p)) };
+}
+
+function describe(info: ProcInfo, { installDir, stateFile }: { installDir?: string; stateFile?: string }): LiveGateway {
   const manifest = installDir ? readManifest(installDir) : undefined;
-  const stateFile = related.find((p) => /\/state\/openclaw\.sqlite$/.test(p));
   return {
     ...info,
     installDir,

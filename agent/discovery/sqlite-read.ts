@@ -96,6 +96,22 @@ function copyConsistent(path: string, copy: string, sidecars: readonly string[])
   return before.every((id, i) => id !== undefined && id === after[i]);
 }
 
+/**
+ * The database and its -wal/-journal as one identity (inode, size, mtime and
+ * ctime of each): equal identities read the same rows, so a daemon may keep
+ * what it read until this changes. Undefined when the database is missing, and
+ * while any of the files changed within RACY_WINDOW_MS: a second write inside
+ * one timestamp tick (a jiffy; a second on HFS+) would leave the identity as it
+ * was, so a fresh file is not vouched for.
+ */
+export function databaseIdentity(path: string, nowMs = Date.now()): string | undefined {
+  const stats = ["", ...SIDECARS].map((suffix) => fileStat(path + suffix));
+  if (!stats[0] || stats.some((s) => s && nowMs - Number(s.mtimeNs / 1_000_000n) < RACY_WINDOW_MS)) return undefined;
+  return stats.map((s) => (s ? `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` : "-")).join(" ");
+}
+
+const RACY_WINDOW_MS = 2000;
+
 /** Inode, size and change time in nanoseconds: any write or replacement moves one of them. */
 function identity(path: string): string | undefined {
   const stat = fileStat(path);

@@ -12,6 +12,7 @@
 // When it does not (no login session, no lingering, a container: this is
 // common), the unit files are read directly and `loaded` stays false with the
 // reason in `state`: the definition is known, whether systemd runs it is not.
+import { statSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceDefinition, ServiceDiscoveryInput, ServiceEnvSource } from "./gateway-service.ts";
@@ -120,10 +121,37 @@ interface ManagerInfo {
 
 /** `systemctl --user show-environment`: whether the user manager answers, and the PATH it gives services. */
 async function userManagerPath(input: ServiceDiscoveryInput): Promise<ManagerInfo> {
+  const key = input.userManager ? userBusKey(input.env, input.uid) : "";
+  const kept = input.userManager?.failure;
+  if (kept && kept.key === key && Date.now() - kept.atMs < USER_MANAGER_MAX_AGE_MS) return { reachable: false, detail: kept.detail };
   const result = await runSystemctl(input, ["--user", "show-environment"]);
+  if (input.userManager) input.userManager.failure = result.exitCode !== 0 && result.exitCode !== 124 ? { key, detail: systemctlFailure(result), atMs: Date.now() } : undefined;
   if (result.exitCode !== 0) return { reachable: false, detail: systemctlFailure(result) };
   const path = /^PATH=(.*)$/m.exec(result.stdout)?.[1];
   return { reachable: true, path: path ? (splitQuotedWords(path)[0] ?? path) : undefined };
+}
+
+/** Even with nothing changed, an unreachable user manager is asked again after this. */
+export const USER_MANAGER_MAX_AGE_MS = 10 * 60_000;
+
+/**
+ * What `systemctl --user` connects to: $XDG_RUNTIME_DIR/systemd/private and
+ * /bus, or $DBUS_SESSION_BUS_ADDRESS; and the uid's /run/user dir, which newer
+ * systemd falls back to without XDG_RUNTIME_DIR.
+ */
+function userBusKey(env: Readonly<Record<string, string | undefined>>, uid: number): string {
+  const runtime = env.XDG_RUNTIME_DIR ?? "";
+  const bus = env.DBUS_SESSION_BUS_ADDRESS ?? "";
+  const paths = [...new Set([runtime, `/run/user/${uid}`].filter(Boolean).flatMap((dir) => [join(dir, "systemd", "private"), join(dir, "bus")]))];
+  for (const part of bus.split(";")) {
+    const path = /(?:^|[,:])path=([^,]+)/.exec(part)?.[1];
+    if (path) paths.push(path);
+  }
+  const files = paths.map((path) => {
+    const info = statSync(path, { throwIfNoEntry: false, bigint: true });
+    return info ? `${path}=${info.ino}:${info.ctimeNs}` : `${path}=-`;
+  });
+  return JSON.stringify([runtime, bus, files]);
 }
 
 function runSystemctl(input: ServiceDiscoveryInput, args: string[]): Promise<CommandResult> {

@@ -58,7 +58,7 @@ export const gatewayRestarts = observation<GatewayRestarts>("gateway-restarts", 
   let second = first;
   if (young) {
     await new Promise((resolve) => setTimeout(resolve, PORT_LOOK_GAP_MS));
-    if (!ctx.signal.aborted) second = await findPortOwner(ctx.world.port, ctx.runner, ctx.platform, ctx.signal).catch(() => ({ listenAddresses: [] }));
+    if (!ctx.signal.aborted) second = await findPortOwner(ctx.world.port, ctx.runner, ctx.platform, ctx.signal, ctx.caches.portOwners).catch(() => ({ listenAddresses: [] }));
   }
   const nowMs = Date.now();
   return {

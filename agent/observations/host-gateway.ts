@@ -10,7 +10,7 @@ import { observation } from "./observation.ts";
 export const loopbackOpen = observation<boolean>("loopback", 1500, [], async (ctx) => (await tcpConnect("127.0.0.1", ctx.world.port, 1000, ctx.signal)) === "open");
 
 /** Who listens on the gateway port, and what that process is (a /proc scan or lsof). */
-export const portOwner = observation<PortOwner>("port-owner", 3000, [], (ctx) => findPortOwner(ctx.world.port, ctx.runner, ctx.platform, ctx.signal));
+export const portOwner = observation<PortOwner>("port-owner", 3000, [], (ctx) => findPortOwner(ctx.world.port, ctx.runner, ctx.platform, ctx.signal, ctx.caches.portOwners));
 
 /** Every OpenClaw gateway process on the host, whichever state dir it serves. */
 export const gatewayProcesses = observation<GatewayProcess[]>("gateway-processes", 3000, [], (ctx) => findGatewayProcesses(ctx.runner, ctx.platform, ctx.signal));

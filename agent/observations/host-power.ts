@@ -2,4 +2,4 @@
 import { readPowerFacts, type PowerFacts } from "../platform/power-facts.ts";
 import { observation } from "./observation.ts";
 
-export const powerFacts = observation<PowerFacts>("power-facts", 2200, [], (ctx) => readPowerFacts({ runner: ctx.runner, platform: ctx.platform, signal: ctx.signal, linuxTracker: ctx.caches.suspendTracker }));
+export const powerFacts = observation<PowerFacts>("power-facts", 2200, [], (ctx) => readPowerFacts({ runner: ctx.runner, platform: ctx.platform, signal: ctx.signal, linuxTracker: ctx.caches.suspendTracker, linuxSleepTargets: ctx.caches.sleepTargets }));

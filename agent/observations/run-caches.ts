@@ -1,7 +1,10 @@
 // The only state that outlives a check run. Each cache says what invalidates
 // an entry; nothing else is kept between runs (no module-level maps).
-import { createSuspendTracker } from "../platform/linux-power.ts";
+import { createSleepTargetsCache, createSuspendTracker, type SleepTargetsCache } from "../platform/linux-power.ts";
 import type { HandshakeResult } from "../probes/gateway-handshake.ts";
+import type { UserManagerCache } from "../discovery/gateway-service.ts";
+import type { AuthStoreCache } from "../discovery/auth-store.ts";
+import { newPortOwnerMemory, type PortOwnerMemory } from "../discovery/live-gateway.ts";
 
 /** How long a rejected token is not re-sent to the same gateway process. */
 export const REJECTION_MEMORY_MS = 10 * 60_000;
@@ -23,6 +26,8 @@ export interface RunCaches {
    * time growing between two runs (`agent check` runs once, so it sees one reading).
    */
   suspendTracker: ReturnType<typeof createSuspendTracker>;
+  /** Linux: `systemctl is-enabled` of the sleep targets, until a unit directory changes (linux-power.ts). */
+  sleepTargets: SleepTargetsCache;
   /**
    * Restart counters (launchd `runs`, systemd NRestarts) by service, one sample
    * per run: a counter climbing between runs is a crash loop that one look
@@ -30,6 +35,12 @@ export interface RunCaches {
    * that went down (the job was reloaded, the unit started by hand) starts over.
    */
   restartCounters: Map<string, RestartSample[]>;
+  /** Linux: the gateway port's owner and that process's install and state file (live-gateway.ts). */
+  portOwners: PortOwnerMemory;
+  /** Linux: a systemd user manager that could not be reached, until its bus appears (gateway-service.ts). */
+  userManager: UserManagerCache;
+  /** OpenClaw's credential stores as last read, until the database or its -wal changes (auth-store.ts). */
+  authStores: AuthStoreCache;
 }
 
 export interface RestartSample {
@@ -42,7 +53,7 @@ export const RESTART_MEMORY_MS = 15 * 60_000;
 const RESTART_SERVICES = 16;
 
 export function newRunCaches(): RunCaches {
-  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), restartCounters: new Map() };
+  return { tokenRejections: new Map(), nodeVersions: new Map(), suspendTracker: createSuspendTracker(), sleepTargets: createSleepTargetsCache(), restartCounters: new Map(), portOwners: newPortOwnerMemory(), userManager: {}, authStores: new Map() };
 }
 
 /** Adds this run's reading of a restart counter; returns the samples kept (oldest first, this one last). */

@@ -3,7 +3,7 @@
 // launchctl's output is explicitly not an API (launchctl(1)): it is parsed
 // defensively, one top-level field at a time, and never trusted to nest sanely.
 import { readFile, stat } from "node:fs/promises";
-import { parse as parsePlistText, type PlistValue } from "plist";
+import type { PlistValue } from "plist";
 import type { CommandRunner } from "./command-runner.ts";
 
 /** launchd's own PATH for a job whose plist sets none (launchd.plist(5), `default environment` in launchctl print). */
@@ -49,10 +49,12 @@ export async function readLaunchAgentPlist(path: string): Promise<PlistReadResul
     const code = (error as NodeJS.ErrnoException).code;
     return { ok: false, missing: code === "ENOENT", error: `cannot read ${path}: ${code ?? (error as Error).message}` };
   }
+  // Loaded on first use: the XML parser and builder behind it are a few MB that a Linux host never needs.
+  const { parse } = await import("plist");
   let value: PlistValue;
   try {
     // Binary plists must reach the parser as bytes; everything else as text.
-    value = bytes.subarray(0, 6).toString("latin1") === "bplist" ? parseQuietly(new Uint8Array(bytes)) : parseQuietly(bytes.toString("utf8"));
+    value = bytes.subarray(0, 6).toString("latin1") === "bplist" ? parseQuietly(parse, new Uint8Array(bytes)) : parseQuietly(parse, bytes.toString("utf8"));
   } catch (error) {
     return { ok: false, missing: false, mtimeMs, error: `${path} is not a valid property list (${errorReason(error)})` };
   }
@@ -70,11 +72,11 @@ export async function readLaunchAgentPlist(path: string): Promise<PlistReadResul
  * be a token. The parse is synchronous, so console.error is silenced for
  * exactly its duration; the thrown error still says what is wrong.
  */
-function parseQuietly(input: string | Uint8Array): PlistValue {
+function parseQuietly(parse: typeof import("plist").parse, input: string | Uint8Array): PlistValue {
   const original = console.error;
   console.error = () => undefined;
   try {
-    return typeof input === "string" ? parsePlistText(input) : parsePlistText(input);
+    return typeof input === "string" ? parse(input) : parse(input);
   } finally {
     console.error = original;
   }

@@ -13,8 +13,9 @@
 // the difference is then off by that constant, which is why a single reading
 // only counts as "suspended" above a margin and the daemon trusts growth
 // between readings more than any absolute value.
+import { statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import type { CommandRunner } from "./command-runner.ts";
+import type { CommandResult, CommandRunner } from "./command-runner.ts";
 import { parseUnitFile } from "./systemd.ts";
 
 /** Targets whose mask state decides whether logind can suspend (systemd-suspend.service(8)). */
@@ -155,9 +156,55 @@ export async function readIdleAction(sources: LinuxPowerSources): Promise<string
   return action;
 }
 
+/**
+ * Where a mask or a new unit file for the sleep targets lands: the system unit
+ * search path (systemd.unit(5)). `systemctl mask` links the unit to /dev/null
+ * in /etc/systemd/system (or /run/systemd/system with --runtime), a package
+ * replaces a unit file in /usr/lib/systemd/system: each moves its directory's mtime.
+ */
+export const SYSTEM_UNIT_DIRS = [
+  "/etc/systemd/system.control", "/run/systemd/system.control", "/run/systemd/transient", "/run/systemd/generator.early",
+  "/etc/systemd/system", "/etc/systemd/system.attached", "/run/systemd/system", "/run/systemd/system.attached",
+  "/run/systemd/generator", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system",
+  "/run/systemd/generator.late",
+] as const;
+
+/** Even with no directory changed, the targets are asked again after this (a path this list misses). */
+export const SLEEP_TARGETS_MAX_AGE_MS = 10 * 60_000;
+
+/**
+ * A daemon's memory of `systemctl is-enabled <sleep targets>`: the answer
+ * holds while no unit directory changed (inode and mtime of each) and for at
+ * most SLEEP_TARGETS_MAX_AGE_MS, so a healthy cycle starts no systemctl for it.
+ */
+export interface SleepTargetsCache {
+  dirs: readonly string[];
+  entry?: { key: string; result: CommandResult; atMs: number };
+}
+
+export function createSleepTargetsCache(dirs: readonly string[] = SYSTEM_UNIT_DIRS): SleepTargetsCache {
+  return { dirs };
+}
+
+function unitDirsKey(dirs: readonly string[]): string {
+  return dirs.map((dir) => {
+    const info = statSync(dir, { throwIfNoEntry: false, bigint: true });
+    return info ? `${info.ino}:${info.mtimeNs}` : "-";
+  }).join(" ");
+}
+
+async function sleepTargetStates(runner: CommandRunner, signal: AbortSignal | undefined, cache: SleepTargetsCache | undefined, nowMs: number): Promise<CommandResult> {
+  const key = cache ? unitDirsKey(cache.dirs) : "";
+  if (cache?.entry && cache.entry.key === key && nowMs - cache.entry.atMs < SLEEP_TARGETS_MAX_AGE_MS) return cache.entry.result;
+  const result = await runner.run("systemctl", ["is-enabled", ...SLEEP_TARGETS], { timeoutMs: 1500, signal });
+  // Only an answer is remembered: a timeout or a missing systemctl is asked again next time.
+  if (cache) cache.entry = parseIsEnabled(result.stdout, SLEEP_TARGETS) ? { key, result, atMs: nowMs } : undefined;
+  return result;
+}
+
 export async function readLinuxPower(
   runner: CommandRunner,
-  options: { signal?: AbortSignal; sources?: LinuxPowerSources; tracker?: ReturnType<typeof createSuspendTracker> } = {},
+  options: { signal?: AbortSignal; sources?: LinuxPowerSources; tracker?: ReturnType<typeof createSuspendTracker>; sleepTargets?: SleepTargetsCache } = {},
 ): Promise<LinuxPowerReadings> {
   const sources = options.sources ?? systemSources;
   const failures: string[] = [];
@@ -166,7 +213,7 @@ export async function readLinuxPower(
       failures.push(`cannot read /sys/power/state: ${e.code ?? e.message}`);
       return undefined;
     }),
-    runner.run("systemctl", ["is-enabled", ...SLEEP_TARGETS], { timeoutMs: 1500, signal: options.signal }).then((r) => {
+    sleepTargetStates(runner, options.signal, options.sleepTargets, sources.nowMs()).then((r) => {
       // is-enabled exits non-zero for masked/disabled units: the lines are the answer, not the status.
       const parsed = parseIsEnabled(r.stdout, SLEEP_TARGETS);
       if (!parsed) failures.push(`\`systemctl is-enabled ${SLEEP_TARGETS.join(" ")}\` ${r.exitCode === 127 ? "is not available" : `gave no usable answer (exit ${r.exitCode})`}`);

@@ -1,7 +1,35 @@
 // Linux ground truth from /proc: who listens on a port, and what that process
 // really is (executable, argv, environment, start time, open files). Reads only
 // what this user may read; a process of another user yields what it can.
-import { readdir, readFile, readlink } from "node:fs/promises";
+// Read synchronously: /proc files are generated in memory and never block, and
+// a daemon scanning every process each interval pays for a thread-pool round
+// trip per file otherwise (several times the CPU for the same answer).
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+/** A /proc file's text, or undefined when it is gone or not ours to read. */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function readLink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function listDir(path: string): string[] | undefined {
+  try {
+    return readdirSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ListeningSocket {
   inode: string;
@@ -25,14 +53,13 @@ const TCP_LISTEN = "0A";
 /** Sockets in LISTEN state on `port`, from /proc/net/tcp and tcp6. */
 export async function listeningSockets(port: number, procRoot = "/proc"): Promise<ListeningSocket[]> {
   const found: ListeningSocket[] = [];
+  // A busy host lists thousands of connections: only lines naming the port are split into fields.
+  const namesPort = new RegExp(`:0*${port.toString(16)}\\s`, "i");
   for (const file of ["tcp", "tcp6"]) {
-    let text: string;
-    try {
-      text = await readFile(`${procRoot}/net/${file}`, "utf8");
-    } catch {
-      continue;
-    }
+    const text = readText(`${procRoot}/net/${file}`);
+    if (text === undefined) continue;
     for (const line of text.split("\n").slice(1)) {
+      if (!namesPort.test(line)) continue;
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10 || fields[3] !== TCP_LISTEN) continue;
       const [hexAddress, hexPort] = fields[1]!.split(":");
@@ -78,43 +105,36 @@ function compressIpv6(groups: string[]): string {
 export async function pidsForInodes(inodes: ReadonlySet<string>, candidates?: readonly number[], procRoot = "/proc"): Promise<number[]> {
   const pids = candidates ?? (await allPids(procRoot));
   const owners: number[] = [];
-  await Promise.all(
-    pids.map(async (pid) => {
-      let fds: string[];
-      try {
-        fds = await readdir(`${procRoot}/${pid}/fd`);
-      } catch {
-        return; // exited, or another user's
+  for (const pid of pids) {
+    const fds = listDir(`${procRoot}/${pid}/fd`);
+    if (!fds) continue; // exited, or another user's
+    for (const fd of fds) {
+      const match = /^socket:\[(\d+)\]$/.exec(readLink(`${procRoot}/${pid}/fd/${fd}`) ?? "");
+      if (match && inodes.has(match[1]!)) {
+        owners.push(pid);
+        break;
       }
-      for (const fd of fds) {
-        const target = await readlink(`${procRoot}/${pid}/fd/${fd}`).catch(() => "");
-        const match = /^socket:\[(\d+)\]$/.exec(target);
-        if (match && inodes.has(match[1]!)) {
-          owners.push(pid);
-          return;
-        }
-      }
-    }),
-  );
+    }
+  }
   return owners.sort((a, b) => a - b);
 }
 
 export async function allPids(procRoot = "/proc"): Promise<number[]> {
-  return (await readdir(procRoot)).filter((e) => /^\d+$/.test(e)).map(Number);
+  return readdirSync(procRoot).filter((e) => /^\d+$/.test(e)).map(Number);
 }
 
 /** Everything /proc tells about one process that this user may read. */
 export async function procInfo(pid: number, procRoot = "/proc"): Promise<ProcInfo | undefined> {
   const base = `${procRoot}/${pid}`;
-  const cmdline = await readFile(`${base}/cmdline`, "utf8").catch(() => undefined);
+  const cmdline = readText(`${base}/cmdline`);
   if (cmdline === undefined) return undefined;
   const info: ProcInfo = { pid, argv: cmdline.split("\0").filter((a) => a !== "") };
-  info.exe = await readlink(`${base}/exe`).catch(() => undefined);
-  info.env = parseEnviron(await readFile(`${base}/environ`, "utf8").catch(() => undefined));
-  const status = await readFile(`${base}/status`, "utf8").catch(() => "");
+  info.exe = readLink(`${base}/exe`);
+  info.env = parseEnviron(readText(`${base}/environ`));
+  const status = readText(`${base}/status`) ?? "";
   const uid = /^Uid:\s+(\d+)/m.exec(status);
   if (uid) info.uid = Number(uid[1]);
-  const stat = await readFile(`${base}/stat`, "utf8").catch(() => "");
+  const stat = readText(`${base}/stat`) ?? "";
   // Fields after the parenthesised command name, which may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   if (fields.length > 19) {
@@ -131,7 +151,7 @@ export async function procInfo(pid: number, procRoot = "/proc"): Promise<ProcInf
 const CLOCK_TICKS = 100;
 
 async function bootTimeSeconds(procRoot: string): Promise<number | undefined> {
-  const text = await readFile(`${procRoot}/stat`, "utf8").catch(() => "");
+  const text = readText(`${procRoot}/stat`) ?? "";
   const match = /^btime\s+(\d+)/m.exec(text);
   return match ? Number(match[1]) : undefined;
 }
@@ -149,14 +169,11 @@ export function parseEnviron(text: string | undefined): Record<string, string> |
 /** Paths of the files a process has open (fd symlinks) and mapped (shared objects). */
 export async function openPaths(pid: number, procRoot = "/proc"): Promise<string[]> {
   const paths = new Set<string>();
-  const fds = await readdir(`${procRoot}/${pid}/fd`).catch(() => [] as string[]);
-  await Promise.all(
-    fds.map(async (fd) => {
-      const target = await readlink(`${procRoot}/${pid}/fd/${fd}`).catch(() => "");
-      if (target.startsWith("/")) paths.add(target);
-    }),
-  );
-  const maps = await readFile(`${procRoot}/${pid}/maps`, "utf8").catch(() => "");
+  for (const fd of listDir(`${procRoot}/${pid}/fd`) ?? []) {
+    const target = readLink(`${procRoot}/${pid}/fd/${fd}`) ?? "";
+    if (target.startsWith("/")) paths.add(target);
+  }
+  const maps = readText(`${procRoot}/${pid}/maps`) ?? "";
   for (const line of maps.split("\n")) {
     const path = line.slice(line.indexOf("/"));
     if (line.includes("/") && path.endsWith(".node")) paths.add(path);
@@ -168,7 +185,7 @@ export async function openPaths(pid: number, procRoot = "/proc"): Promise<string
 export async function childrenOf(pid: number, procRoot = "/proc"): Promise<ProcInfo[]> {
   const children: ProcInfo[] = [];
   for (const child of await allPids(procRoot)) {
-    const stat = await readFile(`${procRoot}/${child}/stat`, "utf8").catch(() => "");
+    const stat = readText(`${procRoot}/${child}/stat`) ?? "";
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (Number(fields[1]) !== pid) continue;
     const info = await procInfo(child, procRoot);

@@ -3,7 +3,7 @@
 // `may_sleep` / `last_wake_unix_ms` (a silent Mac that may sleep is "asleep",
 // not "unreachable", at the collector).
 import type { CommandRunner } from "./command-runner.ts";
-import { readLinuxPower, SUSPEND_NOISE_MS, type LinuxPowerSources, type createSuspendTracker } from "./linux-power.ts";
+import { readLinuxPower, SUSPEND_NOISE_MS, type LinuxPowerSources, type SleepTargetsCache, type createSuspendTracker } from "./linux-power.ts";
 import { deliberateKeepAwake, describeHolder, keepAwakeHolders, readMacPower, settingNumber, thermalPressure, type AwakeHolder } from "./pmset.ts";
 
 export interface PowerFacts {
@@ -53,6 +53,8 @@ export interface PowerFactsOptions {
   /** Test seams for Linux's /proc, /sys and clocks. */
   linuxSources?: LinuxPowerSources;
   linuxTracker?: ReturnType<typeof createSuspendTracker>;
+  /** A daemon's remembered `systemctl is-enabled` answer (linux-power.ts). */
+  linuxSleepTargets?: SleepTargetsCache;
 }
 
 /** Reads the platform's power state; never throws for bad or missing command output. */
@@ -137,7 +139,7 @@ async function macFacts(options: PowerFactsOptions): Promise<PowerFacts> {
 }
 
 async function linuxFacts(options: PowerFactsOptions): Promise<PowerFacts> {
-  const readings = await readLinuxPower(options.runner, { signal: options.signal, sources: options.linuxSources, tracker: options.linuxTracker });
+  const readings = await readLinuxPower(options.runner, { signal: options.signal, sources: options.linuxSources, tracker: options.linuxTracker, sleepTargets: options.linuxSleepTargets });
   const { capability, clock, resumed, idleAction } = readings;
   const evidence: Record<string, string> = {};
   if (capability.kernelStates) evidence.kernelSleepStates = capability.kernelStates.join(" ") || "(none)";

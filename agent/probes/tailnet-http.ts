@@ -2,8 +2,12 @@
 // failure named the way the tunnel layer needs it: TLS (certificate, name),
 // connect (refused, unreachable, unresolved) or timeout. Uses node:https so
 // the default CA store, including NODE_EXTRA_CA_CERTS, decides trust.
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { ClientRequest } from "node:http";
+import type { RequestOptions } from "node:https";
+
+/** node:https (and TLS behind it) loads on the first tailnet probe: a host that has none pays nothing for it. */
+type Send = (url: string, options: RequestOptions) => ClientRequest;
+const loadSend = (https: boolean): Promise<Send> => (https ? import("node:https").then((m) => m.request) : import("node:http").then((m) => m.request));
 
 export interface ProbeError {
   kind: "tls" | "connect" | "timeout" | "other";
@@ -33,15 +37,14 @@ export function httpProbe(url: string, options: HttpProbeOptions): Promise<HttpP
   const elapsed = () => Math.round(performance.now() - started);
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = AbortSignal.any([options.signal, timeout]);
-  const send = url.startsWith("https:") ? httpsRequest : httpRequest;
-  return new Promise((resolve) => {
+  return loadSend(url.startsWith("https:")).then((send) => new Promise<HttpProbeResult>((resolve) => {
     let settled = false;
     const finish = (result: Omit<HttpProbeResult, "elapsedMs">) => {
       if (settled) return;
       settled = true;
       resolve({ ...result, elapsedMs: elapsed() });
     };
-    let req: ReturnType<typeof httpRequest>;
+    let req: ClientRequest;
     try {
       // agent: false: a fresh connection each time, so a probe never rides a
       // socket another probe warmed up (and proves the TLS handshake itself).
@@ -61,7 +64,7 @@ export function httpProbe(url: string, options: HttpProbeOptions): Promise<HttpP
     });
     req.on("error", (error) => finish({ error: classify(error, timeout.aborted) }));
     req.end(options.body);
-  });
+  }));
 }
 
 /** Node's names for certificate and handshake failures (OpenSSL verify codes, ERR_TLS_*, ERR_SSL_*). */

@@ -3,12 +3,12 @@
 // can fail to be read. The databases are built with OpenClaw's own schema and
 // JSON (as openclaw 2026.9.6 writes them: `sqlite_master` and rows observed
 // after `openclaw models auth paste-api-key` / `paste-token --expires-in`).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { effectiveStore, parseStoreJson, readAgentStore, readSharedStore } from "../../agent/discovery/auth-store.ts";
+import { effectiveStore, parseStoreJson, readAgentStore, readSharedStore, type AuthStoreCache } from "../../agent/discovery/auth-store.ts";
 import { diffSnapshots, snapshotTree } from "../helpers/host-snapshot.ts";
 
 // Obvious fakes, never real keys.
@@ -51,6 +51,38 @@ describe("OpenClaw auth stores", () => {
     root = mkdtempSync(join(tmpdir(), "clawfleet-auth-"));
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it("a daemon keeps a store's read until the database or its -wal changes, and vouches for no file written just now", () => {
+    const agentDir = join(root, "agents", "main", "agent");
+    const profile = (key: string) => ({ version: 1, profiles: { [`openai:${key}`]: { type: "api_key", provider: "openai", key: `${API_KEY}-${key}` } } });
+    const path = agentDb(agentDir, profile("first"));
+    const cache: AuthStoreCache = new Map();
+    const age = () => {
+      const past = new Date(Date.now() - 60_000);
+      for (const file of [path, `${path}-wal`]) if (existsSync(file)) utimesSync(file, past, past);
+    };
+    // Just written: read, not kept.
+    expect(Object.keys(readAgentStore(agentDir, cache).profiles)).toEqual(["openai:first"]);
+    expect(cache.size).toBe(0);
+    age();
+    expect(Object.keys(readAgentStore(agentDir, cache).profiles)).toEqual(["openai:first"]);
+    expect(cache.size).toBe(1);
+    expect(Object.keys(readAgentStore(agentDir, cache).profiles)).toEqual(["openai:first"]);
+    // The gateway writes in WAL mode with its connection open: the commit lives only in the -wal.
+    const db = new DatabaseSync(path);
+    try {
+      db.exec("PRAGMA journal_mode=WAL");
+      db.prepare("UPDATE auth_profile_store SET store_json = ? WHERE store_key = 'primary'").run(JSON.stringify(profile("second")));
+      expect(Object.keys(readAgentStore(agentDir, cache).profiles)).toEqual(["openai:second"]);
+      age();
+      expect(Object.keys(readAgentStore(agentDir, cache).profiles)).toEqual(["openai:second"]);
+      db.prepare("UPDATE auth_profile_store SET store_json = ? WHERE store_key = 'primary'").run(JSON.stringify(profile("third")));
+      age();
+      expect(Object.keys(readAgentStore(agentDir, cache).profiles)).toEqual(["openai:third"]);
+    } finally {
+      db.close();
+    }
+  });
 
   it("reads api_key, token and oauth profiles with their expiry from an agent store", () => {
     const agentDir = join(root, "agents", "work", "agent");

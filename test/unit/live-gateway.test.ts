@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { darwinPortOwner, findInstallDir, linuxPortOwner } from "../../agent/discovery/live-gateway.ts";
+import { darwinPortOwner, findInstallDir, linuxPortOwner, newPortOwnerMemory } from "../../agent/discovery/live-gateway.ts";
 import { tokenFromArgv } from "../../agent/discovery/token-sources.ts";
 import { replayRunner } from "../../agent/platform/command-runner.ts";
 import { decodeAddress, listeningSockets } from "../../agent/platform/linux-procfs.ts";
@@ -64,6 +64,46 @@ describe("/proc listeners", () => {
     // btime + 18632 ticks / 100 Hz
     expect(owner.gateway!.startedAtMs).toBe((1795595152 + 186.32) * 1000);
     expect(tokenFromArgv(owner.gateway!.argv)).toBe("cf-unit-token-abcdef123456");
+  });
+
+  it("a daemon remembers the socket owner and looks again when another process holds the socket", async () => {
+    processDir(4242, ["openclaw-gateway"], "41001", { HOME: "/home/ops" });
+    const memory = newPortOwnerMemory();
+    expect((await linuxPortOwner(18789, proc, memory)).pid).toBe(4242);
+    expect([...memory.socketOwners.values()]).toEqual([4242]);
+    expect((await linuxPortOwner(18789, proc, memory)).gateway).toMatchObject({ pid: 4242, argv: ["openclaw-gateway"] });
+    // The same socket handed to another process (the first exited): the remembered pid no longer holds it.
+    rmSync(join(proc, "4242"), { recursive: true });
+    processDir(4300, ["openclaw-gateway", "--port", "18789"], "41001", { HOME: "/home/ops" });
+    const moved = await linuxPortOwner(18789, proc, memory);
+    expect(moved.pid).toBe(4300);
+    expect(moved.gateway!.argv).toEqual(["openclaw-gateway", "--port", "18789"]);
+    expect([...memory.socketOwners.values()]).toEqual([4300]);
+  });
+
+  it("a daemon keeps a gateway's install and state dir for the life of its process, and looks again for a new process", async () => {
+    const install = mkdtempSync(join(tmpdir(), "clawfleet-install-"));
+    try {
+      const openclaw = join(install, "node_modules", "openclaw");
+      mkdirSync(openclaw, { recursive: true });
+      writeFileSync(join(openclaw, "package.json"), JSON.stringify({ name: "openclaw", version: "2026.9.6" }));
+      processDir(4242, ["openclaw-gateway"], "41001", { HOME: "/home/ops" }, "/home/ops/.openclaw/state/openclaw.sqlite");
+      symlinkSync(join(openclaw, "dist", "index.js"), join(proc, "4242", "fd", "25"));
+      const memory = newPortOwnerMemory();
+      const first = await linuxPortOwner(18789, proc, memory);
+      expect(first.gateway).toMatchObject({ installDir: openclaw, version: "2026.9.6", stateDir: "/home/ops/.openclaw" });
+      expect(memory.gatewayPaths.size).toBe(1);
+      // Updated on disk while it runs: the manifest is read each time, the paths are the process's.
+      writeFileSync(join(openclaw, "package.json"), JSON.stringify({ name: "openclaw", version: "2026.9.7" }));
+      expect((await linuxPortOwner(18789, proc, memory)).gateway).toMatchObject({ installDir: openclaw, version: "2026.9.7", stateDir: "/home/ops/.openclaw" });
+      // Restarted as the same pid serving another state dir: a new start time is a new process.
+      rmSync(join(proc, "4242"), { recursive: true });
+      processDir(4242, ["openclaw-gateway"], "41001", { HOME: "/home/ops" }, "/srv/other/state/openclaw.sqlite");
+      writeFileSync(join(proc, "4242", "stat"), `4242 (openclaw gw) S 1 4242 4242 0 -1 4194560 1 0 0 0 1 1 0 0 20 0 16 0 99999 5257355264 158643\n`);
+      expect((await linuxPortOwner(18789, proc, memory)).gateway).toMatchObject({ stateDir: "/srv/other", installDir: undefined });
+    } finally {
+      rmSync(install, { recursive: true, force: true });
+    }
   });
 
   it("says nothing listens when no socket is in LISTEN state on the port", async () => {

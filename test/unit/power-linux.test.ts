@@ -2,13 +2,15 @@
 // sleep targets' mask state, suspended time from CLOCK_BOOTTIME −
 // CLOCK_MONOTONIC. /proc, /sys and the clocks are injected; systemctl answers
 // are recorded (test/fixtures/systemd). One test runs on this host for real.
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluatePower, powerCheck } from "../../agent/checks/power.ts";
 import { runChecks } from "../../agent/checks/run-checks.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { replayRunner, systemRunner, type Recording } from "../../agent/platform/command-runner.ts";
-import { createSuspendTracker, parseIsEnabled, readSuspendClock, SLEEP_TARGETS, suspendCapability, type LinuxPowerSources } from "../../agent/platform/linux-power.ts";
+import { createSleepTargetsCache, createSuspendTracker, parseIsEnabled, SLEEP_TARGETS_MAX_AGE_MS, readSuspendClock, SLEEP_TARGETS, suspendCapability, type LinuxPowerSources } from "../../agent/platform/linux-power.ts";
 import { hostPowerState, readPowerFacts } from "../../agent/platform/power-facts.ts";
 import { localFingerprint } from "../../shared/fingerprint.ts";
 import { loadFixture, recordings } from "../fixtures/macos/recording.ts";
@@ -49,6 +51,33 @@ const staticTargets = () => recordings(fixture("systemctl-is-enabled-static.txt"
 const maskedTargets = () => recordings(fixture("systemctl-is-enabled-masked.txt"));
 
 describe("power check on Linux", () => {
+  it("a daemon asks systemctl for the sleep targets again only when a unit directory changed or the answer is old", async () => {
+    const unitDir = mkdtempSync(join(tmpdir(), "clawfleet-units-"));
+    try {
+      const cache = createSleepTargetsCache([unitDir, join(unitDir, "absent")]);
+      const calls: string[] = [];
+      let table = staticTargets();
+      const runner = { run: (command: string, args: readonly string[]) => replayRunner(table, calls).run(command, args) };
+      const read = (nowMs: number) => readPowerFacts({ runner, platform: "linux", linuxSources: host({ bootedSecondsAgo: 90_000, suspendedSeconds: 0, nowMs }), linuxSleepTargets: cache });
+      expect((await read(NOW)).sleepPossible).toBe(true);
+      expect((await read(NOW + 60_000)).sleepPossible).toBe(true);
+      expect(calls).toHaveLength(1);
+      // `systemctl mask sleep.target` links the unit to /dev/null in a unit directory.
+      table = maskedTargets();
+      symlinkSync("/dev/null", join(unitDir, "sleep.target"));
+      expect(await read(NOW + 120_000)).toMatchObject({ sleepPossible: false, sleepReason: "suspend is not possible: sleep.target is masked" });
+      expect(calls).toHaveLength(2);
+      expect((await read(NOW + 180_000)).sleepPossible).toBe(false);
+      expect(calls).toHaveLength(2);
+      // Nothing changed on disk, but the answer is old: asked again.
+      table = staticTargets();
+      expect((await read(NOW + 120_000 + SLEEP_TARGETS_MAX_AGE_MS)).sleepPossible).toBe(true);
+      expect(calls).toHaveLength(3);
+    } finally {
+      rmSync(unitDir, { recursive: true, force: true });
+    }
+  });
+
   it("masked sleep targets: suspend is impossible, nothing to report", async () => {
     const f = await facts(maskedTargets(), host({ bootedSecondsAgo: 90_000, suspendedSeconds: 0 }));
     expect(f).toMatchObject({ sleepPossible: false, maySleep: false, sleepReason: "suspend is not possible: sleep.target is masked" });

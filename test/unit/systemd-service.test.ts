@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { discoverGatewayServices, findGatewayServices } from "../../agent/discovery/find-gateway-service.ts";
-import type { ServiceDiscoveryInput } from "../../agent/discovery/gateway-service.ts";
+import type { ServiceDiscoveryInput, UserManagerCache } from "../../agent/discovery/gateway-service.ts";
 import { replayRunner, systemRunner, type Recording } from "../../agent/platform/command-runner.ts";
 import { expectedSystemdUnit, SYSTEMD_DEFAULT_USER_PATH } from "../../agent/discovery/systemd-service.ts";
 import { fill, loadFixture, recordings } from "../fixtures/macos/recording.ts";
@@ -140,6 +140,25 @@ describe("systemd service discovery", () => {
         ["openclaw-gateway-work.service", "19001"],
       ]);
     });
+  });
+
+  it("a daemon asks an unreachable user manager again only once its bus socket appears", async () => {
+    writeUnit();
+    const runtime = join(home, "run");
+    mkdirSync(join(runtime, "systemd"), { recursive: true });
+    const userManager: UserManagerCache = {};
+    const calls: string[] = [];
+    const env = { XDG_RUNTIME_DIR: runtime };
+    const first = await discoverGatewayServices({ ...input(noBus(), env, calls), userManager }, "linux");
+    const second = await discoverGatewayServices({ ...input(noBus(), env, calls), userManager }, "linux");
+    expect(second).toEqual(first);
+    expect(second.services[0]!.state).toBe("unknown (systemctl --user failed: Failed to connect to bus: No medium found)");
+    expect(calls).toEqual(["systemctl --user show-environment"]);
+    // The user manager started (a login, lingering turned on): its private socket appears.
+    writeFileSync(join(runtime, "systemd", "private"), "");
+    const third = await discoverGatewayServices({ ...input(withBus("systemctl-show-active.txt"), env, calls), userManager }, "linux");
+    expect(third.services[0]).toMatchObject({ loaded: true, state: "active" });
+    expect(calls.filter((c) => c === "systemctl --user show-environment")).toHaveLength(2);
   });
 
   describe("with a user manager (systemctl --user show)", () => {
