@@ -29,7 +29,7 @@ import { createGateway } from "../test/helpers/openclaw-gateway.ts";
 import { baseEnv, CLAWFLEET_BIN, spawnProcess } from "../test/helpers/processes.ts";
 import { startPrometheus } from "../test/helpers/prometheus.ts";
 import { startWebhookReceiver, type WebhookAlert, type WebhookReceiver } from "../test/helpers/webhook-receiver.ts";
-import { blackboxRuleGroups, blackboxScrapeJob, startBlackboxExporter } from "./blackbox-exporter.ts";
+import { blackboxRuleGroups, blackboxScrapeJob, startBlackboxExporter } from "./peers/blackbox-exporter.ts";
 import { median, runStandalone, type BenchOptions, type BenchResult, type BenchRow } from "./harness.ts";
 
 /** One interval for everything Prometheus does, as the e2e test (test/e2e/e2e-timing.ts). */

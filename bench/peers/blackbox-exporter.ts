@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../test/helpers/ports.ts";
-import { spawnProcess, type Spawned } from "../test/helpers/processes.ts";
-import { findBinary } from "../test/helpers/prometheus.ts";
+import { freePort } from "../../test/helpers/ports.ts";
+import { spawnProcess, type Spawned } from "../../test/helpers/processes.ts";
+import { findBinary } from "../../test/helpers/prometheus.ts";
 
 export const BLACKBOX_MODULE = "http_2xx";
 
