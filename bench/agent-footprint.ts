@@ -93,8 +93,8 @@ function timedRun(args: string[], env: NodeJS.ProcessEnv, cwd: string): { wallMs
 
 export async function bench(options: BenchOptions): Promise<BenchResult> {
   const intervalS = options.quick ? 2 : 5;
-  const windowCycles = options.quick ? 4 : 12;
-  const checkPairs = options.quick ? 2 : 5;
+  const windowCycles = options.quick ? 4 : 8;
+  const checkPairs = options.quick ? 2 : 3;
   const work = mkdtempSync(join(tmpdir(), "clawfleet-footprint-"));
   const notes: string[] = [];
   const stops: (() => Promise<unknown>)[] = [];

@@ -23,7 +23,7 @@ const MODULES: readonly { file: string; budgetSeconds: number }[] = [
   { file: "ingest.ts", budgetSeconds: 240 },
   { file: "scrape.ts", budgetSeconds: 150 },
   { file: "metrics-exposition.ts", budgetSeconds: 60 },
-  { file: "agent-footprint.ts", budgetSeconds: 150 },
+  { file: "agent-footprint.ts", budgetSeconds: 210 },
   { file: "time-to-signal.ts", budgetSeconds: 90 },
   { file: "store-growth.ts", budgetSeconds: 90 },
 ];

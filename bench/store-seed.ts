@@ -10,6 +10,7 @@ import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "../collector/state/sqlite-store.ts";
 import type { EventKind, EventRow } from "../collector/state/store.ts";
 import { simulatedReport } from "./fleet-fixture.ts";
+import { seededRandom } from "../agent/sim/seeded-random.ts";
 
 /** Share of each kind per 1,000 events: a fleet that reconnects, flaps, sleeps and rotates (3 % rotations: 30,000 at a million). */
 export const EVENT_MIX: readonly [EventKind, number][] = [
@@ -37,17 +38,8 @@ const FINDINGS: readonly [string, string, string][] = [
   ["power", "slept_recently", "The host slept 2 times in the last 24 h, last for 41 min."],
 ];
 
-/** Deterministic: the same sizes give the same store, so runs compare. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic: the same sizes give the same store, so runs compare (the simulator's generator). */
+const random = seededRandom;
 
 export const nodeName = (i: number) => `mini-${String(i).padStart(5, "0")}`;
 const fingerprint = (n: number) => `hmac:${(n >>> 0).toString(16).padStart(16, "0")}`;
