@@ -72,7 +72,46 @@ export function endWatch(watch: Watch, options: { reported?: boolean } = {}): st
 
 /** Changes between two snapshots of `root` that no running test gateway explains. */
 export function unexplainedChanges(root: string, before: Snapshot, after: Snapshot): Change[] {
-  return diffSnapshots(before, after).filter((c) => !madeByGateway(root, c));
+  const changes = diffSnapshots(before, after);
+  const created = changes.filter((c) => lazyStoreCreated(root, c));
+  // A directory's mtime moves when an entry is created in it: explained when every such entry is.
+  const explainedParents = new Set(created.map((c) => parentOf(c.path)));
+  return changes.filter((c) => !madeByGateway(root, c) && !created.includes(c) && !(dirStampOnly(c) && explainedParents.has(c.path) && onlyExplainedChildren(c.path, changes, created)));
+}
+
+/**
+ * A running OpenClaw 2026.9.6 gateway creates its agent's store
+ * (agents/<id>/agent/openclaw-agent.sqlite and its -wal/-shm, with the dirs on
+ * the way) and state/openclaw-quarantine.sqlite lazily, on its own schedule
+ * after start (seen once in a fresh-clone run, 72 s after start, all within
+ * 140 ms). Only those paths, only under a state dir whose gateway is alive; any
+ * other creation is still the agent's. The agent opens SQLite read-only or
+ * immutable (agent/discovery/sqlite-read.ts) and cannot create these.
+ */
+const LAZY_GATEWAY_STORES = [/^agents(\/[^/]+(\/agent(\/openclaw-agent\.sqlite(-wal|-shm|-journal)?)?)?)?$/, /^state\/openclaw-quarantine\.sqlite(-wal|-shm|-journal)?$/];
+
+function lazyStoreCreated(root: string, change: Change): boolean {
+  if (change.kind !== "created") return false;
+  const path = join(root, change.path);
+  return [...gateways].some((g) => {
+    const pid = g.pid();
+    if (pid === undefined || !existsSync(`/proc/${pid}`) || !isWithin(g.stateDir, path)) return false;
+    const inStateDir = relative(g.stateDir, path).split(sep).join("/");
+    return LAZY_GATEWAY_STORES.some((pattern) => pattern.test(inStateDir));
+  });
+}
+
+/** Snapshot keys are "/"-joined relative paths and "." for the root (host-snapshot.ts). */
+const parentOf = (path: string) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
+
+function dirStampOnly(change: Change): boolean {
+  const { before, after } = change;
+  return change.kind === "changed" && before!.type === "dir" && after!.type === "dir" && before!.mode === after!.mode && before!.uid === after!.uid && before!.size === after!.size;
+}
+
+/** Every created or removed entry directly in `dir` is one of the explained creations. */
+function onlyExplainedChildren(dir: string, changes: readonly Change[], explained: readonly Change[]): boolean {
+  return changes.filter((c) => c.kind !== "changed" && parentOf(c.path) === dir).every((c) => explained.includes(c));
 }
 
 /**

@@ -104,4 +104,34 @@ describe("host snapshots and the read-only guard", () => {
     utimesSync(generation, later + 10, later + 10);
     expect(endWatch(after, { reported: true })).toMatch(/control-ui-assets/);
   });
+
+  it("explains a running gateway creating its agent store and quarantine store lazily, and no other creation", async () => {
+    const gateway = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    const unregister = registerGateway(stateDir, () => gateway.pid);
+    // Directory mtimes have a 1 ms or coarser tick: make the stamps visible.
+    await new Promise((r) => setTimeout(r, 20));
+    try {
+      const watch = watchChecks("checks", env);
+      const agentDir = join(stateDir, "agents", "main", "agent");
+      mkdirSync(agentDir, { recursive: true });
+      for (const suffix of ["", "-wal", "-shm"]) writeFileSync(join(agentDir, `openclaw-agent.sqlite${suffix}`), "x");
+      writeFileSync(join(stateDir, "state", "openclaw-quarantine.sqlite"), "x");
+      expect(endWatch(watch, { reported: true })).toBeUndefined();
+      // Any other file created beside them is not the gateway's lazy store, and its directory's stamp is not explained either.
+      await new Promise((r) => setTimeout(r, 20));
+      const other = watchChecks("checks", env);
+      writeFileSync(join(stateDir, "state", "agent-was-here.sqlite"), "x");
+      const report = endWatch(other, { reported: true });
+      expect(report).toMatch(/created .*agent-was-here\.sqlite/);
+      expect(report).toMatch(/changed .*state: dir/);
+    } finally {
+      unregister();
+      gateway.kill();
+    }
+    // With no gateway alive, the same creation is not explained.
+    await new Promise((r) => setTimeout(r, 100));
+    const after = watchChecks("checks", env);
+    mkdirSync(join(stateDir, "agents", "ops", "agent"), { recursive: true });
+    expect(endWatch(after, { reported: true })).toMatch(/created .*agents\/ops/);
+  });
 });
