@@ -1,44 +1,32 @@
 // Queries that filter by kind read the store's index, never "the newest N rows,
 // then filter": a fleet with more rotations than any fixed window sees them all
 // in `collector query tokens`, and `query events --kind` pages by the index.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SqliteStore } from "../../collector/state/sqlite-store.ts";
 import type { EventRow } from "../../collector/state/store.ts";
-import { startCollectorProcess, type TestCollector } from "../helpers/collector.ts";
-import { runClawfleet, stopAll } from "../helpers/processes.ts";
+import { startCollectorOnSeededStore } from "../helpers/collector.ts";
+import { runClawfleet } from "../helpers/processes.ts";
 
 const ROTATIONS = 12_000;
 const NEWER_OTHER_EVENTS = 20_000;
 
 describe("queries by kind at fleet scale (real collector process)", () => {
-  let dir: string;
-  let collector: TestCollector;
+  let collector: Awaited<ReturnType<typeof startCollectorOnSeededStore>>;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "clawfleet-growth-"));
-    const path = join(dir, "collector.db");
-    const store = new SqliteStore(path);
-    const now = Date.now();
-    const rotations: EventRow[] = Array.from({ length: ROTATIONS }, (_, i) => ({
-      nodeId: `node-${i % 50}`,
-      atMs: now - 86_400_000 + i,
-      kind: "credential_rotated",
-      detail: { kind: "gateway_token", source: "config gateway.auth.token", from: `hmac:${String(i).padStart(16, "0")}`, to: `hmac:${String(i + 1).padStart(16, "0")}` },
-    }));
-    store.appendEvents(rotations);
-    // Newer events of other kinds bury every rotation below the newest 5,000 (and 10,000) rows.
-    store.appendEvents(Array.from({ length: NEWER_OTHER_EVENTS }, (_, i) => ({ nodeId: "chatty", atMs: now - 3_600_000 + i, kind: "layer_change", detail: { layer: "session", from: "ok", to: "fail" } })));
-    store.close();
-    collector = await startCollectorProcess(path);
+    collector = await startCollectorOnSeededStore("clawfleet-growth-", (store, now) => {
+      const rotations: EventRow[] = Array.from({ length: ROTATIONS }, (_, i) => ({
+        nodeId: `node-${i % 50}`,
+        atMs: now - 86_400_000 + i,
+        kind: "credential_rotated",
+        detail: { kind: "gateway_token", source: "config gateway.auth.token", from: `hmac:${String(i).padStart(16, "0")}`, to: `hmac:${String(i + 1).padStart(16, "0")}` },
+      }));
+      store.appendEvents(rotations);
+      // Newer events of other kinds bury every rotation below the newest 5,000 (and 10,000) rows.
+      store.appendEvents(Array.from({ length: NEWER_OTHER_EVENTS }, (_, i) => ({ nodeId: "chatty", atMs: now - 3_600_000 + i, kind: "layer_change", detail: { layer: "session", from: "ok", to: "fail" } })));
+    });
   }, 60_000);
 
-  afterAll(async () => {
-    await stopAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => collector?.stop());
 
   it("`query tokens` lists every rotation, paging past the first 5,000", async () => {
     const run = await runClawfleet(["collector", "query", "tokens", "--insecure", "--collector", collector.grpcAddress, "--json"]);
