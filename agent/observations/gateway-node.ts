@@ -1,6 +1,7 @@
 // The Node version the gateway runs on: the live process's executable, else
-// the service's program. Read from the install's node_version.h when there is
-// one (a file read instead of starting a process), cached by path and mtime.
+// the service's program. Our own version when it is the very file this agent
+// runs on, else read from the install's node_version.h when there is one (a
+// file read instead of starting a process), cached by path and mtime.
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { serviceDiscovery } from "./gateway-services.ts";
@@ -20,7 +21,7 @@ export const gatewayNodeVersion = observation<string | undefined>("gateway-node"
   }
   const cached = ctx.caches.nodeVersions.get(key);
   if (cached) return cached;
-  let version = versionFromHeader(exe);
+  let version = versionOfOwnBinary(exe) ?? versionFromHeader(exe);
   if (!version) {
     const result = await ctx.runner.run(exe, ["--version"], { timeoutMs: 2000, signal: ctx.signal });
     if (result.exitCode !== 0) return undefined; // not remembered: it may work next time
@@ -29,6 +30,16 @@ export const gatewayNodeVersion = observation<string | undefined>("gateway-node"
   rememberNodeVersion(ctx.caches, key, version);
   return version;
 });
+
+/** The agent's own Node version when `exe` is the same file (device and inode) as the executable it runs on. */
+export function versionOfOwnBinary(exe: string, own: string = process.execPath): string | undefined {
+  try {
+    const [theirs, ours] = [statSync(exe), statSync(own)];
+    return theirs.dev === ours.dev && theirs.ino === ours.ino ? process.versions.node : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Official Node builds and Homebrew ship `include/node/node_version.h` beside

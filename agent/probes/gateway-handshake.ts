@@ -7,6 +7,11 @@
 // mode `probe` connects but is granted no scopes, so config.get fails with
 // MISSING_SCOPE; `gateway-client` / mode `backend` with a token and no device
 // gets operator.read and still creates no pairing or device-token rows.
+//
+// The client is `ws` (what OpenClaw's own gateway and CLI use), not Node's global
+// WebSocket: that one is the bundled undici, whose first use compiles and
+// instantiates all of it (~100 ms CPU and several MB resident) for one handshake.
+import type WebSocketClass from "ws";
 
 /** What `config.get` says about the file on disk vs what the gateway runs. */
 export interface GatewayConfigState {
@@ -40,13 +45,22 @@ export interface HandshakeResult {
 const PROTOCOL = 4;
 /** How long an accepted handshake waits for `config.get` before reporting without it. */
 const CONFIG_GET_WAIT_MS = 1000;
+/** A frame larger than this is not a handshake answer or a config (the socket is failed instead of buffering it). */
+const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
-export function gatewayHandshake(url: string, token: string | undefined, signal: AbortSignal, clientVersion: string): Promise<HandshakeResult> {
+let wsModule: Promise<typeof WebSocketClass> | undefined;
+/** Loaded on first use: `agent check` on a host with no gateway never needs it. */
+const loadWebSocket = () => (wsModule ??= import("ws").then((m) => m.default));
+
+export async function gatewayHandshake(url: string, token: string | undefined, signal: AbortSignal, clientVersion: string): Promise<HandshakeResult> {
   const started = performance.now();
+  const WebSocket = await loadWebSocket();
+  if (signal.aborted) return { outcome: "timeout", elapsedMs: Math.round(performance.now() - started) };
   return new Promise((resolve) => {
     let settled = false;
     let hello: Omit<HandshakeResult, "elapsedMs"> | undefined;
-    const ws = new WebSocket(url);
+    // No compression offered: frames are small, and a zlib context per probe costs more than it saves.
+    const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     const finish = (result: Omit<HandshakeResult, "elapsedMs">) => {
       if (settled) return;
       settled = true;

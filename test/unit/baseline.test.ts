@@ -1,9 +1,9 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { baselineCheck } from "../../agent/checks/baseline.ts";
-import { versionFromHeader } from "../../agent/observations/gateway-node.ts";
+import { versionFromHeader, versionOfOwnBinary } from "../../agent/observations/gateway-node.ts";
 import { affecting, compareVersions, loadAdvisories, satisfiesEngines } from "../../agent/discovery/advisories.ts";
 import { discoverOpenClaw } from "../../agent/discovery/openclaw-world.ts";
 import { secretsInHistory } from "../../agent/discovery/shell-history.ts";
@@ -77,6 +77,17 @@ describe("the gateway's Node version", () => {
     expect(versionFromHeader("/nonexistent/bin/node")).toBeUndefined();
     rmSync(prefix, { recursive: true });
   });
+
+  it("knows a gateway running on the agent's own Node binary (through any link) without starting it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "clawfleet-node-self-"));
+    symlinkSync(process.execPath, join(dir, "node"));
+    expect(versionOfOwnBinary(join(dir, "node"))).toBe(process.versions.node);
+    // Another file is another install, whatever its name: its version is not assumed.
+    writeFileSync(join(dir, "node-other"), "", { mode: 0o755 });
+    expect(versionOfOwnBinary(join(dir, "node-other"))).toBeUndefined();
+    expect(versionOfOwnBinary(join(dir, "missing"))).toBeUndefined();
+    rmSync(dir, { recursive: true });
+  });
 });
 
 describe("secrets in shell history", () => {
@@ -96,6 +107,12 @@ describe("baseline posture", () => {
     mkdirSync(join(home, ".openclaw"));
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
+  /** A Node install that is not the one the agent runs on (that one's version is known without asking). */
+  const otherNode = () => {
+    mkdirSync(join(home, "other-node", "bin"), { recursive: true });
+    writeFileSync(join(home, "other-node", "bin", "node"), "", { mode: 0o755 });
+    return join(home, "other-node", "bin", "node");
+  };
   const world = (config: unknown) => {
     writeFileSync(join(home, ".openclaw", "openclaw.json"), JSON.stringify(config), { mode: 0o600 });
     return discoverOpenClaw({ HOME: home, PATH: "/usr/bin:/bin" });
@@ -142,18 +159,20 @@ describe("baseline posture", () => {
   });
 
   it("flags a gateway whose Node is outside the install's engines range", async () => {
-    const runner = replayRunner({ [`${process.execPath} --version`]: { stdout: "v22.12.0\n" } });
+    const exe = otherNode();
+    const runner = replayRunner({ [`${exe} --version`]: { stdout: "v22.12.0\n" } });
     const findings = await runCheckWith(baselineCheck, world({}), {
-      "port-owner": { listenAddresses: ["127.0.0.1"], pid: 1, gateway: { pid: 1, argv: ["openclaw-gateway"], version: "2026.9.6", enginesNode: ">=24.16.0 <25 || >=26.1.0", exe: process.execPath, tokenOnCommandLine: false } },
+      "port-owner": { listenAddresses: ["127.0.0.1"], pid: 1, gateway: { pid: 1, argv: ["openclaw-gateway"], version: "2026.9.6", enginesNode: ">=24.16.0 <25 || >=26.1.0", exe, tokenOnCommandLine: false } },
       loopback: false,
     }, runner);
     expect(findings.find((f) => f.code === "node_runtime_unsupported")).toMatchObject({ status: "warn", evidence: { nodeVersion: "22.12.0", required: ">=24.16.0 <25 || >=26.1.0" } });
   });
 
   it("says it cannot tell when the engines range is not one semver reads, instead of passing the Node as supported", async () => {
-    const runner = replayRunner({ [`${process.execPath} --version`]: { stdout: "v22.12.0\n" } });
+    const exe = otherNode();
+    const runner = replayRunner({ [`${exe} --version`]: { stdout: "v22.12.0\n" } });
     const findings = await runCheckWith(baselineCheck, world({}), {
-      "port-owner": { listenAddresses: ["127.0.0.1"], pid: 1, gateway: { pid: 1, argv: ["openclaw-gateway"], version: "2026.9.6", enginesNode: "node 24 LTS", exe: process.execPath, tokenOnCommandLine: false } },
+      "port-owner": { listenAddresses: ["127.0.0.1"], pid: 1, gateway: { pid: 1, argv: ["openclaw-gateway"], version: "2026.9.6", enginesNode: "node 24 LTS", exe, tokenOnCommandLine: false } },
       loopback: false,
     }, runner);
     expect(findings.find((f) => f.code === "node_runtime_unsupported")).toBeUndefined();

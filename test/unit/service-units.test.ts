@@ -19,7 +19,7 @@ import { OPENCLAW_SERVICE_ENV_HEADER } from "../../agent/discovery/dotenv-servic
 import { readLaunchAgentPlist } from "../../agent/platform/launchd.ts";
 import { parseUnitFile } from "../../agent/platform/systemd.ts";
 import { evaluateDirectives } from "../../agent/discovery/systemd-service.ts";
-import { AGENT_LAUNCHD_LABEL, AGENT_SYSTEMD_UNIT, type AgentServiceSpec } from "../../agent/service/agent-service-spec.ts";
+import { AGENT_LAUNCHD_LABEL, AGENT_NODE_FLAGS, AGENT_SYSTEMD_UNIT, type AgentServiceSpec } from "../../agent/service/agent-service-spec.ts";
 import { describePlan, planAgentService, type InstallInput } from "../../agent/service/install-plan.ts";
 import { launchdAgentPlist } from "../../agent/service/launchd-agent-plist.ts";
 import { launcherPath } from "../../agent/service/program-paths.ts";
@@ -107,7 +107,7 @@ describe("agent systemd user unit", () => {
     const unit = evaluate(plan.content, plan.path);
     expect(unit.problems).toEqual([]);
     expect(unit.execStart).toEqual([
-      "/usr/bin/node", "/usr/lib/node_modules/clawfleet/bin/clawfleet.js", "agent", "run",
+      "/usr/bin/node", ...AGENT_NODE_FLAGS, "/usr/lib/node_modules/clawfleet/bin/clawfleet.js", "agent", "run",
       "--collector", "fleet.example.ts.net:4317", "--node-id", "mini-07", "--interval", "45s", "--state-dir", "/srv/clawfleet agent/state",
     ]);
     expect(Object.fromEntries(unit.environment)).toEqual({
@@ -162,8 +162,13 @@ describe("agent systemd user unit", () => {
     writeFileSync(join(units, "openclaw-gateway.service"), gatewayUnit());
     const plan = await planAgentService(input(world()));
     const argv = evaluate(plan.content, plan.path).execStart;
-    expect(argv.slice(2, 4)).toEqual(runCommand.path);
-    const { values, positionals } = parseFlags(runCommand.options, argv.slice(4));
+    const nodeFlags = argv.slice(1, 1 + AGENT_NODE_FLAGS.length);
+    expect(nodeFlags).toEqual(AGENT_NODE_FLAGS);
+    // Node exits 9 ("bad option") on a flag it does not know: the unit would never start.
+    expect(spawnSync(process.execPath, [...nodeFlags, "-e", "0"]).status).toBe(0);
+    const rest = argv.slice(1 + AGENT_NODE_FLAGS.length);
+    expect(rest.slice(1, 3)).toEqual(runCommand.path);
+    const { values, positionals } = parseFlags(runCommand.options, rest.slice(3));
     expect(positionals).toEqual([]);
     expect(values).toEqual({ collector: FLAGS.collector, "node-id": FLAGS.nodeId, interval: FLAGS.interval, "state-dir": FLAGS.stateDir });
   });
@@ -270,7 +275,7 @@ describe("agent launchd LaunchAgent", () => {
     ]);
     expect(job).toMatchObject({ Label: "ai.clawfleet.agent", RunAtLoad: true, KeepAlive: true, Umask: 63, StandardOutPath: join(home, "Library", "Logs", "clawfleet-agent.log") });
     expect(job.ProgramArguments).toEqual([
-      "/opt/homebrew/bin/node", "/opt/homebrew/lib/node_modules/clawfleet/bin/clawfleet.js", "agent", "run",
+      "/opt/homebrew/bin/node", ...AGENT_NODE_FLAGS, "/opt/homebrew/lib/node_modules/clawfleet/bin/clawfleet.js", "agent", "run",
       "--collector", "fleet.example.ts.net:4317", "--node-id", "mini-07", "--interval", "45s", "--state-dir", "/srv/clawfleet agent/state",
     ]);
     expect(job.EnvironmentVariables).toEqual({ HOME: home, OPENCLAW_GATEWAY_PORT: "18789", OPENCLAW_LAUNCHD_LABEL: "ai.openclaw.gateway", PATH: "/opt/homebrew/bin:/usr/bin:/bin" });
@@ -385,8 +390,8 @@ describe("the shipped deploy/ files", () => {
   });
 
   it.skipIf(!hasSystemdAnalyze())("collector and agent units pass `systemd-analyze verify`, and the collector's exposure score stays low", () => {
-    // verify checks ExecStart's program exists: point it at this Node and this checkout's launcher.
-    const localExec = (text: string) => text.replace(/^ExecStart=\S+ \S+/m, `ExecStart=${process.execPath} ${launcherPath()}`);
+    // verify checks ExecStart's program exists: point it at this Node and this checkout's launcher (past Node's flags).
+    const localExec = (text: string) => text.replace(/^ExecStart=\S+ (?:--\S+ )*\S+/m, `ExecStart=${process.execPath} ${launcherPath()}`);
     const collector = join(scratch, "clawfleet-collector.service");
     writeFileSync(collector, localExec(collectorUnit()));
     expect(systemdVerify(collector, false, scratch)).toEqual({ status: 0, stderr: "" });
