@@ -131,6 +131,9 @@ export class PgStore implements AsyncStore {
       return;
     }
     let broken: Error | undefined;
+    // A checked-out client's lost connection is an 'error' event as well as a failed query: the query tells the writes.
+    const ignore = () => undefined;
+    client.on("error", ignore);
     try {
       await client.query("BEGIN");
       const results: unknown[] = [];
@@ -159,6 +162,7 @@ export class PgStore implements AsyncStore {
       const failure = storeError(this.target, error, "commit failed");
       for (const w of batch) w.reject(failure);
     } finally {
+      client.off("error", ignore);
       client.release(broken);
     }
   }

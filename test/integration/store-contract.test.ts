@@ -373,7 +373,15 @@ describe.each(ENGINES)("store contract: $name", (engine) => {
   });
 });
 
-describe("PgStore: connecting", () => {
+const until = async (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("PgStore: connections and credentials", () => {
   it("refuses a password in the URL without repeating it, and keeps a wrong password out of its error", async () => {
     const secret = "s3cret-Hunter2-do-not-log";
     const url = await server.createDatabase();
@@ -410,6 +418,37 @@ describe("PgStore: connecting", () => {
     expect(new Set(keys).size).toBe(1); // the first key offered wins for every collector
     const roles = await server.admin((c) => c.query("SELECT rolsuper FROM pg_roles WHERE rolname = $1", [server.role]));
     expect(roles.rows).toEqual([{ rolsuper: false }]);
+  });
+
+  it("survives its connections being cut: the write in flight fails, later ones are stored on new connections, and no message holds the password", async () => {
+    const url = await server.createDatabase();
+    const lost: string[] = [];
+    const store = track(await PgStore.open(url, { env: { PGPASSWORD: server.password }, poolSize: 3, onConnectionError: (message) => lost.push(message) }));
+    await store.upsertNode(identity(), 1, 0);
+    expect(await store.applyReport(report(1n), [])).toBe("stored");
+    await Promise.all([store.listNodes(), store.eventCount(), store.silences("mini-01", 1)]); // every connection of the pool open
+    const database = new URL(url).pathname.slice(1);
+    const failed = await server.admin(async (admin) => {
+      // Hold the write inside its transaction (it waits for this lock), then cut every session of the store's role,
+      // as a server restart or a failover does.
+      await admin.query("BEGIN");
+      await admin.query("LOCK TABLE nodes IN ACCESS EXCLUSIVE MODE");
+      const inFlight = settle(() => store.applyReport(report(2n), [])).then(() => undefined, (e: Error) => e);
+      const waiting = () => admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'", [server.role]).then((r) => r.rows[0].n === 1);
+      await until(waiting, "the store's write to wait for the lock");
+      const cut = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [server.role]);
+      await admin.query("ROLLBACK");
+      const error = await inFlight;
+      // The idle ones tell through onConnectionError as the pool drops them.
+      await until(() => lost.length >= cut.rowCount! - 1, "the pool to drop its cut connections");
+      return error;
+    }, database);
+    expect(failed).toBeInstanceOf(PgStoreError);
+    expect(failed!.message).toMatch(/terminating connection due to administrator command|Connection terminated/);
+    expect(lost[0]).toMatch(/: connection lost: terminating connection due to administrator command/);
+    expect(await store.applyReport(report(2n), [])).toBe("stored");
+    expect((await store.listNodes())[0]).toMatchObject({ lastSeq: 2n, current: { seq: 2n } });
+    expect([failed!.message, ...lost].join("\n")).not.toContain(server.password);
   });
 
   it("stores a NUL in a plain column as U+FFFD (PostgreSQL text cannot hold it) instead of failing the write", async () => {
