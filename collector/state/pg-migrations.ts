@@ -78,7 +78,22 @@ export const MIGRATIONS: readonly string[] = [
      relabelled boolean NOT NULL DEFAULT false
    );
    CREATE INDEX silences_node ON silences (node_id, started_ms);
-   ${applyReportFunction()}`,
+   ${applyReportFunction()}
+   -- Many reports in one call (one round trip for a batch's reports): argument i of each array is report i's.
+   CREATE FUNCTION clawfleet_apply_reports(
+     p_node text[], p_seq bigint[], p_observed bigint[], p_received bigint[], p_verdict text[], p_primary integer[],
+     p_hash text[], p_body text[], p_duration bigint[], p_may_sleep boolean[], p_wake bigint[], p_sleep bigint[], p_version text[],
+     p_credentials json[], p_events json[]) RETURNS text[] LANGUAGE plpgsql AS $fn$
+   DECLARE
+     v_outcomes text[] := '{}';
+   BEGIN
+     FOR i IN 1 .. coalesce(array_length(p_node, 1), 0) LOOP
+       v_outcomes := v_outcomes || clawfleet_apply_report(p_node[i], p_seq[i], p_observed[i], p_received[i], p_verdict[i], p_primary[i],
+         p_hash[i], p_body[i], p_duration[i], p_may_sleep[i], p_wake[i], p_sleep[i], p_version[i], p_credentials[i], p_events[i]);
+     END LOOP;
+     RETURN v_outcomes;
+   END
+   $fn$;`,
 ];
 
 /**

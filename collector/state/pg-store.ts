@@ -1,9 +1,10 @@
 // The PostgreSQL store: the SQLite store's contract (AsyncStore), for
 // collectors that share one database. Writes of one turn share a transaction
-// (group commit) on one connection, each write one round trip (applyReport is
-// a server-side function); reads use the pool's other connections and see
-// what is committed. Every query is parameterised; bigint columns come back as
-// text and are read exactly (seq as bigint).
+// (group commit) on one connection, each write one round trip, and the reports
+// among them one round trip together (applyReport is a server-side function);
+// reads use the pool's other connections and see what is committed. Every
+// query is parameterised; bigint columns come back as text and are read
+// exactly (seq as bigint).
 import { createHash, randomBytes } from "node:crypto";
 import pg, { type PoolClient, type QueryConfig, type QueryResultRow } from "pg";
 import type { Verdict } from "../../shared/finding.ts";
@@ -25,6 +26,8 @@ export interface PgStoreOptions extends PasswordSource {
 
 interface Write {
   run(client: PoolClient): Promise<unknown>;
+  /** An applyReport's arguments: reports next to each other in a batch are sent in one call. */
+  report?: unknown[];
   resolve(value: unknown): void;
   reject(error: Error): void;
   /** Committed alone (a prune): a long write does not hold back the acks of the reports around it. */
@@ -89,9 +92,9 @@ export class PgStore implements AsyncStore {
   }
 
   /** Queues a write for the next group commit; settles when that commit has. */
-  private write<T>(run: (client: PoolClient) => Promise<T>, solo = false): Promise<T> {
+  private write<T>(run: (client: PoolClient) => Promise<T>, solo = false, report?: unknown[]): Promise<T> {
     const settled = new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject, solo });
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject, solo, report });
       if (!this.draining && !this.scheduled) {
         this.scheduled = true;
         // The end of this turn: every write made in it goes in one transaction.
@@ -138,13 +141,20 @@ export class PgStore implements AsyncStore {
       await client.query("BEGIN");
       const results: unknown[] = [];
       let failed = false;
-      for (const w of batch) {
+      for (let i = 0; i < batch.length && !failed; ) {
+        let reports = 0;
+        while (batch[i + reports]?.report) reports++;
         try {
-          results.push(await w.run(client));
+          if (reports > 1) {
+            results.push(...(await applyReports(client, batch.slice(i, i + reports).map((w) => w.report!))));
+            i += reports;
+          } else {
+            results.push(await batch[i]!.run(client));
+            i++;
+          }
         } catch (error) {
           failed = true;
-          if (batch.length === 1) w.reject(storeError(this.target, error));
-          break;
+          if (batch.length === 1) batch[0]!.reject(storeError(this.target, error));
         }
       }
       if (failed) {
@@ -208,18 +218,12 @@ export class PgStore implements AsyncStore {
     const body = JSON.stringify({ findings: report.findings, credentials: report.credentials });
     const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
     const credentials = JSON.stringify(report.credentials.map((c) => ({ kind: text(c.kind), source: text(c.source), fingerprint: text(c.fingerprint), subject: text(c.subject) })));
-    return this.write(async (client) => {
-      const { rows } = await client.query<{ outcome: "stored" | "stored_old" | "duplicate" }>({
-        name: "applyReport",
-        text: "SELECT clawfleet_apply_report($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS outcome",
-        values: [
-          text(report.nodeId), report.seq.toString(), ms(report.observedAtMs), ms(report.receivedAtMs), text(report.verdict), report.primaryIndex,
-          hash, body, ms(report.durationMs), report.maySleep, ms(report.lastWakeMs), ms(report.lastSleepMs), text(report.openclawVersion),
-          credentials, eventsJson(events),
-        ],
-      });
-      return rows[0]!.outcome;
-    });
+    const args = [
+      text(report.nodeId), report.seq.toString(), ms(report.observedAtMs), ms(report.receivedAtMs), text(report.verdict), report.primaryIndex,
+      hash, body, ms(report.durationMs), report.maySleep, ms(report.lastWakeMs), ms(report.lastSleepMs), text(report.openclawVersion),
+      credentials, eventsJson(events),
+    ];
+    return this.write(async (client) => (await applyReports(client, [args]))[0]!, false, args);
   }
 
   appendEvents(events: readonly EventRow[]): Promise<void> {
@@ -415,6 +419,23 @@ export class PgStore implements AsyncStore {
     })();
     return this.closing;
   }
+}
+
+type Outcome = "stored" | "stored_old" | "duplicate";
+
+/**
+ * Reports in one round trip: clawfleet_apply_reports takes each argument as an array (one element a report) and
+ * applies them in order. A failure fails the call, and the batch is then retried a write at a time.
+ */
+async function applyReports(client: PoolClient, reports: unknown[][]): Promise<Outcome[]> {
+  const columns = reports[0]!.map((_, i) => reports.map((args) => args[i]));
+  const { rows } = await client.query<{ outcomes: Outcome[] }>({
+    name: "applyReports",
+    text: `SELECT clawfleet_apply_reports($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::integer[], $7::text[], $8::text[],
+             $9::bigint[], $10::boolean[], $11::bigint[], $12::bigint[], $13::text[], $14::json[], $15::json[]) AS outcomes`,
+    values: columns,
+  });
+  return rows[0]!.outcomes;
 }
 
 /** Events as json_to_recordset reads them: the detail as its JSON text, and its `kind` apart (rotationCounts). */

@@ -304,6 +304,27 @@ describe.each(ENGINES)("store contract: $name", (engine) => {
     expect(now).toBe(true);
   });
 
+  it("answers every write of a busy turn, in order: hellos, new, old and duplicate reports, and events interleaved", async () => {
+    const store = await engine.open();
+    const writes: Promise<unknown>[] = [];
+    for (let n = 0; n < 60; n++) {
+      const nodeId = `node-${n}`;
+      writes.push(settle(() => store.upsertNode(identity(nodeId), 1, 0)));
+      writes.push(settle(() => store.applyReport(report(3n, { nodeId, credentials: [gatewayToken(`hmac:${String(n).padStart(16, "0")}`)] }), [event(nodeId, 3, "credential_added")])));
+      writes.push(settle(() => store.applyReport(report(2n, { nodeId }), [event(nodeId, 2, "layer_change")])));
+      writes.push(settle(() => store.applyReport(report(3n, { nodeId }), [])));
+      writes.push(settle(() => store.appendEvents([event(nodeId, 4, "connect")])));
+    }
+    expect(await Promise.all(writes)).toEqual(Array.from({ length: 60 }, () => [0n, "stored", "stored_old", "duplicate", undefined]).flat());
+    expect(await durable(store)).toBeUndefined();
+    const nodes = await store.listNodes();
+    expect(nodes).toHaveLength(60);
+    expect(nodes.every((n) => n.lastSeq === 3n && n.current?.seq === 3n && n.current.credentials.length === 1)).toBe(true);
+    expect((await store.events({ sinceMs: 0, nodeId: "node-7", limit: 10 })).map((e) => e.kind)).toEqual(["connect", "credential_added"]);
+    expect(await store.eventCount()).toBe(120);
+    expect(await store.credentialUses({ activeOnly: true })).toHaveLength(60);
+  });
+
   it("fails a write that cannot be stored alone: the others of its turn are stored", async () => {
     const store = await engine.open();
     const outcomes = await Promise.allSettled([
