@@ -34,8 +34,10 @@ const SSL_MODES: Record<string, ClientConfig["ssl"] | undefined> = {
 
 export function postgresTarget(db: string, source: PasswordSource = {}): PgTarget {
   let url: URL;
+  // `postgres://user@/db?host=/run/postgresql` (a socket directory, as libpq writes it) has no host part, which URL refuses.
+  const noHost = db.includes("@/");
   try {
-    url = new URL(db);
+    url = new URL(noHost ? db.replace("@/", "@no-host.invalid/") : db);
   } catch {
     // Not even the text: it may hold what the operator meant as a password.
     throw new PgStoreError("--db: not a valid postgres:// URL (postgres://USER@HOST:PORT/DATABASE)");
@@ -43,7 +45,7 @@ export function postgresTarget(db: string, source: PasswordSource = {}): PgTarge
   if (url.password) {
     throw new PgStoreError("--db: the URL holds a password, which would show in the process list and shell history; give it in PGPASSWORD or a password file instead");
   }
-  const host = url.searchParams.get("host") ?? decodeURIComponent(url.hostname.replace(/^\[(.+)\]$/, "$1"));
+  const host = url.searchParams.get("host") ?? (noHost ? "" : decodeURIComponent(url.hostname.replace(/^\[(.+)\]$/, "$1")));
   const database = decodeURIComponent(url.pathname.slice(1));
   const user = decodeURIComponent(url.username);
   if (!host || !database || !user) throw new PgStoreError(`--db: the URL names no ${!user ? "user" : !host ? "host" : "database"} (postgres://USER@HOST:PORT/DATABASE)`);
@@ -52,7 +54,7 @@ export function postgresTarget(db: string, source: PasswordSource = {}): PgTarge
   const ssl = SSL_MODES[sslmode];
   const sslrootcert = url.searchParams.get("sslrootcert");
   const password = readPassword(source);
-  const port = url.port ? Number(url.port) : 5432;
+  const port = Number(url.searchParams.get("port") ?? (url.port || 5432));
   return {
     config: {
       host,
@@ -62,6 +64,9 @@ export function postgresTarget(db: string, source: PasswordSource = {}): PgTarge
       password: password || undefined,
       ssl: ssl && sslrootcert ? { ...(ssl as object), ca: readFileSync(sslrootcert, "utf8") } : ssl,
       application_name: "clawfleet-collector",
+      // A server that stops answering must fail the writes waiting on it (their acks), not hold them forever.
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
     },
     description: `postgres://${user}@${host.startsWith("/") ? encodeURIComponent(host) : host}:${port}/${database}`,
     password,

@@ -428,6 +428,17 @@ describe("PgStore: connections and credentials", () => {
     await expect(PgStore.open(closedPort, { passwordFile: file })).rejects.toThrow(/127\.0\.0\.1:1\/.*ECONNREFUSED.* — is the server running/);
   });
 
+  it("connects over the server's unix socket when --db names its directory", async () => {
+    const database = new URL(await server.createDatabase()).pathname.slice(1);
+    const url = `postgres://${server.role}@/${database}?host=${encodeURIComponent(server.dir)}&port=${server.port}`;
+    const store = await PgStore.open(url, { env: { PGPASSWORD: server.password } });
+    track(store);
+    expect(store.description).toBe(`postgres://${server.role}@${encodeURIComponent(server.dir)}:${server.port}/${database}`);
+    await store.upsertNode(identity(), 1, 0);
+    const sessions = await server.admin((c) => c.query("SELECT client_addr FROM pg_stat_activity WHERE usename = $1", [server.role]));
+    expect(sessions.rows).toEqual([{ client_addr: null }]); // a socket session has no client address
+  });
+
   it("migrates once when collectors start together, as a role that owns only its database", async () => {
     const url = await server.createDatabase();
     const stores = await Promise.all([1, 2, 3].map(() => PgStore.open(url, { env: { PGPASSWORD: server.password } })));
