@@ -87,6 +87,11 @@ export const MIGRATIONS: readonly string[] = [
    DECLARE
      v_outcomes text[] := '{}';
    BEGIN
+     -- Bodies are shared across nodes, so collectors writing at once insert the same ones: taken in one order
+     -- (by hash) they wait for each other instead of deadlocking. A duplicate's body may stay unused: prune drops it.
+     INSERT INTO report_bodies (hash, body_json)
+       SELECT DISTINCT ON (b.hash) b.hash, b.body FROM unnest(p_hash, p_body) AS b(hash, body) ORDER BY b.hash
+     ON CONFLICT (hash) DO NOTHING;
      FOR i IN 1 .. coalesce(array_length(p_node, 1), 0) LOOP
        v_outcomes := v_outcomes || clawfleet_apply_report(p_node[i], p_seq[i], p_observed[i], p_received[i], p_verdict[i], p_primary[i],
          p_hash[i], p_body[i], p_duration[i], p_may_sleep[i], p_wake[i], p_sleep[i], p_version[i], p_credentials[i], p_events[i]);

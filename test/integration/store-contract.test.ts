@@ -428,6 +428,33 @@ describe("PgStore: connections and credentials", () => {
     await expect(PgStore.open(closedPort, { passwordFile: file })).rejects.toThrow(/127\.0\.0\.1:1\/.*ECONNREFUSED.* — is the server running/);
   });
 
+  it("takes writes from several stores on one database at once: shared report bodies never deadlock them", async () => {
+    const url = await server.createDatabase();
+    const stores = await Promise.all([0, 1, 2].map(() => PgStore.open(url, { env: { PGPASSWORD: server.password } })));
+    stores.forEach(track);
+    // Each store its own nodes (as a lease will give them); every round the same few new bodies for all, written in
+    // opposite orders: the first sighting of a finding set, fleet-wide.
+    const kinds = 6;
+    const rounds = 12;
+    await Promise.all(stores.map(async (store, s) => {
+      for (let round = 1; round <= rounds; round++) {
+        const writes = Array.from({ length: 40 }, (_, n) => {
+          const findings = [problem("session", "token_mismatch", `round ${round} body ${(s % 2 ? 39 - n : n) % kinds}`)];
+          return store.applyReport(report(BigInt(round), { nodeId: `c${s}-node-${n}`, verdict: "fail", primaryIndex: 0, findings }), []);
+        });
+        expect(await Promise.all(writes)).toEqual(Array(40).fill("stored"));
+      }
+    }));
+    const nodes = await stores[0]!.listNodes();
+    expect(nodes).toHaveLength(0); // reports of nodes no hello created: stored, but no node rows
+    const database = new URL(url).pathname.slice(1);
+    const reports = await server.admin((c) => c.query("SELECT count(*)::int AS n, count(DISTINCT body_hash)::int AS bodies FROM reports"), database);
+    expect(reports.rows).toEqual([{ n: 3 * 40 * rounds, bodies: kinds * rounds }]);
+    // Not stored after a deadlock and a retry: no deadlock at all.
+    const deadlocks = await server.admin((c) => c.query("SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = $1", [database]));
+    expect(deadlocks.rows).toEqual([{ n: 0 }]);
+  });
+
   it("connects over the server's unix socket when --db names its directory", async () => {
     const database = new URL(await server.createDatabase()).pathname.slice(1);
     const url = `postgres://${server.role}@/${database}?host=${encodeURIComponent(server.dir)}&port=${server.port}`;
