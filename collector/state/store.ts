@@ -186,9 +186,10 @@ type Async<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (
 /**
  * The same contract for a store on a server (PostgreSQL), where every answer is a round trip away.
  * A write's Promise settles once its commit has: resolved, it is stored and every later read sees it;
- * rejected, nothing of it is stored. Writes of one turn share a commit (each its own unit, so one bad
- * write fails alone) and commit in the order they were made. `whenDurable` is Store's: it calls back
- * once every write made before it has settled, with the error of a commit that failed.
+ * rejected, nothing of it is stored (unless the connection was lost during COMMIT, when it may be: a
+ * resent report then answers "duplicate"). Writes of one turn share a commit (each its own unit, so one
+ * bad write fails alone) and commit in the order they were made. `whenDurable` is Store's: it calls back
+ * once every write made before it has settled, with the first error among them.
  */
 export interface AsyncStore extends Async<Omit<Store, "whenDurable">>, Pick<Store, "whenDurable"> {}
 
