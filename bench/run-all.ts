@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ensureDebianTools } from "../scripts/ensure-debian-tools.ts";
+import { postgresServerBinDir } from "../scripts/postgres-server-bin.ts";
 import { benchTable, type BenchOptions, type BenchResult } from "./harness.ts";
 
 ensureDebianTools(
@@ -14,6 +15,7 @@ ensureDebianTools(
     { command: "prometheus-pushgateway", debianPackage: "prometheus-pushgateway" },
     { command: "prometheus-node-exporter", debianPackage: "prometheus-node-exporter" },
     { command: "prometheus-blackbox-exporter", debianPackage: "prometheus-blackbox-exporter" },
+    { command: "initdb", debianPackage: "postgresql", installed: () => postgresServerBinDir() !== undefined },
   ],
   "npm run bench",
 );
@@ -26,6 +28,7 @@ const MODULES: readonly { file: string; budgetSeconds: number }[] = [
   { file: "agent-footprint.ts", budgetSeconds: 210 },
   { file: "time-to-signal.ts", budgetSeconds: 90 },
   { file: "store-growth.ts", budgetSeconds: 90 },
+  { file: "pg-store.ts", budgetSeconds: 60 },
 ];
 
 interface BenchModule {

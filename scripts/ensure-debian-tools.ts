@@ -9,13 +9,15 @@ export interface DebianTool {
   /** A command the package puts on PATH. */
   command: string;
   debianPackage: string;
+  /** For a package whose programs are not on PATH (PostgreSQL's server): says whether they are installed. */
+  installed?: () => boolean;
 }
 
 const onPath = (command: string) => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 
 /** Installs the packages of every tool whose command is missing; `purpose` names who needs them ("npm test"). */
 export function ensureDebianTools(tools: readonly DebianTool[], purpose: string): void {
-  const missing = [...new Set(tools.filter((t) => !onPath(t.command)).map((t) => t.debianPackage))];
+  const missing = [...new Set(tools.filter((t) => !(t.installed ? t.installed() : onPath(t.command))).map((t) => t.debianPackage))];
   if (missing.length === 0) return;
   const root = process.getuid?.() === 0;
   const sudo = !root && onPath("sudo") && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;

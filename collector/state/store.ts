@@ -1,5 +1,5 @@
 // What the collector remembers. The SQLite store is the default; the interface
-// is what a PostgreSQL store for HA deployments would implement.
+// is what a PostgreSQL store for HA deployments implements (AsyncStore, below).
 import type { Finding, Verdict } from "../../shared/finding.ts";
 
 export interface NodeIdentityRow {
@@ -173,6 +173,31 @@ export function* allEvents(store: Pick<Store, "events">, filter: Omit<EventFilte
   let before: EventFilter["before"];
   for (;;) {
     const page = store.events({ ...filter, before, limit: pageSize });
+    yield* page;
+    if (page.length < pageSize) return;
+    const last = page.at(-1)!;
+    before = { atMs: last.atMs, id: last.id! };
+  }
+}
+
+/** `Store`'s methods answering with Promises. */
+type Async<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : T[K] };
+
+/**
+ * The same contract for a store on a server (PostgreSQL), where every answer is a round trip away.
+ * A write's Promise settles once its commit has: resolved, it is stored and every later read sees it;
+ * rejected, nothing of it is stored (unless the connection was lost during COMMIT, when it may be: a
+ * resent report then answers "duplicate"). Writes of one turn share a commit (each its own unit, so one
+ * bad write fails alone) and commit in the order they were made. `whenDurable` is Store's: it calls back
+ * once every write made before it has settled, with the first error among them.
+ */
+export interface AsyncStore extends Async<Omit<Store, "whenDurable">>, Pick<Store, "whenDurable"> {}
+
+/** allEvents for either kind of store: a Store's answers are awaited as they are. */
+export async function* allEventsAsync(store: Pick<Store, "events"> | Pick<AsyncStore, "events">, filter: Omit<EventFilter, "before" | "limit">, pageSize = 5000): AsyncGenerator<EventRow> {
+  let before: EventFilter["before"];
+  for (;;) {
+    const page = await store.events({ ...filter, before, limit: pageSize });
     yield* page;
     if (page.length < pageSize) return;
     const last = page.at(-1)!;
