@@ -1,7 +1,13 @@
 // Known advisories as data: the bundled file plus an operator's own
 // (CLAWFLEET_ADVISORIES), so a new CVE needs no new clawfleet release.
 import { readFileSync } from "node:fs";
-import semver from "semver";
+// semver's functions one by one: its index loads all 46 of its modules, a tenth of `agent check`'s start.
+import clean from "semver/functions/clean.js";
+import compareBuild from "semver/functions/compare-build.js";
+import parse from "semver/functions/parse.js";
+import satisfies from "semver/functions/satisfies.js";
+import validRange from "semver/ranges/valid.js";
+import type SemVer from "semver/classes/semver.js";
 
 export interface Advisory {
   id: string;
@@ -62,16 +68,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function compareVersions(a: string, b: string): number | undefined {
   const x = parseOpenClawVersion(a);
   const y = parseOpenClawVersion(b);
-  return x && y ? semver.compareBuild(comparable(x), comparable(y)) : undefined;
+  return x && y ? compareBuild(comparable(x), comparable(y)) : undefined;
 }
 
-function parseOpenClawVersion(version: string): semver.SemVer | null {
+function parseOpenClawVersion(version: string): SemVer | null {
   const trimmed = version.trim();
   const dotBeta = /^([vV]?[0-9]+\.[0-9]+\.[0-9]+)\.beta(?:\.([0-9A-Za-z.-]+))?$/.exec(trimmed);
-  return semver.parse(dotBeta ? `${dotBeta[1]}-beta${dotBeta[2] ? `.${dotBeta[2]}` : ""}` : trimmed);
+  return parse(dotBeta ? `${dotBeta[1]}-beta${dotBeta[2] ? `.${dotBeta[2]}` : ""}` : trimmed);
 }
 
-function comparable(version: semver.SemVer): string {
+function comparable(version: SemVer): string {
   const correction = version.prerelease.length === 1 && typeof version.prerelease[0] === "number";
   return correction ? `${version.major}.${version.minor}.${version.patch}+${version.prerelease[0]}` : version.version;
 }
@@ -95,7 +101,7 @@ export function affecting(advisories: readonly Advisory[], version: string): { a
  * an unknown range is "cannot tell", never "satisfied".
  */
 export function satisfiesEngines(version: string, range: string): boolean | undefined {
-  const clean = semver.clean(version);
-  if (!clean || semver.validRange(range) === null) return undefined;
-  return semver.satisfies(clean, range, { includePrerelease: true });
+  const cleaned = clean(version);
+  if (!cleaned || validRange(range) === null) return undefined;
+  return satisfies(cleaned, range, { includePrerelease: true });
 }

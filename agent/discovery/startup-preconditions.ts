@@ -6,7 +6,8 @@
 // the observations gathered; the startup check judges them.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import semver from "semver";
+import coerce from "semver/functions/coerce.js";
+import gt from "semver/functions/gt.js";
 import { STARTUP_BLOCKERS, type Code } from "../../shared/taxonomy.ts";
 import { isLoopbackHost } from "../../shared/loopback.ts";
 import type { ServiceDefinition } from "./gateway-service.ts";
@@ -124,8 +125,8 @@ export function newerOpenClaw(facts: StartupFacts): Blocker[] {
   const writer = configValue(facts.world.config.raw, "meta.lastTouchedVersion");
   const runs = versionThatStarts(facts);
   if (typeof writer !== "string" || !runs) return [];
-  const [newer, older] = [semver.coerce(writer, { includePrerelease: true }), semver.coerce(runs.version, { includePrerelease: true })];
-  if (!newer || !older || !semver.gt(newer, older)) return [];
+  const [newer, older] = [coerce(writer, { includePrerelease: true }), coerce(runs.version, { includePrerelease: true })];
+  if (!newer || !older || !gt(newer, older)) return [];
   return [{
     code: "openclaw_downgraded",
     summary: `${facts.world.config.path} was last written by OpenClaw ${writer}, but the gateway would start OpenClaw ${runs.version} (${runs.from}): an older build refuses newer state and may not know the config's keys.`,
