@@ -9,7 +9,7 @@
 // `openclaw gateway status --json`, paired runs A B A B.
 //   npx node bench/agent-footprint.ts [--quick]
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,6 +79,27 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
   }
 }
 
+/**
+ * The floor under any Node agent speaking our protocol, measured rather than assumed: Node 24 under the units'
+ * flags with grpc-js, protobuf-es and the generated messages loaded and one idle channel to the collector; no checks.
+ * Written into the compiled package so it resolves the same modules.
+ */
+const FLOOR_SCRIPT = `import * as grpc from "@grpc/grpc-js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import * as agent from "./dist/shared/gen/clawfleet/v1/agent_pb.js";
+import * as report from "./dist/shared/gen/clawfleet/v1/report_pb.js";
+const client = new grpc.Client(process.argv[2], grpc.credentials.createInsecure());
+client.waitForReady(Date.now() + 5000, () => {});
+globalThis.keep = [create, toBinary, agent, report];
+setInterval(() => {}, 60_000);
+`;
+
+function startFloor(pkgDir: string, collector: string): Spawned {
+  const script = join(pkgDir, "floor.mjs");
+  writeFileSync(script, FLOOR_SCRIPT);
+  return spawnProcess(process.execPath, [...AGENT_NODE_FLAGS, script, collector], baseEnv(), pkgDir);
+}
+
 /** Whole-process wall time, and CPU of the process and its children (reaped into ours by spawnSync). */
 function timedRun(args: string[], env: NodeJS.ProcessEnv, cwd: string): { wallMs: number; cpuMs: number } {
   const cpu = treeCpuSeconds("self");
@@ -111,6 +132,9 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
     // The same package under Node's defaults: what the units' flags buy.
     const bare = startAgent("bench-compiled-bare", compiledBin, gateway, collector.grpcAddress, join(work, "state-bare"), intervalS);
     stops.push(() => compiled.spawned.stop(), () => sources.spawned.stop(), () => bare.spawned.stop());
+
+    const floor = startFloor(join(compiledBin, "..", ".."), collector.grpcAddress);
+    stops.push(() => floor.stop());
 
     const exporterPort = await freePort();
     const exporter = spawnProcess(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${exporterPort}`], baseEnv(), work);
@@ -150,6 +174,8 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
       w.cpuAtEnd = treeCpuSeconds(w.pid);
       w.cyclesAtEnd = w.cycles();
     }));
+    const floorRss: number[] = [];
+    for (let i = 0; i < 5; i++, await new Promise((r) => setTimeout(r, 200))) floorRss.push(await processRssBytes(floor.child.pid!));
     for (const s of stops.splice(1).reverse()) await s();
 
     const cpuPerCycleMs = (w: Watched) => ((w.cpuAtEnd! - w.cpuAtStart!) * 1000) / (w.cyclesAtEnd! - w.cyclesAtStart!);
@@ -158,6 +184,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
     const rows: BenchRow[] = [
       { what: `agent run RSS steady, as the units run it (compiled, ${AGENT_NODE_FLAGS.join(" ")}), interval ${intervalS}s`, unit: "MB", ours: rssMb(compiled.watched), ...peer, peer: rssMb(exporterWatched), better: "lower", goal: 60 },
       { what: `agent run CPU per cycle incl. children, as the units run it`, unit: "ms", ours: cpuPerCycleMs(compiled.watched), ...peer, peer: cpuPerCycleMs(exporterWatched), better: "lower", goal: 50 },
+      { what: `floor: Node + grpc-js + protobuf-es, one idle channel, no checks, units' flags`, unit: "MB", ours: median(floorRss) / MB, ...peer, peer: rssMb(exporterWatched), better: "lower" },
       { what: `agent run RSS steady, compiled, Node's default flags`, unit: "MB", ours: rssMb(bare.watched), ...peer, peer: rssMb(exporterWatched), better: "lower" },
       { what: `agent run CPU per cycle incl. children, compiled, Node's default flags`, unit: "ms", ours: cpuPerCycleMs(bare.watched), ...peer, peer: cpuPerCycleMs(exporterWatched), better: "lower" },
       { what: `agent run RSS steady, from TypeScript sources`, unit: "MB", ours: rssMb(sources.watched), ...peer, peer: rssMb(exporterWatched), better: "lower" },

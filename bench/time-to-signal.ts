@@ -41,6 +41,9 @@ const AGENT_INTERVAL_SECONDS = 1;
 /** The blackbox module's timeout: under the scrape interval, as Prometheus requires of scrape_timeout. */
 const PROBE_TIMEOUT_SECONDS = 0.9;
 const NODE = "signal-01";
+/** A second agent on the same gateway at the production default interval: what the watch between runs buys. */
+const NODE_DEFAULT_INTERVAL = "signal-30s";
+const DEFAULT_INTERVAL_SECONDS = 30;
 const BLACKBOX_JOB = "blackbox-gateway";
 const OURS = "ClawfleetGatewayDown";
 const PEER = "BlackboxProbeFailed";
@@ -51,6 +54,8 @@ interface Repetition {
   /** Each from the fault (SIGTERM), ms. */
   portClosed: number;
   collectorState?: number;
+  /** The agent at the default interval: its first report after the fault naming the gateway. */
+  collectorStateDefaultInterval?: number;
   /** Prometheus' activeAt: the evaluation that first saw it (pending). */
   oursPending?: number;
   oursWebhook?: number;
@@ -157,8 +162,13 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
     [CLAWFLEET_BIN, "agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", NODE, "--interval", `${AGENT_INTERVAL_SECONDS}s`, "--state-dir", join(dir, "agent")],
     { ...baseEnv(), ...gateway.clientEnv() },
   );
+  const slowAgent = spawnProcess(
+    process.execPath,
+    [CLAWFLEET_BIN, "agent", "run", "--insecure", "--collector", collector.grpcAddress, "--node-id", NODE_DEFAULT_INTERVAL, "--interval", `${DEFAULT_INTERVAL_SECONDS}s`, "--state-dir", join(dir, "agent-30s")],
+    { ...baseEnv(), ...gateway.clientEnv() },
+  );
   const client = createClient(QueryService, collector.grpcAddress, grpc.credentials.createInsecure());
-  const node = () => client.getNode(create(GetNodeRequestSchema, { nodeId: NODE, limit: 1 }), { deadline: Date.now() + 2000 });
+  const node = (nodeId = NODE) => client.getNode(create(GetNodeRequestSchema, { nodeId, limit: 1 }), { deadline: Date.now() + 2000 });
   const gatewayProblem = async () => (await node()).summary?.findings.find((f) => f.layer === "gateway");
 
   /** A report received after `sinceMs` says the gateway is fine, Prometheus probes it fine and neither alert is pending or firing. */
@@ -190,7 +200,11 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
         const problem = summary?.findings.find((f) => f.layer === "gateway");
         return problem ? { atMs: Number(summary!.lastReportUnixMs), problem } : undefined;
       }, SIGNAL_TIMEOUT_MS, 50);
-      const [portClosedAt, changed, ours, peer] = await Promise.allSettled([closed, state, firing(webhook, OURS, faultAt), firing(webhook, PEER, faultAt)]);
+      const slowState = until("the default-interval agent's report", async () => {
+        const summary = (await node(NODE_DEFAULT_INTERVAL)).summary;
+        return summary && Number(summary.lastReportUnixMs) > faultAt && summary.findings.some((f) => f.layer === "gateway") ? { atMs: Number(summary.lastReportUnixMs) } : undefined;
+      }, SIGNAL_TIMEOUT_MS, 50);
+      const [portClosedAt, changed, ours, peer, slowChanged] = await Promise.allSettled([closed, state, firing(webhook, OURS, faultAt), firing(webhook, PEER, faultAt), slowState]);
       const ms = (settled: PromiseSettledResult<{ atMs: number } | number>) =>
         settled.status === "fulfilled" ? (typeof settled.value === "number" ? settled.value : settled.value.atMs) - faultAt : undefined;
       // Still firing (the gateway is still down): Prometheus' activeAt is when each rule first matched.
@@ -204,6 +218,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
       const run: Repetition = {
         portClosed: ms(portClosedAt) ?? NaN,
         collectorState: ms(changed),
+        collectorStateDefaultInterval: ms(slowChanged),
         oursPending: pending(OURS),
         oursWebhook: ms(ours),
         peerPending: pending(PEER),
@@ -240,7 +255,7 @@ export async function bench(options: BenchOptions): Promise<BenchResult> {
     cadence = { reports: Number(end.lastSeq - seqAtStart.seq), seconds: (Date.now() - seqAtStart.atMs) / 1000 };
   } finally {
     client.close();
-    await agent.stop();
+    await Promise.allSettled([agent.stop(), slowAgent.stop()]);
     await Promise.allSettled([prometheus.stop(), alertmanager.stop(), collector.process.stop(), blackbox.stop(), webhook.stop(), gateway.cleanup()]);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -256,6 +271,7 @@ function result(runs: Repetition[], cadence: { reports: number; seconds: number 
   const peerName = "blackbox_exporter http probe";
   const rows: BenchRow[] = [
     { what: `gateway stopped → collector state (${setting})`, unit: "s", ours: seconds((r) => r.collectorState), better: "lower" },
+    { what: `gateway stopped → collector state, agent at the default ${DEFAULT_INTERVAL_SECONDS}s interval (gateway watch between runs)`, unit: "s", ours: seconds((r) => r.collectorStateDefaultInterval), better: "lower" },
     { what: `gateway stopped → alert pending in Prometheus (${setting})`, unit: "s", ours: seconds((r) => r.oursPending), peer: seconds((r) => r.peerPending), peerName, better: "lower" },
     { what: `gateway stopped → webhook (for: ${FOR_SECONDS}s, group_wait ${E2E_ALERTMANAGER_TIMING.groupWaitSeconds}s)`, unit: "s", ours: seconds((r) => r.oursWebhook), peer: seconds((r) => r.peerWebhook), peerName, better: "lower" },
     { what: "gateway restarted → no alert active in Alertmanager", unit: "s", ours: seconds((r) => r.oursResolved), peer: seconds((r) => r.peerResolved), peerName, better: "lower" },
@@ -263,9 +279,9 @@ function result(runs: Repetition[], cadence: { reports: number; seconds: number 
   const fmt = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? "-" : (ms / 1000).toFixed(1));
   const notes = [
     `median of ${runs.length} stop/start cycles of one real OpenClaw gateway; fault = SIGTERM to the gateway (its port closed ${runs.map((r) => fmt(r.portClosed)).join("/")} s later): a stopped gateway is what both sides can see; SIGSTOP would leave the port accepting and time both out instead`,
-    ...runs.map((r, i) => `cycle ${i + 1} (s from SIGTERM): collector ${fmt(r.collectorState)}, pending ours ${fmt(r.oursPending)} / blackbox ${fmt(r.peerPending)}, webhook ours ${fmt(r.oursWebhook)} / blackbox ${fmt(r.peerWebhook)}; from the restart: /healthz ${fmt(r.healthzBack)}, /readyz ${fmt(r.readyzBack)}, no alert active ours ${fmt(r.oursResolved)} / blackbox ${fmt(r.peerResolved)}; paged for: ours ${r.pages?.ours.join(", ") || "-"}, blackbox ${r.pages?.peer.length ?? 0}×`),
+    ...runs.map((r, i) => `cycle ${i + 1} (s from SIGTERM): collector ${fmt(r.collectorState)} (${DEFAULT_INTERVAL_SECONDS}s agent ${fmt(r.collectorStateDefaultInterval)}), pending ours ${fmt(r.oursPending)} / blackbox ${fmt(r.peerPending)}, webhook ours ${fmt(r.oursWebhook)} / blackbox ${fmt(r.peerWebhook)}; from the restart: /healthz ${fmt(r.healthzBack)}, /readyz ${fmt(r.readyzBack)}, no alert active ours ${fmt(r.oursResolved)} / blackbox ${fmt(r.peerResolved)}; paged for: ours ${r.pages?.ours.join(", ") || "-"}, blackbox ${r.pages?.peer.length ?? 0}×`),
     `the same Prometheus (scrape and evaluation every ${SCRAPE_SECONDS}s) holds both rules with for: ${FOR_SECONDS}s, the same Alertmanager routes them (group_wait ${E2E_ALERTMANAGER_TIMING.groupWaitSeconds}s, separate groups); the blackbox probes /healthz with a ${PROBE_TIMEOUT_SECONDS}s timeout`,
-    `agent --interval ${AGENT_INTERVAL_SECONDS}s (jittered ±10%), measured ${cadence ? (cadence.seconds / Math.max(1, cadence.reports)).toFixed(2) : "?"} s per report (a run waits for its slowest check); nothing checks early on a gateway failure: the only "check now" paths are the collector's CheckNow after a node reconnects from a silence and the wake detector after the host slept (agent/run/report-loop.ts), so detection waits for the next interval`,
+    `agent --interval ${AGENT_INTERVAL_SECONDS}s (jittered ±10%), measured ${cadence ? (cadence.seconds / Math.max(1, cadence.reports)).toFixed(2) : "?"} s per report (a run waits for its slowest check); between runs the agent watches the gateway's pid (signal 0 every second, agent/run/gateway-watch.ts) and checks at once when it exits, so the ${DEFAULT_INTERVAL_SECONDS}s agent does not wait for its next interval`,
     "ours resolves later by design: the agent calls the gateway back at /readyz (the blackbox at /healthz, which answers seconds earlier while the gateway still starts), and ClawfleetGatewayDown holds a code seen within its for: window (max_over_time)",
     `ClawfleetGatewayDown is one alert per code: a restart slower than for: (${FOR_SECONDS}s here, 2m in production) pages again for each code the start passes through (not_running, not_listening, not_ready), the blackbox once`,
     `the first report after SIGTERM may say not_listening (the process still shuts down, its port already closed), the next not_running; the page carries the code held when it fired`,

@@ -1,6 +1,7 @@
 // The daemon's heartbeat: run every check each interval (jittered, so a fleet
 // started together does not report in lockstep), at once when the collector
-// asks, and at once after the host wakes (the wall clock jumped).
+// asks, at once after the host wakes (the wall clock jumped), and at once when
+// the gateway's process exits or its port starts listening again (gateway-watch.ts).
 import { create } from "@bufbuild/protobuf";
 import { NodeIdentitySchema } from "../../shared/gen/clawfleet/v1/report_pb.ts";
 import { fingerprinter, type Fingerprinter } from "../../shared/fingerprint.ts";
@@ -14,6 +15,9 @@ import type { NodeInfo } from "../discovery/node-identity.ts";
 import { wireReport } from "../report/wire-report.ts";
 import { hostFacts } from "../report/host-facts.ts";
 import { WakeDetector, type Sleep } from "./wake-detector.ts";
+import { GatewayWatch } from "./gateway-watch.ts";
+import { observedIn } from "../checks/run-checks.ts";
+import { portOwner } from "../observations/host-gateway.ts";
 import { Spool } from "./spool.ts";
 import { systemRunner } from "../platform/command-runner.ts";
 import { CollectorLink } from "./collector-link.ts";
@@ -97,6 +101,18 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
     timer = setTimeout(tick, options.intervalMs * jitter);
   };
 
+  // A gateway that exits (or comes back) between runs is checked at once, at most once per debounce window.
+  const gatewayWatch = new GatewayWatch((reason) => {
+    log.info("gateway changed between checks", { reason });
+    const sinceLast = Date.now() - lastRunStartedMs;
+    if (running) again = true;
+    else if (sinceLast >= CHECK_NOW_DEBOUNCE_MS) tick();
+    else {
+      clearTimeout(timer);
+      timer = setTimeout(tick, CHECK_NOW_DEBOUNCE_MS - sinceLast);
+    }
+  });
+
   // What the daemon remembers between runs (rejected tokens, Node versions), each entry with its invalidation.
   const caches = newRunCaches();
 
@@ -107,7 +123,9 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
       lastSleep = slept;
       log.info("host slept since the last check", { sleptMs: slept.sleptMs });
     }
-    const run = await runChecks(options.checks, { world: discoverOpenClaw(options.env), fingerprint: fingerprint!, runner: systemRunner, platform: process.platform, caches });
+    const world = discoverOpenClaw(options.env);
+    const run = await runChecks(options.checks, { world, fingerprint: fingerprint!, runner: systemRunner, platform: process.platform, caches });
+    gatewayWatch.observe(world.port, observedIn(run, portOwner));
     const report = wireReport(options.sequence.next(), run, hostFacts(run, lastSleep));
     link.send(report);
     log.info("report", { seq: report.seq, verdict: run.verdict, primary: run.primary?.code ?? "none", ms: run.durationMs, unacked: link.unacknowledged });
@@ -140,6 +158,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   watchdog.unref();
 
   link.start();
+  gatewayWatch.start();
   const renewal = options.identity ? startCertificateRenewal({ dir: options.identity.dir, log, onRenewed: (identity) => link.replaceChannel(channelOf(identity)) }) : undefined;
   tick();
   return {
@@ -148,6 +167,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
       renewal?.stop();
       clearTimeout(timer);
       clearInterval(watchdog);
+      gatewayWatch.stop();
       link.stop();
     },
   };
