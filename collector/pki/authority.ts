@@ -1,9 +1,12 @@
 // The collector's own certificate authority: created on first start (or first
 // `collector enroll`) beside the store, private key 0600, and the collector's
-// server certificate it signs. Nothing here is ever sent but certificates.
+// server certificate it signs. With a shared PostgreSQL store the CA comes from
+// the database instead (pg-trust-store.ts) and the server certificate is made
+// in memory at each start. Nothing here is ever sent but certificates.
 import { X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../shared/atomic-file.ts";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import {
   certificatePin,
@@ -76,6 +79,16 @@ export class Authority {
     return new Authority(caPem, caKey, server);
   }
 
+  /**
+   * The CA as a shared store holds it: each collector signs its own server
+   * certificate for its own names (and the fleet name agents check), kept in
+   * memory only, so no collector's TLS key is at rest anywhere.
+   */
+  static async fromKey(caPem: string, caKeyPem: string, serverNames: readonly string[] = []): Promise<Authority> {
+    const caKey = await importPrivateKey(caKeyPem);
+    return new Authority(caPem, caKey, await issueServerCertificate(caPem, caKey, serverNames));
+  }
+
   /** Signs a CSR for `name` in `role`; the identity comes from the caller (a redeemed token or the current certificate), never from the CSR. */
   async issue(csrDer: Uint8Array, name: string, role: Role, lifetimeMs: number, nowMs = Date.now()): Promise<Issued> {
     const csr = await readCsr(csrDer);
@@ -108,7 +121,16 @@ async function serverCertificate(dir: string, caPem: string, caKey: CryptoKey): 
     const issuedByCa = current.checkIssued(new X509Certificate(caPem)) && current.verify(new X509Certificate(caPem).publicKey);
     if (issuedByCa && Date.parse(current.validTo) - Date.now() > SERVER_RENEW_BEFORE_MS) return { keyPem: readPem(keyPath), certPem: readPem(certPath) };
   }
+  const { keyPem, certPem } = await issueServerCertificate(caPem, caKey, []);
+  writePrivate(keyPath, keyPem);
+  writeFileAtomic(certPath, certPem, 0o644);
+  return { keyPem, certPem };
+}
+
+/** A server certificate for the fleet name (what agents check) and `names` (DNS names or IP addresses). */
+async function issueServerCertificate(caPem: string, caKey: CryptoKey, names: readonly string[]): Promise<{ keyPem: string; certPem: string }> {
   const keys = await newKeyPair();
+  const unique = [...new Set([COLLECTOR_NAME, ...names])];
   const certPem = await issueCertificate({
     publicKey: keys.publicKey,
     subject: "CN=clawfleet collector, O=clawfleet",
@@ -118,12 +140,10 @@ async function serverCertificate(dir: string, caPem: string, caKey: CryptoKey): 
     issuer: parseCertificate(caPem),
     issuerKey: caKey,
     usage: "server",
-    dnsNames: [COLLECTOR_NAME],
+    dnsNames: unique.filter((name) => isIP(name) === 0),
+    ipAddresses: unique.filter((name) => isIP(name) !== 0),
   });
-  const keyPem = await privateKeyPem(keys.privateKey);
-  writePrivate(keyPath, keyPem);
-  writeFileAtomic(certPath, certPem, 0o644);
-  return { keyPem, certPem };
+  return { keyPem: await privateKeyPem(keys.privateKey), certPem };
 }
 
 function readPem(path: string): string {

@@ -9,7 +9,8 @@ import type { Logger } from "../../shared/log.ts";
 import { readCsr, type Role } from "../../shared/pki/x509.ts";
 import type { Authority, Issued } from "./authority.ts";
 import { refusalStatus, type AuthRefusal, type PeerAuth } from "./peer-auth.ts";
-import type { TrustStore } from "./trust-store.ts";
+import type { TrustRecords } from "./trust-records.ts";
+import { PgStoreError } from "../state/pg-connection.ts";
 import { ENROLLMENT_SECRET } from "../../shared/pki/enrollment-token.ts";
 import { REJECT_REASONS, type RejectReason } from "../ingest/reject-reasons.ts";
 import { peerAddress } from "../ingest/limits.ts";
@@ -27,7 +28,7 @@ const MAX_TRACKED_PEERS = 10_000;
 
 export interface EnrollDeps {
   authority: Authority;
-  trust: TrustStore;
+  trust: TrustRecords;
   auth: PeerAuth;
   lifetimeMs: number;
   log: Logger;
@@ -41,7 +42,8 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
 
   const issue = async (csr: Uint8Array, name: string, role: Role): Promise<Issued> => {
     const issued = await deps.authority.issue(csr, name, role, deps.lifetimeMs);
-    deps.trust.recordCertificate({ serial: issued.serial, name, role, issuedMs: Date.now(), notAfterMs: issued.notAfterMs });
+    // Recorded before the answer: whichever collector the peer calls next knows the certificate.
+    await deps.trust.recordCertificate({ serial: issued.serial, name, role, issuedMs: Date.now(), notAfterMs: issued.notAfterMs });
     return issued;
   };
   const wire = (issued: Issued, name: string, role: Role) =>
@@ -68,14 +70,26 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
       } catch (error) {
         return callback(invalid(REJECT_REASONS.invalidCsr, (error as Error).message));
       }
-      const redeemed = deps.trust.redeem(secret);
+      let redeemed: Awaited<ReturnType<TrustRecords["redeem"]>>;
+      try {
+        redeemed = await deps.trust.redeem(secret);
+      } catch (error) {
+        deps.log.error("enrollment failed: trust store unavailable", { peer, error: (error as Error).message });
+        return callback({ code: grpc.status.UNAVAILABLE, details: "the collector cannot reach its trust store; retry shortly" });
+      }
       if (typeof redeemed === "string") {
         deps.reject(redeemed);
         deps.log.warn("enrollment refused", { peer, reason: redeemed });
         callback({ code: grpc.status.PERMISSION_DENIED, details: "enrollment token refused: unknown, expired or already used; make a new one with `clawfleet collector enroll NODE`" });
         return;
       }
-      const issued = await issue(call.request.csrDer, redeemed.name, redeemed.role);
+      let issued: Issued;
+      try {
+        issued = await issue(call.request.csrDer, redeemed.name, redeemed.role);
+      } catch (error) {
+        deps.log.error("enrollment failed after the token was used", { peer, name: redeemed.name, error: (error as Error).message });
+        return callback({ code: grpc.status.UNAVAILABLE, details: "the collector could not record the certificate; make a new token with `clawfleet collector enroll NODE`" });
+      }
       deps.log.info("enrolled", { name: redeemed.name, role: redeemed.role, serial: issued.serial, peer, notAfter: new Date(issued.notAfterMs).toISOString() });
       callback(null, create(EnrollResponseSchema, { issued: wire(issued, redeemed.name, redeemed.role) }));
     },
@@ -98,6 +112,7 @@ export function enrollHandlers(deps: EnrollDeps): ServiceHandlers<MethodsOf<type
       try {
         issued = await issue(call.request.csrDer, name, role);
       } catch (error) {
+        if (error instanceof PgStoreError) return callback({ code: grpc.status.UNAVAILABLE, details: "the collector cannot reach its trust store; retry shortly" });
         return callback(invalid(REJECT_REASONS.invalidCsr, (error as Error).message));
       }
       deps.log.info("renewed", { name, role, serial: issued.serial, previous: outcome.identity.serial });

@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { PeerCertificate } from "node:tls";
 import type { Role } from "../../shared/pki/x509.ts";
 import { normalizeSerial } from "./authority.ts";
-import type { TrustStore } from "./trust-store.ts";
+import type { CertificateLookup } from "./trust-records.ts";
 import type { RejectReason } from "../ingest/reject-reasons.ts";
 
 export interface PeerIdentity {
@@ -56,7 +56,7 @@ export const insecureAuth: PeerAuth = {
 
 const SWEEP_INTERVAL_MS = 1000;
 
-export function certificateAuth(trust: TrustStore): PeerAuth {
+export function certificateAuth(trust: CertificateLookup): PeerAuth {
   let revoked = trust.revokedSerials();
   trust.changedElsewhere();
   const live = new Map<number, { identity: PeerIdentity; end: (reason: AuthRefusal) => void }>();
@@ -74,6 +74,8 @@ export function certificateAuth(trust: TrustStore): PeerAuth {
   };
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   timer.unref();
+  // A store that learns of revocations by itself (the shared PostgreSQL one) ends the streams as it does.
+  const unsubscribe = trust.onChange?.(sweep);
 
   return {
     secure: true,
@@ -101,6 +103,7 @@ export function certificateAuth(trust: TrustStore): PeerAuth {
     },
     stop() {
       clearInterval(timer);
+      unsubscribe?.();
     },
   };
 }

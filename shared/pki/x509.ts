@@ -75,6 +75,7 @@ export interface IssueRequest {
   /** Extended key usage: client certificates for nodes and operators, server for the collector. */
   usage: "client" | "server";
   dnsNames?: string[];
+  ipAddresses?: string[];
 }
 
 export async function issueCertificate(request: IssueRequest): Promise<string> {
@@ -84,7 +85,8 @@ export async function issueCertificate(request: IssueRequest): Promise<string> {
     new x509.ExtendedKeyUsageExtension([request.usage === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
     await x509.AuthorityKeyIdentifierExtension.create(request.issuer, false),
   ];
-  if (request.dnsNames?.length) extensions.push(new x509.SubjectAlternativeNameExtension(request.dnsNames.map((value) => ({ type: "dns" as const, value }))));
+  const altNames = [...(request.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })), ...(request.ipAddresses ?? []).map((value) => ({ type: "ip" as const, value }))];
+  if (altNames.length) extensions.push(new x509.SubjectAlternativeNameExtension(altNames));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: request.serial,
     subject: request.subject,
