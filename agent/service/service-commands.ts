@@ -3,7 +3,8 @@
 // temporary HOME and replayed launchctl/systemctl answers.
 import { homedir, hostname, userInfo } from "node:os";
 import { join } from "node:path";
-import { parseAddress, UsageError } from "../../shared/cli.ts";
+import { UsageError } from "../../shared/cli.ts";
+import { parseCollectorSpec } from "../../shared/collector-list.ts";
 import { DEFAULT_GRPC_ADDRESS } from "../../shared/defaults.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
@@ -55,7 +56,7 @@ function enrolledNodeId(stateDir: string): string | undefined {
 /** The `agent run` flags the unit passes, validated as `agent run` validates them. */
 export function resolveRunFlags(values: InstallValues, host: Pick<HostContext, "env" | "platform">): AgentRunFlags {
   const collector = values.collector ?? host.env.CLAWFLEET_COLLECTOR ?? DEFAULT_GRPC_ADDRESS;
-  parseAddress("collector", collector);
+  parseCollectorSpec("collector", collector);
   const interval = values.interval ?? "30s";
   let intervalMs: number;
   try {
