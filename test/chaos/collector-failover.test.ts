@@ -8,7 +8,7 @@
 // acknowledged never goes to another. A collector that answers with the
 // try-elsewhere status (shared/try-elsewhere.ts) is left at once.
 import * as grpc from "@grpc/grpc-js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -17,7 +17,18 @@ import { addService } from "../../shared/grpc-adapter.ts";
 import { orderCollectors } from "../../shared/collector-order.ts";
 import { TRY_ELSEWHERE_REASONS, tryElsewhereStatus } from "../../shared/try-elsewhere.ts";
 import { startCollectorProcess, type TestCollector } from "../helpers/collector.ts";
-import { runClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
+import { runClawfleet, spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
+import { freePort } from "../helpers/ports.ts";
+import { create } from "@bufbuild/protobuf";
+import { CollectorLink } from "../../agent/run/collector-link.ts";
+import { CollectorDirectory } from "../../agent/run/collector-choice.ts";
+import { SequenceFile } from "../../agent/run/sequence-file.ts";
+import { Spool } from "../../agent/run/spool.ts";
+import { parseCollectorSpec } from "../../shared/collector-list.ts";
+import { NodeIdentitySchema, ReportSchema } from "../../shared/gen/clawfleet/v1/report_pb.ts";
+import { createLogger } from "../../shared/log.ts";
+import { startFakeDns } from "../fakes/dns-srv-server.ts";
+import { noGateway } from "../helpers/no-gateway.ts";
 import { expectDeliveredOnce, madeSeqs, spawnAgent, spooledSeqs, storedReports, until, type StoredRow } from "./agent-process.ts";
 
 /** Kill -9 of the collector a node reports to (its kernel resets the connection) → welcomed by the next. */
@@ -178,6 +189,114 @@ describe("chaos: an agent with several collectors", () => {
     } finally {
       server.forceShutdown();
     }
+  }, 30_000);
+
+  it("over mTLS: enrolls through the first collector of the list that answers, records the list, and reports to each collector with one certificate", async () => {
+    // Two collectors of one fleet share its CA and trust store (here: one pki/ directory; in a
+    // fleet, the shared store); each keeps its own reports.
+    const dirA = join(dir, "mtls-a");
+    const dirB = join(dir, "mtls-b");
+    mkdirSync(dirB, { recursive: true });
+    const serve = async (db: string) => {
+      const [grpcAddress, httpAddress] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
+      const process = spawnClawfleet(["collector", "serve", "--grpc-listen", grpcAddress, "--http-listen", httpAddress, "--db", db]);
+      await process.waitFor(/collector ready/);
+      return { grpcAddress, httpAddress, process };
+    };
+    const a = await serve(join(dirA, "collector.db"));
+    symlinkSync(join(dirA, "pki"), join(dirB, "pki"));
+    const b = await serve(join(dirB, "collector.db"));
+    const nobody = `127.0.0.1:${await freePort()}`;
+    const list = `${nobody},${b.grpcAddress},${a.grpcAddress}`;
+    const token = (await runClawfleet(["collector", "enroll", "mini-fo", "--db", join(dirA, "collector.db")])).stdout.trim();
+    const state = join(dir, "mtls-agent");
+    const enrolled = await runClawfleet(["agent", "enroll", "--collector", list, "--token", token, "--state-dir", state]);
+    expect(enrolled.stderr).toBe("");
+    expect(enrolled.code).toBe(0);
+    expect(enrolled.stdout).toContain(`enrolled as node "mini-fo" with the collector at ${b.grpcAddress} (agent run reports to ${list})`);
+    expect(readFileSync(join(state, "identity", "collector"), "utf8").trim()).toBe(list);
+
+    // No --collector: the recorded list.
+    const agent = spawnClawfleet(["agent", "run", "--state-dir", state, "--interval", "1s"], await noGateway(dir));
+    const [, first] = (await agent.waitFor(/connected to collector collector=(\S+) /)) as RegExpMatchArray;
+    expect([a.grpcAddress, b.grpcAddress]).toContain(first);
+    const [holder, other] = first === a.grpcAddress ? [a, b] : [b, a];
+    await agent.waitFor(/report seq=2 /);
+    holder.process.child.kill("SIGKILL");
+    await until("the agent to be welcomed by the other collector", () => welcomesFrom(agent, other.grpcAddress) === 1, MOVE_BOUND_MS);
+    const otherDb = join(other === a ? dirA : dirB, "collector.db");
+    await until("a report stored at the other collector", () => storedReports(otherDb, "mini-fo").length > 0, 5000);
+    expect(agent.stderr).toMatch(/transport=mtls/);
+    expect(agent.stderr).not.toMatch(/PERMISSION_DENIED|UNAUTHENTICATED|unknown_certificate/);
+  }, 45_000);
+
+  it("follows a DNS SRV record: the collector of the lowest priority first, the next one when it dies, with the spooled reports", async () => {
+    const dbA = join(dir, "srv-a.db");
+    const dbB = join(dir, "srv-b.db");
+    const a = await startCollectorProcess(dbA);
+    const b = await startCollectorProcess(dbB);
+    const port = (address: string) => Number(address.split(":")[1]);
+    // Targets are host names, as in a real zone; "localhost" is 127.0.0.1 in this host's /etc/hosts.
+    const dns = await startFakeDns({
+      "_clawfleet._tcp.fleet.test": [
+        { priority: 20, weight: 1, port: port(b.grpcAddress), target: "localhost" },
+        { priority: 10, weight: 1, port: port(a.grpcAddress), target: "localhost" },
+      ],
+    });
+    const lines: string[] = [];
+    const sequence = new SequenceFile(join(dir, "srv.seq"));
+    const link = new CollectorLink({
+      collectors: new CollectorDirectory(parseCollectorSpec("collector", "srv:_clawfleet._tcp.fleet.test"), { lookup: { servers: [dns.server] } }),
+      identity: create(NodeIdentitySchema, { nodeId: "srv-node", hostname: "srv-node", platform: "linux", agentVersion: "test" }),
+      log: createLogger("agent", { write: (line: string) => lines.push(line) > 0 } as unknown as NodeJS.WritableStream),
+      sequence,
+      spool: new Spool(join(dir, "srv.spool")),
+    });
+    const send = () => link.send(create(ReportSchema, { seq: sequence.next(), verdict: "ok", primaryIndex: -1, observedAtUnixMs: BigInt(Date.now()) }));
+    try {
+      link.start();
+      await until("the link to be welcomed", () => link.connected);
+      expect(link.collector).toBe(`localhost:${port(a.grpcAddress)}`);
+      send();
+      send();
+      await until("two reports stored at the priority-10 collector", () => storedReports(dbA, "srv-node").length === 2);
+      a.process.child.kill("SIGKILL");
+      await a.process.exited;
+      // Made while the link finds out and moves: spooled, then sent to the next collector.
+      send();
+      send();
+      await until("the link to move to the priority-20 collector", () => link.collector === `localhost:${port(b.grpcAddress)}`, MOVE_BOUND_MS);
+      await until("the spooled reports to be stored there", () => storedReports(dbB, "srv-node").length === 2, 5000);
+      expect([...seqs(storedReports(dbA, "srv-node")), ...seqs(storedReports(dbB, "srv-node"))]).toEqual([1n, 2n, 3n, 4n]);
+      expect(dns.asked.filter((name) => name === "_clawfleet._tcp.fleet.test").length).toBeGreaterThanOrEqual(1);
+    } finally {
+      link.stop();
+      await dns.stop();
+    }
+  }, 30_000);
+
+  it("`clawfleet sim` spreads its nodes over the list, each on its own first choice", async () => {
+    const a = await startCollectorProcess(join(dir, "sim-a.db"));
+    const b = await startCollectorProcess(join(dir, "sim-b.db"));
+    const env = { CLAWFLEET_DATA_DIR: join(dir, "sim-data") };
+    const sim = spawnClawfleet(["sim", "--nodes", "12", "--insecure", "--collector", `${a.grpcAddress},${b.grpcAddress}`, "--interval", "1s", "--sleepers", "0", "--dropouts", "0", "--duration", "30s", "--seed", "5"], env);
+    const ids = Array.from({ length: 12 }, (_, i) => `sim-${String(i + 1).padStart(4, "0")}`);
+    const targets = [a, b].map((c) => ({ address: c.grpcAddress, priority: 0, weight: 1 }));
+    const nodesAt = async (collector: TestCollector) => {
+      const result = await runClawfleet(["collector", "query", "nodes", "--json", "--insecure", "--collector", collector.grpcAddress], env);
+      return (JSON.parse(result.stdout) as { nodes: { id: string }[] }).nodes.map((n) => n.id).sort();
+    };
+    const expected = (c: TestCollector) => ids.filter((id) => orderCollectors(targets, id)[0] === c.grpcAddress);
+    let seen: string[][] = [];
+    const deadline = Date.now() + 15_000;
+    do {
+      await new Promise((r) => setTimeout(r, 1000));
+      seen = [await nodesAt(a), await nodesAt(b)];
+    } while (seen[0]!.length + seen[1]!.length < 12 && Date.now() < deadline);
+    expect(seen).toEqual([expected(a), expected(b)]);
+    expect(expected(a).length).toBeGreaterThan(0);
+    expect(expected(b).length).toBeGreaterThan(0);
+    await sim.stop();
   }, 30_000);
 
   // Every rule of the list is in test/unit/collector-list.test.ts; here, that each command applies it.
