@@ -17,6 +17,12 @@ export interface Backoff {
 }
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
+/**
+ * A collector that sent the node elsewhere is alive, and takes the node once
+ * the collector holding it lets go (within the keepalive window, ~15 s): it is
+ * asked again within this, however often it refused.
+ */
+export const TRY_ELSEWHERE_MAX_BACKOFF_MS = 5000;
 /** An SRV answer is asked again after this long, at the next reconnect (node's resolver gives no TTL). */
 const SRV_REFRESH_MS = 5 * 60_000;
 /** At most one re-resolution this often when every answer has failed. */
@@ -147,12 +153,15 @@ export class CollectorChoice {
   /**
    * The collector failed this node: unreachable, sent it elsewhere, or the
    * stream died. Full jitter, doubling per failure in a row, so a collector
-   * restart is not met by its whole share of the fleet at once; `atLeastMs`
-   * for a collector that must be left alone longer (one that floods).
+   * restart is not met by its whole share of the fleet at once. `atLeastMs`
+   * for a collector that must be left alone longer (one that floods);
+   * `sentElsewhere` for one that refused with the try-elsewhere status.
    */
-  failed(address: string, atLeastMs?: number): void {
+  failed(address: string, how: { atLeastMs?: number; sentElsewhere?: boolean } = {}): void {
+    const { atLeastMs, sentElsewhere } = how;
     const state = this.states.get(address) ?? { failures: 0, retryAtMs: 0 };
-    const ceiling = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** state.failures);
+    const maxMs = sentElsewhere ? Math.min(this.backoff.maxMs, TRY_ELSEWHERE_MAX_BACKOFF_MS) : this.backoff.maxMs;
+    const ceiling = Math.min(maxMs, this.backoff.initialMs * 2 ** Math.min(state.failures, 30));
     state.failures++;
     state.retryAtMs = Date.now() + (atLeastMs ?? Math.random() * ceiling);
     this.states.set(address, state);

@@ -252,7 +252,7 @@ export class CollectorLink {
       if (elsewhere !== undefined) {
         this.options.log.info("collector sends this node to another collector", { collector: this.address, reason: elsewhere, details: error.details });
       } else if (!this.recycling && (error.code !== grpc.status.CANCELLED || !this.stopped)) this.warnFailure(error);
-      this.reconnect(stream);
+      this.reconnect(stream, undefined, 0, elsewhere !== undefined);
     });
     stream.on("end", () => this.reconnect(stream));
     clearTimeout(this.welcomeTimer);
@@ -414,7 +414,7 @@ export class CollectorLink {
     this.stream?.write(create(ConnectRequestSchema, { message: { case: "report", value: report } }));
   }
 
-  private reconnect(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, delayMs?: number, graceMs = 0): void {
+  private reconnect(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, delayMs?: number, graceMs = 0, sentElsewhere = false): void {
     if (this.stream !== stream || this.stopped) return;
     this.stream = undefined;
     this.leftWorking ||= this.welcomed;
@@ -427,7 +427,7 @@ export class CollectorLink {
       setTimeout(() => stream.cancel(), graceMs).unref();
     } else stream.cancel();
     // A new certificate is no failure of the collector: reconnect at once, in the node's order.
-    if (!this.recycling) this.choice.failed(this.address, delayMs);
+    if (!this.recycling) this.choice.failed(this.address, { atLeastMs: delayMs, sentElsewhere });
     this.open();
   }
 }

@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 import { CollectorChoice, CollectorDirectory } from "../../agent/run/collector-choice.ts";
 import { parseCollectorSpec } from "../../shared/collector-list.ts";
 import { orderCollectors } from "../../shared/collector-order.ts";
+import * as grpc from "@grpc/grpc-js";
+import { TRY_ELSEWHERE_TRAILER, tryElsewhereReason, tryElsewhereStatus } from "../../shared/try-elsewhere.ts";
 
 const spec = parseCollectorSpec("collector", "a:4317,b:4317,c:4317");
 const targets = spec.kind === "list" ? spec.addresses.map((address) => ({ address, priority: 0, weight: 1 })) : [];
@@ -41,5 +43,27 @@ describe("collector choice", () => {
     expect(await choice.next()).toEqual({ address: "a:4317", inMs: 0 });
     choice.failed("a:4317");
     expect((await choice.next() as { inMs: number }).inMs).toBeLessThanOrEqual(100);
+  });
+
+  it("asks a collector that sent the node elsewhere again within 5 s, however often it refused", async () => {
+    const choice = new CollectorChoice(CollectorDirectory.single("a:4317"), "mini-07");
+    const waits: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      choice.failed("a:4317", { sentElsewhere: true });
+      waits.push((await choice.next() as { inMs: number }).inMs);
+    }
+    expect(Math.max(...waits)).toBeLessThanOrEqual(5000);
+    expect(Math.max(...waits)).toBeGreaterThan(1000);
+  });
+});
+
+describe("the try-elsewhere status", () => {
+  it("is UNAVAILABLE with the trailer; UNAVAILABLE alone (a dead connection) or the trailer on another code is not it", () => {
+    const status = tryElsewhereStatus("node-held", "node mini-07 is held by another collector");
+    expect(status.code).toBe(grpc.status.UNAVAILABLE);
+    expect(status.metadata.get(TRY_ELSEWHERE_TRAILER)).toEqual(["node-held"]);
+    expect(tryElsewhereReason(status)).toBe("node-held");
+    expect(tryElsewhereReason({ code: grpc.status.UNAVAILABLE, metadata: new grpc.Metadata() })).toBeUndefined();
+    expect(tryElsewhereReason({ ...status, code: grpc.status.PERMISSION_DENIED })).toBeUndefined();
   });
 });
