@@ -2,10 +2,10 @@
 // fleet's collectors (collector-choice.ts says which, and when after a
 // failure), reconnects with jittered exponential backoff per collector, and
 // resends every report no collector has acknowledged, in seq order. A report
-// one collector acknowledged has left the spool, so it never goes to another. What the collector says is judged, not
-// obeyed: an ack for a report never sent, a poisoned sequence and a flood of
-// CheckNow are each bounded here (a collector reachable from other hosts may
-// not be the real one).
+// one collector acknowledged has left the spool, so it never goes to another.
+// What the collector says is judged, not obeyed: an ack for a report never
+// sent, a poisoned sequence and a flood of CheckNow are each bounded here (a
+// collector reachable from other hosts may not be the real one).
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { AgentService, ConnectRequestSchema, type ConnectRequest, type ConnectResponse } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
