@@ -8,7 +8,8 @@
 // acknowledged never goes to another. A collector that answers with the
 // try-elsewhere status (shared/try-elsewhere.ts) is left at once.
 import * as grpc from "@grpc/grpc-js";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -191,12 +192,12 @@ describe("chaos: an agent with several collectors", () => {
     }
   }, 30_000);
 
-  it("over mTLS: enrolls through the first collector of the list that answers, records the list, and reports to each collector with one certificate", async () => {
-    // Two collectors of one fleet share its CA and trust store (here: one pki/ directory; in a
-    // fleet, the shared store); each keeps its own reports.
+  it("over mTLS: enrolls through the first collector of the list that answers, records the list, and reports to each collector, each with its own server certificate, with one agent certificate", async () => {
+    // Two collectors of one fleet share its CA and trust store (in a fleet: the shared store);
+    // here B gets a copy of A's CA and a snapshot of A's trust store taken after the enrollment,
+    // and makes its own server certificate from that CA. Each keeps its own reports.
     const dirA = join(dir, "mtls-a");
     const dirB = join(dir, "mtls-b");
-    mkdirSync(dirB, { recursive: true });
     const serve = async (db: string) => {
       const [grpcAddress, httpAddress] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
       const process = spawnClawfleet(["collector", "serve", "--grpc-listen", grpcAddress, "--http-listen", httpAddress, "--db", db]);
@@ -204,17 +205,26 @@ describe("chaos: an agent with several collectors", () => {
       return { grpcAddress, httpAddress, process };
     };
     const a = await serve(join(dirA, "collector.db"));
-    symlinkSync(join(dirA, "pki"), join(dirB, "pki"));
-    const b = await serve(join(dirB, "collector.db"));
     const nobody = `127.0.0.1:${await freePort()}`;
-    const list = `${nobody},${b.grpcAddress},${a.grpcAddress}`;
+    const bAddress = `127.0.0.1:${await freePort()}`;
+    const list = `${nobody},${a.grpcAddress},${bAddress}`;
     const token = (await runClawfleet(["collector", "enroll", "mini-fo", "--db", join(dirA, "collector.db")])).stdout.trim();
     const state = join(dir, "mtls-agent");
     const enrolled = await runClawfleet(["agent", "enroll", "--collector", list, "--token", token, "--state-dir", state]);
     expect(enrolled.stderr).toBe("");
     expect(enrolled.code).toBe(0);
-    expect(enrolled.stdout).toContain(`enrolled as node "mini-fo" with the collector at ${b.grpcAddress} (agent run reports to ${list})`);
+    expect(enrolled.stdout).toContain(`enrolled as node "mini-fo" with the collector at ${a.grpcAddress} (agent run reports to ${list})`);
     expect(readFileSync(join(state, "identity", "collector"), "utf8").trim()).toBe(list);
+
+    mkdirSync(join(dirB, "pki"), { recursive: true, mode: 0o700 });
+    for (const file of ["ca.crt", "ca.key"]) copyFileSync(join(dirA, "pki", file), join(dirB, "pki", file));
+    const trust = new DatabaseSync(join(dirA, "pki", "trust.db"), { readOnly: true });
+    trust.exec(`VACUUM INTO '${join(dirB, "pki", "trust.db")}'`);
+    trust.close();
+    const bProcess = spawnClawfleet(["collector", "serve", "--grpc-listen", bAddress, "--http-listen", `127.0.0.1:${await freePort()}`, "--db", join(dirB, "collector.db")]);
+    await bProcess.waitFor(/collector ready/);
+    const b = { grpcAddress: bAddress, process: bProcess };
+    expect(readFileSync(join(dirB, "pki", "collector.crt"), "utf8")).not.toBe(readFileSync(join(dirA, "pki", "collector.crt"), "utf8"));
 
     // No --collector: the recorded list.
     const agent = spawnClawfleet(["agent", "run", "--state-dir", state, "--interval", "1s"], await noGateway(dir));
