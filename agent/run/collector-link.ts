@@ -78,6 +78,8 @@ export interface LinkOptions {
   /** Most reports kept in memory while the collector is away (no spool); the oldest go first. */
   maxPending?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /** Default WELCOME_TIMEOUT_MS (tests shorten it). */
+  welcomeTimeoutMs?: number;
 }
 
 export class CollectorLink {
@@ -257,11 +259,12 @@ export class CollectorLink {
     stream.on("end", () => this.reconnect(stream));
     clearTimeout(this.welcomeTimer);
     if (this.choice.directory.several) {
+      const waitMs = this.options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
       this.welcomeTimer = setTimeout(() => {
         if (this.stream !== stream || this.welcomed) return;
-        this.options.log.warn("collector sent no welcome: trying the next", { collector: address, waitedMs: WELCOME_TIMEOUT_MS });
+        this.options.log.warn("collector sent no welcome: trying the next", { collector: address, waitedMs: waitMs });
         this.reconnect(stream);
-      }, WELCOME_TIMEOUT_MS);
+      }, waitMs);
       this.welcomeTimer.unref();
     }
     stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: this.options.identity, sentAtUnixMs: BigInt(Date.now()) } } }));
