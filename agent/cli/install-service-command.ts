@@ -22,7 +22,7 @@ Without --apply it only prints the file, where it would go and what it copied.
 
 Options:
   --collector LIST        collector gRPC address, several (HOST:PORT,HOST:PORT) or srv:NAME, as \`agent run\` takes it
-                          (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_GRPC_ADDRESS})
+                          (default: $CLAWFLEET_COLLECTOR, what \`agent enroll\` recorded, or ${DEFAULT_GRPC_ADDRESS})
   --node-id ID            this node's fleet id (default: $CLAWFLEET_NODE_ID or short hostname)
   --interval DURATION     time between check runs (default 30s)
   --state-dir DIR         the agent's sequence number and fleet key (default: <data dir>/agent)
