@@ -65,7 +65,7 @@ anyway. Reports no collector acknowledged are resent to the next one.
 Options:
   --collector LIST        collector gRPC address, or several: HOST:PORT,HOST:PORT (at most ${MAX_COLLECTORS}),
                           or srv:NAME, a DNS SRV record whose answers are the list (priority, then weight)
-                          (default: what \`agent enroll\` recorded, $CLAWFLEET_COLLECTOR or ${DEFAULT_COLLECTOR})
+                          (default: $CLAWFLEET_COLLECTOR, what \`agent enroll\` recorded, or ${DEFAULT_COLLECTOR})
   --node-id ID            this node's fleet id (default: the certificate's; with --insecure $CLAWFLEET_NODE_ID or short hostname)
   --insecure              plaintext and no certificate, to a collector started with --insecure on loopback (a demo)
   --interval DURATION     time between check runs, e.g. 30s, 1m (default 30s, minimum 1s)
