@@ -4,7 +4,7 @@ import { runInstallService, systemHost } from "../service/service-commands.ts";
 
 export const installServiceCommand = defineCommand({
   path: ["agent", "install-service"],
-  help: `Usage: clawfleet agent install-service [--collector HOST:PORT] [--node-id ID] [--interval 30s] [--state-dir DIR] [--node PATH] [--apply]
+  help: `Usage: clawfleet agent install-service [--collector HOST:PORT[,HOST:PORT…] | srv:NAME] [--node-id ID] [--interval 30s] [--state-dir DIR] [--node PATH] [--apply]
 
 Writes the service that runs \`clawfleet agent run\` on this host, next to the
 gateway's own: a LaunchAgent (~/Library/LaunchAgents/ai.clawfleet.agent.plist)
@@ -21,7 +21,8 @@ gateway's service definition itself either way.
 Without --apply it only prints the file, where it would go and what it copied.
 
 Options:
-  --collector HOST:PORT   collector gRPC address (default: $CLAWFLEET_COLLECTOR or ${DEFAULT_GRPC_ADDRESS})
+  --collector LIST        collector gRPC address, several (HOST:PORT,HOST:PORT) or srv:NAME, as \`agent run\` takes it
+                          (default: $CLAWFLEET_COLLECTOR, what \`agent enroll\` recorded, or ${DEFAULT_GRPC_ADDRESS})
   --node-id ID            this node's fleet id (default: $CLAWFLEET_NODE_ID or short hostname)
   --interval DURATION     time between check runs (default 30s)
   --state-dir DIR         the agent's sequence number and fleet key (default: <data dir>/agent)

@@ -13,7 +13,8 @@ export function renewAtMs(identity: Pick<StoredIdentity, "notBeforeMs" | "notAft
   return identity.notAfterMs - (identity.notAfterMs - identity.notBeforeMs) / 3;
 }
 
-export function startCertificateRenewal(options: { dir: string; log: Logger; onRenewed(identity: StoredIdentity): void }): { stop(): void } {
+/** `collectors`: where to ask, the one the agent reports to first (any collector of the fleet can renew). */
+export function startCertificateRenewal(options: { dir: string; log: Logger; collectors(): string[]; onRenewed(identity: StoredIdentity): void }): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -37,7 +38,7 @@ export function startCertificateRenewal(options: { dir: string; log: Logger; onR
     if (now < due) return schedule(due - now);
     try {
       const { renew } = await import("../../shared/pki/enroll-client.ts");
-      const issued = await renew(identity, options.dir);
+      const issued = await renew(identity, options.dir, options.collectors());
       const renewed = readIdentity(options.dir)!;
       options.log.info("certificate renewed", { node: issued.name, serial: renewed.serial, notAfter: new Date(renewed.notAfterMs).toISOString() });
       if (!stopped) options.onRenewed(renewed);

@@ -1,9 +1,11 @@
-// The agent's side of AgentService.Connect: keeps one stream open, reconnects
-// with jittered exponential backoff, and resends every report the collector
-// has not acknowledged, in seq order. What the collector says is judged, not
-// obeyed: an ack for a report never sent, a poisoned sequence and a flood of
-// CheckNow are each bounded here (a collector reachable from other hosts may
-// not be the real one).
+// The agent's side of AgentService.Connect: keeps one stream open to one of the
+// fleet's collectors (collector-choice.ts says which, and when after a
+// failure), reconnects with jittered exponential backoff per collector, and
+// resends every report no collector has acknowledged, in seq order. A report
+// one collector acknowledged has left the spool, so it never goes to another.
+// What the collector says is judged, not obeyed: an ack for a report never
+// sent, a poisoned sequence and a flood of CheckNow are each bounded here (a
+// collector reachable from other hosts may not be the real one).
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { AgentService, ConnectRequestSchema, type ConnectRequest, type ConnectResponse } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
@@ -15,6 +17,8 @@ import type { SequenceFile } from "./sequence-file.ts";
 import type { Spool } from "./spool.ts";
 import { TokenBucket } from "../../shared/token-bucket.ts";
 import { judgeWelcome } from "./welcome-seq.ts";
+import { CollectorChoice, CollectorDirectory } from "./collector-choice.ts";
+import { tryElsewhereReason } from "../../shared/try-elsewhere.ts";
 
 
 const WARN_EVERY_MS = 60_000;
@@ -31,6 +35,13 @@ export const FLOOD_LIMIT = { burst: 100, refillMs: 100 } as const;
  * just written (the resend after its welcome) still reach the collector.
  */
 const FLOOD_GRACE_MS = 1000;
+/**
+ * With several collectors, one that takes the connection but sends no welcome
+ * in this time (an unreachable host, a hung process) is left for the next.
+ * Alone, the agent keeps waiting: there is nowhere else to go, and cancelling
+ * a slow hello only puts it back in the collector's queue.
+ */
+export const WELCOME_TIMEOUT_MS = 10_000;
 
 /** What the link needs of a node's report numbering: the agent's is a file (sequence-file.ts), the simulator's is in memory. */
 export type ReportSequence = Pick<SequenceFile, "current" | "awaitingCollector" | "restartAt">;
@@ -51,7 +62,9 @@ const CHANNEL_OPTIONS: grpc.ClientOptions = {
 };
 
 export interface LinkOptions {
-  address: string;
+  /** One collector; or `collectors`, the fleet's (a list or an SRV name). */
+  address?: string;
+  collectors?: CollectorDirectory;
   /** Default: plaintext (only a collector started with --insecure accepts it). */
   channel?: LinkChannel;
   identity: NodeIdentity;
@@ -65,15 +78,24 @@ export interface LinkOptions {
   /** Most reports kept in memory while the collector is away (no spool); the oldest go first. */
   maxPending?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /** Default WELCOME_TIMEOUT_MS (tests shorten it). */
+  welcomeTimeoutMs?: number;
 }
 
 export class CollectorLink {
-  private client: ServiceClient<MethodsOf<typeof AgentService>>;
+  /** A client to the collector tried last; another collector gets a fresh one (the old connection is closed). */
+  private client?: { address: string; service: ServiceClient<MethodsOf<typeof AgentService>> };
+  private channel: LinkChannel;
+  private readonly choice: CollectorChoice;
+  /** The collector of the open (or last) stream. */
+  private address = "";
   private stream?: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>;
   private welcomed = false;
   private readonly pending = new Map<bigint, Report>();
-  private attempt = 0;
   private retryTimer?: NodeJS.Timeout;
+  private welcomeTimer?: NodeJS.Timeout;
+  /** The last stream was welcomed: the next connect elsewhere is a move worth a log line. */
+  private leftWorking = false;
   private stopped = false;
   /** The stream is being cut on purpose (new certificate): not an outage to warn about. */
   private recycling = false;
@@ -94,11 +116,17 @@ export class CollectorLink {
       for (const report of reports) this.pending.set(report.seq, report);
       if (reports.length > 0) options.log.info("reports from before a restart will be resent", { count: reports.length, spool: options.spool.dir });
     }
-    this.client = this.connectClient(options.channel ?? { credentials: grpc.credentials.createInsecure() });
+    this.channel = options.channel ?? { credentials: grpc.credentials.createInsecure() };
+    const directory = options.collectors ?? CollectorDirectory.single(options.address ?? "");
+    this.choice = new CollectorChoice(directory, options.identity.nodeId, options.backoff);
   }
 
-  private connectClient(channel: LinkChannel): ServiceClient<MethodsOf<typeof AgentService>> {
-    return createClient(AgentService, this.options.address, channel.credentials, { ...CHANNEL_OPTIONS, ...channel.options });
+  private clientFor(address: string): ServiceClient<MethodsOf<typeof AgentService>> {
+    if (this.client?.address === address) return this.client.service;
+    this.client?.service.close();
+    const service = createClient(AgentService, address, this.channel.credentials, { ...CHANNEL_OPTIONS, ...this.channel.options });
+    this.client = { address, service };
+    return service;
   }
 
   /**
@@ -108,11 +136,11 @@ export class CollectorLink {
    */
   replaceChannel(channel: LinkChannel): void {
     const previous = this.client;
-    this.client = this.connectClient(channel);
+    this.channel = channel;
+    this.client = undefined;
     this.recycling = true;
-    this.attempt = 0;
     this.stream?.cancel();
-    previous.close();
+    previous?.service.close();
   }
 
   start(): void {
@@ -164,6 +192,17 @@ export class CollectorLink {
     return this.welcomed;
   }
 
+  /** The collector this link reports to now (undefined between streams). */
+  get collector(): string | undefined {
+    return this.welcomed ? this.address : undefined;
+  }
+
+  /** Collectors in this node's order, the one it reports to first (where a renewal should go). */
+  get collectors(): string[] {
+    const current = this.collector;
+    return current ? [current, ...this.choice.preference.filter((a) => a !== current)] : [...this.choice.preference];
+  }
+
   get unacknowledged(): number {
     return this.pending.size;
   }
@@ -171,13 +210,32 @@ export class CollectorLink {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.welcomeTimer);
     this.stream?.cancel();
-    this.client.close();
+    this.client?.service.close();
   }
 
+  /** Asks which collector is next and connects to it, now or once its backoff is over. */
   private open(): void {
     if (this.stopped) return;
-    const stream = this.client.connect();
+    void this.choice.next().then((pick) => {
+      if (this.stopped || this.stream) return;
+      if ("problem" in pick) {
+        this.complain("no-collector", "no collector to connect to yet", { collector: this.choice.directory.spec.text, error: pick.problem, retryInMs: Math.round(pick.inMs), queued: this.pending.size });
+        this.retryTimer = setTimeout(() => this.open(), pick.inMs);
+      } else if (pick.inMs > 0) {
+        this.options.log.debug("reconnecting to collector", { collector: pick.address, inMs: Math.round(pick.inMs) });
+        this.retryTimer = setTimeout(() => this.open(), Math.ceil(pick.inMs));
+      } else this.connect(pick.address);
+    });
+  }
+
+  private connect(address: string): void {
+    // Said once per move away from a working collector, not at every try of an outage.
+    if (address !== this.address && this.address !== "") this.options.log[this.leftWorking ? "info" : "debug"]("trying another collector", { collector: address, previous: this.address, queued: this.pending.size });
+    this.leftWorking = false;
+    this.address = address;
+    const stream = this.clientFor(address).connect();
     this.stream = stream;
     this.recycling = false;
     this.flood = new TokenBucket(FLOOD_LIMIT.burst, 1000 / FLOOD_LIMIT.refillMs, Date.now());
@@ -187,15 +245,28 @@ export class CollectorLink {
         this.receive(message, stream);
       } catch (error) {
         // A state file that cannot be written (disk full) must not take the agent down from a stream event.
-        this.complain("receive-failed", "cannot act on the collector's message", { collector: this.options.address, message: message.message.case, error: (error as Error).message });
+        this.complain("receive-failed", "cannot act on the collector's message", { collector: this.address, message: message.message.case, error: (error as Error).message });
       }
     });
     stream.on("error", (error: grpc.ServiceError) => {
       if (this.stream !== stream) return;
-      if (!this.recycling && (error.code !== grpc.status.CANCELLED || !this.stopped)) this.warnFailure(error);
-      this.reconnect(stream);
+      const elsewhere = tryElsewhereReason(error);
+      if (elsewhere !== undefined) {
+        this.options.log.info("collector sends this node to another collector", { collector: this.address, reason: elsewhere, details: error.details });
+      } else if (!this.recycling && (error.code !== grpc.status.CANCELLED || !this.stopped)) this.warnFailure(error);
+      this.reconnect(stream, undefined, 0, elsewhere !== undefined);
     });
     stream.on("end", () => this.reconnect(stream));
+    clearTimeout(this.welcomeTimer);
+    if (this.choice.directory.several) {
+      const waitMs = this.options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
+      this.welcomeTimer = setTimeout(() => {
+        if (this.stream !== stream || this.welcomed) return;
+        this.options.log.warn("collector sent no welcome: trying the next", { collector: address, waitedMs: waitMs });
+        this.reconnect(stream);
+      }, waitMs);
+      this.welcomeTimer.unref();
+    }
     stream.write(create(ConnectRequestSchema, { message: { case: "hello", value: { node: this.options.identity, sentAtUnixMs: BigInt(Date.now()) } } }));
   }
 
@@ -210,7 +281,7 @@ export class CollectorLink {
     this.lastWarnMs = now;
     const unavailable = error.code === grpc.status.UNAVAILABLE;
     this.options.log.warn(first ? "cannot reach the collector" : "still cannot reach the collector", {
-      collector: this.options.address,
+      collector: this.address,
       error: describeGrpcError(error),
       queued: this.pending.size,
       ...(unavailable && first
@@ -228,9 +299,10 @@ export class CollectorLink {
         }
         const { lastAckedSeq, fingerprintKey } = message.message.value;
         this.welcomed = true;
-        this.attempt = 0;
+        clearTimeout(this.welcomeTimer);
+        this.choice.connected(this.address);
         this.lastWarnMs = 0;
-        this.options.log.info("connected to collector", { collector: this.options.address, lastAckedSeq });
+        this.options.log.info("connected to collector", { collector: this.address, lastAckedSeq, unacked: this.pending.size });
         this.adoptWelcomeSeq(lastAckedSeq);
         this.options.onWelcome?.(fingerprintKey);
         for (const report of this.sortedPending()) this.write(report);
@@ -264,7 +336,7 @@ export class CollectorLink {
     const ownSeq = pending.reduce((max, r) => (r.seq > max ? r.seq : max), sequence.current);
     const judged = judgeWelcome(lastAckedSeq, ownSeq);
     if (judged.kind === "absurd") {
-      this.complain("absurd-welcome", "collector's last acknowledged seq is beyond any real sequence: not adopted", { collector: this.options.address, lastAckedSeq });
+      this.complain("absurd-welcome", "collector's last acknowledged seq is beyond any real sequence: not adopted", { collector: this.address, lastAckedSeq });
       if (sequence.awaitingCollector || ownSeq !== sequence.current) sequence.restartAt(ownSeq);
       return;
     }
@@ -290,7 +362,7 @@ export class CollectorLink {
     if (spoolError) log.error("cannot renumber spooled reports: they are kept in memory", { error: spoolError.message });
     sequence.restartAt(next - 1n);
     log.warn("collector holds far fewer reports than this agent counted (its store was reset, or the agent's sequence was wrong): renumbering unsent reports from its last acknowledged seq", {
-      collector: this.options.address,
+      collector: this.address,
       lastAckedSeq,
       agentSeq: ownSeq,
       renumbered: this.pending.size,
@@ -308,11 +380,11 @@ export class CollectorLink {
    * the stream was dropped.
    */
   private unsolicited(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, complaint?: string, fields: Record<string, unknown> = {}): boolean {
-    if (complaint) this.complain(complaint, complaint, { collector: this.options.address, ...fields });
+    if (complaint) this.complain(complaint, complaint, { collector: this.address, ...fields });
     if (this.flood.take(Date.now())) return false;
     const delayMs = this.floodBackoffMs();
     this.complain("flood", "collector is flooding this agent with messages: dropping the stream and reconnecting later", {
-      collector: this.options.address,
+      collector: this.address,
       limit: `${FLOOD_LIMIT.burst} per ${(FLOOD_LIMIT.burst * FLOOD_LIMIT.refillMs) / 1000}s`,
       reconnectInMs: Math.round(delayMs),
     });
@@ -345,21 +417,21 @@ export class CollectorLink {
     this.stream?.write(create(ConnectRequestSchema, { message: { case: "report", value: report } }));
   }
 
-  private reconnect(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, delayMs?: number, graceMs = 0): void {
+  private reconnect(stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse>, delayMs?: number, graceMs = 0, sentElsewhere = false): void {
     if (this.stream !== stream || this.stopped) return;
     this.stream = undefined;
+    this.leftWorking ||= this.welcomed;
     this.welcomed = false;
+    clearTimeout(this.welcomeTimer);
     if (graceMs > 0) {
       // Not reading applies HTTP/2 flow control: the peer cannot push more at us.
       stream.pause();
       stream.end();
       setTimeout(() => stream.cancel(), graceMs).unref();
     } else stream.cancel();
-    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-    // Full jitter: a collector restart must not be met by the whole fleet at once.
-    const delay = delayMs ?? Math.random() * Math.min(maxMs, initialMs * 2 ** this.attempt++);
-    this.options.log.debug("reconnecting to collector", { collector: this.options.address, inMs: Math.round(delay) });
-    this.retryTimer = setTimeout(() => this.open(), delay);
+    // A new certificate is no failure of the collector: reconnect at once, in the node's order.
+    if (!this.recycling) this.choice.failed(this.address, { atLeastMs: delayMs, sentElsewhere });
+    this.open();
   }
 }
 

@@ -26,11 +26,14 @@ import { readFleetKey, writeFleetKey } from "./fleet-key-file.ts";
 import { collectorCredentials, COLLECTOR_CHANNEL_OPTIONS } from "../../shared/pki/collector-channel.ts";
 import type { StoredIdentity } from "../../shared/pki/identity-files.ts";
 import { startCertificateRenewal } from "./certificate-renewal.ts";
+import { CollectorDirectory } from "./collector-choice.ts";
 
 const CHECK_NOW_DEBOUNCE_MS = 5000;
 
 export interface LoopOptions {
-  collector: string;
+  /** One collector's address; or `collectors`, the fleet's (a list, or an SRV name). */
+  collector?: string;
+  collectors?: CollectorDirectory;
   /** Where the fleet key is kept between runs. */
   fleetKeyPath: string;
   /** Directory of unacknowledged reports (survives restarts). */
@@ -48,9 +51,10 @@ export interface LoopOptions {
 
 export function startReportLoop(options: LoopOptions): { stop(): void } {
   const { log } = options;
+  const collectors = options.collectors ?? CollectorDirectory.single(options.collector ?? "");
   const storedKey = readFleetKey(options.fleetKeyPath);
   let fingerprint: Fingerprinter | undefined = storedKey ? fingerprinter(storedKey) : undefined;
-  if (!fingerprint) log.info("waiting for the collector's welcome before the first check (it issues the fingerprint key)", { collector: options.collector });
+  if (!fingerprint) log.info("waiting for the collector's welcome before the first check (it issues the fingerprint key)", { collector: collectors.spec.text });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -63,7 +67,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
 
   const channelOf = (identity: StoredIdentity) => ({ credentials: collectorCredentials(identity), options: COLLECTOR_CHANNEL_OPTIONS });
   const link = new CollectorLink({
-    address: options.collector,
+    collectors,
     channel: options.identity ? channelOf(options.identity.current) : undefined,
     spool: openSpool(options.spoolDir, log),
     sequence: options.sequence,
@@ -159,7 +163,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
 
   link.start();
   gatewayWatch.start();
-  const renewal = options.identity ? startCertificateRenewal({ dir: options.identity.dir, log, onRenewed: (identity) => link.replaceChannel(channelOf(identity)) }) : undefined;
+  const renewal = options.identity ? startCertificateRenewal({ dir: options.identity.dir, log, collectors: () => link.collectors, onRenewed: (identity) => link.replaceChannel(channelOf(identity)) }) : undefined;
   tick();
   return {
     stop() {

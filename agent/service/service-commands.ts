@@ -3,7 +3,8 @@
 // temporary HOME and replayed launchctl/systemctl answers.
 import { homedir, hostname, userInfo } from "node:os";
 import { join } from "node:path";
-import { parseAddress, UsageError } from "../../shared/cli.ts";
+import { UsageError } from "../../shared/cli.ts";
+import { parseCollectorSpec } from "../../shared/collector-list.ts";
 import { DEFAULT_GRPC_ADDRESS } from "../../shared/defaults.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
@@ -44,9 +45,9 @@ export function systemHost(env: NodeJS.ProcessEnv = process.env): HostContext {
   };
 }
 
-function enrolledNodeId(stateDir: string): string | undefined {
+function enrolled(stateDir: string): { name: string; collector: string } | undefined {
   try {
-    return readIdentity(identityDir(stateDir))?.name;
+    return readIdentity(identityDir(stateDir));
   } catch {
     return undefined;
   }
@@ -54,8 +55,6 @@ function enrolledNodeId(stateDir: string): string | undefined {
 
 /** The `agent run` flags the unit passes, validated as `agent run` validates them. */
 export function resolveRunFlags(values: InstallValues, host: Pick<HostContext, "env" | "platform">): AgentRunFlags {
-  const collector = values.collector ?? host.env.CLAWFLEET_COLLECTOR ?? DEFAULT_GRPC_ADDRESS;
-  parseAddress("collector", collector);
   const interval = values.interval ?? "30s";
   let intervalMs: number;
   try {
@@ -67,7 +66,11 @@ export function resolveRunFlags(values: InstallValues, host: Pick<HostContext, "
   const stateDir = values["state-dir"] ?? join(dataDir(host.env as NodeJS.ProcessEnv, host.platform), "agent");
   if (!stateDir.startsWith("/")) throw new UsageError(`--state-dir must be an absolute path, got "${stateDir}"`);
   // An enrolled host reports as its certificate's node: the unit must say the same id.
-  const enrolledAs = enrolledNodeId(stateDir);
+  const identity = enrolled(stateDir);
+  const enrolledAs = identity?.name;
+  // An enrolled host reports where it enrolled (one collector or the fleet's list) unless told otherwise.
+  const collector = values.collector ?? host.env.CLAWFLEET_COLLECTOR ?? (identity?.collector || DEFAULT_GRPC_ADDRESS);
+  parseCollectorSpec("collector", collector);
   if (enrolledAs && values["node-id"] !== undefined && values["node-id"] !== enrolledAs) {
     throw new UsageError(`--node-id ${values["node-id"]} is not this host's enrolled node id "${enrolledAs}"; drop the flag`);
   }

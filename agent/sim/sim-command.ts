@@ -3,6 +3,10 @@
 import { dirname, join } from "node:path";
 import { defineCommand, parseAddress, UsageError } from "../../shared/cli.ts";
 import { DEFAULT_GRPC_ADDRESS } from "../../shared/defaults.ts";
+import { parseCollectorSpec } from "../../shared/collector-list.ts";
+import { orderCollectors } from "../../shared/collector-order.ts";
+import { lookupSrv, SrvLookupError } from "../../shared/srv-lookup.ts";
+import { CollectorDirectory } from "../run/collector-choice.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { LOG_FLAGS, logFlagsHelp, loggerFromFlags } from "../../shared/log.ts";
 import { isLoopbackHost } from "../../shared/loopback.ts";
@@ -26,7 +30,7 @@ export const DEFAULT_SIM = { sleepersPct: 5, dropoutsPct: 1, sleepCycle: "20m/10
 
 export const simCommand = defineCommand({
   path: ["sim"],
-  help: `Usage: clawfleet sim --nodes N [--collector HOST:PORT] [--failure-mix MIX] [--sleepers PCT] [--dropouts PCT] [--interval 30s] [--duration D] [--seed S] [--db PATH | --insecure]
+  help: `Usage: clawfleet sim --nodes N [--collector HOST:PORT[,HOST:PORT…] | srv:NAME] [--failure-mix MIX] [--sleepers PCT] [--dropouts PCT] [--interval 30s] [--duration D] [--seed S] [--db PATH | --insecure]
 
 Plays N nodes against a real collector with the agent's own client code: each
 opens its stream (hello, welcome, acks, resend, reconnect), reports every
@@ -49,7 +53,9 @@ The whole fleet connects from one address: start the collector with
 
 Options:
   --nodes N               how many nodes (1–${MAX_NODES}), named PREFIX-0001 …
-  --collector HOST:PORT   collector gRPC address (default $CLAWFLEET_COLLECTOR or ${DEFAULT_GRPC_ADDRESS})
+  --collector LIST        collector gRPC address, or several (HOST:PORT,HOST:PORT or srv:NAME): each
+                          node orders them and moves between them as \`agent run\` does
+                          (default $CLAWFLEET_COLLECTOR or ${DEFAULT_GRPC_ADDRESS})
   --failure-mix MIX       CODE=WEIGHT,… share of nodes with each problem; "healthy" for none.
                           Codes are those a node's checks report (shared/taxonomy.ts).
                           Counts are exact (largest remainder). Default:
@@ -100,7 +106,7 @@ ids), 2 on a usage error.`,
   async run(values) {
     const nodes = wholeNumber("nodes", values.nodes, 1, MAX_NODES);
     const collector = values.collector ?? process.env.CLAWFLEET_COLLECTOR ?? DEFAULT_GRPC_ADDRESS;
-    const address = parseAddress("collector", collector);
+    const spec = parseCollectorSpec("collector", collector);
     const mix = failureMix(values["failure-mix"]!);
     const sleepersPct = percent("sleepers", values.sleepers!);
     const dropoutsPct = percent("dropouts", values.dropouts!);
@@ -112,7 +118,12 @@ ids), 2 on a usage error.`,
     const prefix = values.prefix!;
     if (!NODE_ID_PATTERN.test(`${prefix}-${"0".repeat(Math.max(4, String(nodes).length))}`)) throw new UsageError(`--prefix "${prefix}" does not make valid node ids (lowercase letters, digits, ".", "_" or "-")`);
     const connectPerSecond = wholeNumber("connect-rate", values["connect-rate"], 1, 100_000);
-    if (values.insecure && !isLoopbackHost(address.host)) throw new UsageError(`--insecure sends plaintext: only to a collector on loopback, not ${address.host}`);
+    if (values.insecure) {
+      if (spec.kind === "srv") throw new UsageError("--insecure sends plaintext: only to collectors on loopback given as HOST:PORT, not an SRV name");
+      for (const { host } of spec.addresses.map((a) => parseAddress("collector", a))) {
+        if (!isLoopbackHost(host)) throw new UsageError(`--insecure sends plaintext: only to a collector on loopback, not ${host}`);
+      }
+    }
     const log = loggerFromFlags("sim", values);
     const db = values.db ?? join(dataDir(), "collector.db");
     const ids = simNodeIds(prefix, nodes);
@@ -127,17 +138,18 @@ ids), 2 on a usage error.`,
       const lifetimeMs = durationMs === undefined ? DEFAULT_CERTIFICATE_LIFETIME_MS : durationMs + CERTIFICATE_MARGIN_MS;
       const started = performance.now();
       try {
-        identities = await mintIdentities({ pkiDir: pkiDirFor(dirname(db)), address, names: ids, lifetimeMs });
+        const addresses = spec.kind === "list" ? spec.addresses : orderCollectors(await lookupSrv(spec.name), "");
+        identities = await mintIdentities({ pkiDir: pkiDirFor(dirname(db)), addresses: addresses.map((a) => parseAddress("collector", a)), names: ids, lifetimeMs });
       } catch (error) {
-        if (!(error instanceof SimIdentityError)) throw error;
+        if (!(error instanceof SimIdentityError || error instanceof SrvLookupError)) throw error;
         process.stderr.write(`clawfleet sim: ${error.message}\n`);
         return 1;
       }
       log.info("minted node certificates", { count: nodes, ms: Math.round(performance.now() - started), validUntil: new Date(Date.now() + lifetimeMs).toISOString() });
     }
-    const fleet = startSimFleet({ collector, nodes, mix, sleepersPct, dropoutsPct, sleepCycle, intervalMs, seed, prefix, identities, connectPerSecond, log });
+    const fleet = startSimFleet({ collector: new CollectorDirectory(spec), nodes, mix, sleepersPct, dropoutsPct, sleepCycle, intervalMs, seed, prefix, identities, connectPerSecond, log });
     process.stdout.write(
-      `simulating ${nodes} node${nodes === 1 ? "" : "s"} (${prefix}-…) against ${collector} over ${values.insecure ? "plaintext (--insecure)" : "mTLS"}, seed ${seed}\n` +
+      `simulating ${nodes} node${nodes === 1 ? "" : "s"} (${prefix}-…) against ${spec.text} over ${values.insecure ? "plaintext (--insecure)" : "mTLS"}, seed ${seed}\n` +
         `  mix       ${[...fleet.conditions].map(([c, n]) => `${c} ${n}`).join(", ")}\n` +
         `  sleepers  ${fleet.nodes.filter((n) => n.host.sleeper).length}, dropouts ${fleet.dropouts} (up ${values["sleep-cycle"]!.replace("/", ", silent ")})\n` +
         `  reports   every ${values.interval} ±10%${durationMs === undefined ? "; Ctrl-C to stop" : `; stops after ${values.duration}`}\n`,

@@ -14,13 +14,15 @@ import { seededRandom, shuffle } from "./seeded-random.ts";
 import type { SimIdentity } from "./sim-identities.ts";
 import { simHost } from "./sim-host.ts";
 import { SimNode, type SleepCycle } from "./sim-node.ts";
+import { CollectorDirectory } from "../run/collector-choice.ts";
 
 /** Plaintext nodes share this many channels (one TCP connection each). */
 const INSECURE_CHANNELS = 4;
 const STATUS_EVERY_MS = 30_000;
 
 export interface SimFleetOptions {
-  collector: string;
+  /** One collector's address, or the fleet's collectors (each node orders them as an agent does). */
+  collector: string | CollectorDirectory;
   nodes: number;
   mix: FailureMix;
   /** Percent of nodes that may sleep and follow the sleep cycle. */
@@ -83,6 +85,8 @@ export function startSimFleet(options: SimFleetOptions): SimFleet {
     options: { "clawfleet.sim_channel": i },
   }));
   let reports = 0;
+  // One directory for the whole fleet: an SRV name is resolved once, not once per node.
+  const collectors = typeof options.collector === "string" ? CollectorDirectory.single(options.collector) : options.collector;
   const nodes = ids.map((nodeId, i) => {
     const identity = options.identities?.get(nodeId);
     if (options.identities && !identity) throw new Error(`no certificate minted for ${nodeId}`);
@@ -90,7 +94,7 @@ export function startSimFleet(options: SimFleetOptions): SimFleet {
     const sleeper = sleepers.has(nodeId);
     return new SimNode({
       host: simHost({ nodeId, condition: conditions[i]!, sleeper, seed: options.seed, random, nowMs: now }),
-      collector: options.collector,
+      collectors,
       channel,
       intervalMs: options.intervalMs,
       sleepCycle: sleeper || dropouts.has(nodeId) ? options.sleepCycle : undefined,

@@ -20,20 +20,27 @@ export interface SimIdentity {
 export class SimIdentityError extends Error {}
 
 /**
- * Mints one node certificate per name, after checking that the collector at
- * `address` holds this CA (else every handshake would fail, node by node).
+ * Mints one node certificate per name, after checking that a collector of
+ * `addresses` (the first that answers) holds this CA (else every handshake
+ * would fail, node by node). The fleet's collectors share one CA.
  */
-export async function mintIdentities(options: { pkiDir: string; address: { host: string; port: number }; names: readonly string[]; lifetimeMs: number }): Promise<Map<string, SimIdentity>> {
+export async function mintIdentities(options: { pkiDir: string; addresses: { host: string; port: number }[]; names: readonly string[]; lifetimeMs: number }): Promise<Map<string, SimIdentity>> {
   if (!existsSync(join(options.pkiDir, "ca.key"))) {
     throw new SimIdentityError(`no collector CA in ${options.pkiDir}: point --db at the store of a collector on this host (its CA is in pki/ beside it), or use --insecure for a collector started with --insecure`);
   }
   const { authority, trust } = await openTrust(options.pkiDir);
   try {
-    try {
-      await fetchPinnedCa(options.address.host, options.address.port, authority.pin, 5000);
-    } catch (error) {
-      throw new SimIdentityError(`${(error as Error).message} (the CA in ${options.pkiDir})`);
+    const failures: string[] = [];
+    for (const { host, port } of options.addresses) {
+      try {
+        await fetchPinnedCa(host, port, authority.pin, 5000);
+        failures.length = 0;
+        break;
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
     }
+    if (failures.length > 0) throw new SimIdentityError(`${failures.join("; ")} (the CA in ${options.pkiDir})`);
     const keys = await newKeyPair();
     const keyPem = await privateKeyPem(keys.privateKey);
     const csr = await createCsr("sim", keys);

@@ -11,6 +11,7 @@ import { AGENT_VERSION } from "../../shared/version.ts";
 import { hostFacts } from "../report/host-facts.ts";
 import { wireReport } from "../report/wire-report.ts";
 import { CollectorLink, type LinkChannel } from "../run/collector-link.ts";
+import type { CollectorDirectory } from "../run/collector-choice.ts";
 import { MemorySequence } from "./memory-sequence.ts";
 import type { Random } from "./seeded-random.ts";
 import { simulatedRun, type SimPower } from "./sim-findings.ts";
@@ -26,7 +27,7 @@ export interface SleepCycle {
 
 export interface SimNodeOptions {
   host: SimHost;
-  collector: string;
+  collectors: CollectorDirectory;
   channel: LinkChannel;
   intervalMs: number;
   /** Sleepers and dropouts: awake (reporting), then silent, again and again. */
@@ -77,7 +78,7 @@ export class SimNode {
     const { host, log } = this.options;
     this.reportedOnLink = false;
     this.link = new CollectorLink({
-      address: this.options.collector,
+      collectors: this.options.collectors,
       channel: this.options.channel,
       sequence: this.sequence,
       identity: create(NodeIdentitySchema, { nodeId: host.nodeId, hostname: host.hostname, platform: host.platform, agentVersion: AGENT_VERSION, openclawVersion: host.openclawVersion, simulated: true }),

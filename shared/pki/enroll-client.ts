@@ -65,7 +65,8 @@ async function request(address: string, credentials: grpc.ChannelCredentials, ca
   }
 }
 
-export async function enroll(options: { address: string; host: string; port: number; token: string; dir: string }): Promise<IssuedCertificate> {
+/** `recordAs`: what `agent run` reads back as its collectors (default: `address`), e.g. the whole list the operator gave. */
+export async function enroll(options: { address: string; host: string; port: number; token: string; dir: string; recordAs?: string }): Promise<IssuedCertificate> {
   const token = parseEnrollmentToken(options.token);
   if (!token) throw new EnrollError("--token is not an enrollment token: copy the whole line `clawfleet collector enroll NODE` printed (cfenroll1.…)");
   const caPem = await fetchPinnedCa(options.host, options.port, token.caPin);
@@ -74,17 +75,33 @@ export async function enroll(options: { address: string; host: string; port: num
   const issued = await request(options.address, grpc.credentials.createSsl(Buffer.from(caPem)), (client) =>
     client.enroll(create(EnrollRequestSchema, { token: token.secret, csrDer }), { deadline: Date.now() + CALL_TIMEOUT_MS }),
   );
-  writeIdentity(options.dir, { keyPem: await privateKeyPem(keys.privateKey), certificatePem: issued.certificatePem, caPem, collector: options.address });
+  writeIdentity(options.dir, { keyPem: await privateKeyPem(keys.privateKey), certificatePem: issued.certificatePem, caPem, collector: options.recordAs ?? options.address });
   return issued;
 }
 
-/** A new key and certificate for the same identity, written over the old only once issued. */
-export async function renew(identity: StoredIdentity, dir: string): Promise<IssuedCertificate> {
+/**
+ * A new key and certificate for the same identity, written over the old only
+ * once issued. `addresses`: the fleet's collectors to ask, in turn (default:
+ * the one enrolled with); the collector recorded at enrollment stays recorded.
+ */
+export async function renew(identity: StoredIdentity, dir: string, addresses: readonly string[] = [identity.collector]): Promise<IssuedCertificate> {
+  if (addresses.length === 0) throw new EnrollError("no collector known yet to renew with");
   const keys = await newKeyPair();
   const csrDer = await createCsr(identity.name, keys);
-  const issued = await request(identity.collector, collectorCredentials(identity), (client) =>
-    client.renew(create(RenewRequestSchema, { csrDer }), { deadline: Date.now() + CALL_TIMEOUT_MS }),
-  );
+  let issued: IssuedCertificate | undefined;
+  const failures: string[] = [];
+  for (const address of addresses) {
+    try {
+      issued = await request(address, collectorCredentials(identity), (client) =>
+        client.renew(create(RenewRequestSchema, { csrDer }), { deadline: Date.now() + CALL_TIMEOUT_MS }),
+      );
+      break;
+    } catch (error) {
+      if (!(error instanceof EnrollError)) throw error;
+      failures.push(error.message);
+    }
+  }
+  if (!issued) throw new EnrollError(failures.join("; "));
   writeIdentity(dir, { keyPem: await privateKeyPem(keys.privateKey), certificatePem: issued.certificatePem, caPem: identity.caPem, collector: identity.collector });
   return issued;
 }

@@ -12,6 +12,26 @@ import { Spool } from "../../agent/run/spool.ts";
 import { NodeIdentitySchema, ReportSchema } from "../../shared/gen/clawfleet/v1/report_pb.ts";
 import { createLogger } from "../../shared/log.ts";
 import { ack, checkNow, startFakeCollector, type FakeCollector, type FakeCollectorBehaviour, type FakeStream } from "../helpers/fake-collector.ts";
+import * as grpc from "@grpc/grpc-js";
+import { AgentService } from "../../shared/gen/clawfleet/v1/agent_pb.ts";
+import { addService } from "../../shared/grpc-adapter.ts";
+import { CollectorDirectory } from "../../agent/run/collector-choice.ts";
+import { parseCollectorSpec } from "../../shared/collector-list.ts";
+import { orderCollectors } from "../../shared/collector-order.ts";
+
+/** A collector that takes the stream and the hello and never answers (a hung process behind a live socket). */
+async function startSilentCollector(): Promise<{ address: string; streams: () => number; stop(): void }> {
+  let streams = 0;
+  const server = new grpc.Server();
+  addService(server, AgentService, {
+    connect(stream: FakeStream) {
+      streams++;
+      stream.on("error", () => {});
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  return { address: `127.0.0.1:${port}`, streams: () => streams, stop: () => server.forceShutdown() };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const report = (seq: bigint) => create(ReportSchema, { seq, verdict: "ok", primaryIndex: -1, observedAtUnixMs: 1000n + seq });
@@ -100,5 +120,39 @@ describe("collector link", () => {
     expect(lines.filter((l) => l.includes("renumbering"))).toHaveLength(1);
     await until(() => link!.unacknowledged === 0);
     expect(readdirSync(join(dir, "spool"))).toEqual([]);
+  });
+
+  it("with several collectors, leaves one that sends no welcome for the next and sends it the pending reports; alone, it keeps waiting", async () => {
+    const silent = await startSilentCollector();
+    fake = await startFakeCollector({ lastAckedSeq: () => 0n });
+    try {
+      const targets = [silent.address, fake.address].map((address) => ({ address, priority: 0, weight: 1 }));
+      let nodeId = "n-0";
+      for (let i = 0; orderCollectors(targets, nodeId)[0] !== silent.address; i++) nodeId = `n-${i}`;
+      const sequence = new SequenceFile(join(dir, "n.seq"));
+      const spool = new Spool(join(dir, "spool"));
+      for (const seq of [1n, 2n]) spool.add(report(seq));
+      sequence.restartAt(2n);
+      const collectors = new CollectorDirectory(parseCollectorSpec("collector", `${silent.address},${fake.address}`));
+      link = new CollectorLink({ collectors, identity: create(NodeIdentitySchema, { nodeId }), log, sequence, spool, welcomeTimeoutMs: 400 });
+      const started = Date.now();
+      link.start();
+      await until(() => link!.connected);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      expect(link.collector).toBe(fake.address);
+      expect(silent.streams()).toBe(1);
+      await until(() => fake!.reports.length === 2);
+      expect(lines.filter((l) => l.includes("collector sent no welcome: trying the next"))).toHaveLength(1);
+      link.stop();
+
+      // One collector: nowhere else to go, so the link waits on the stream it has.
+      link = new CollectorLink({ address: silent.address, identity: create(NodeIdentitySchema, { nodeId }), log, sequence, welcomeTimeoutMs: 400 });
+      link.start();
+      await sleep(1200);
+      expect(silent.streams()).toBe(2);
+      expect(link.connected).toBe(false);
+    } finally {
+      silent.stop();
+    }
   });
 });

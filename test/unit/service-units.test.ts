@@ -173,6 +173,16 @@ describe("agent systemd user unit", () => {
     expect(values).toEqual({ collector: FLAGS.collector, "node-id": FLAGS.nodeId, interval: FLAGS.interval, "state-dir": FLAGS.stateDir });
   });
 
+  it("carries a collector list and an SRV name through to `agent run` unchanged", async () => {
+    writeFileSync(join(units, "openclaw-gateway.service"), gatewayUnit());
+    for (const collector of ["a.example.ts.net:4317,b.example.ts.net:4317", "srv:_clawfleet._tcp.example.ts.net"]) {
+      const plan = await planAgentService({ ...input(world()), flags: { ...FLAGS, collector } });
+      const argv = evaluate(plan.content, plan.path).execStart;
+      const { values } = parseFlags(runCommand.options, argv.slice(1 + AGENT_NODE_FLAGS.length + 3));
+      expect(values.collector).toBe(collector);
+    }
+  });
+
   it("is not mistaken for a gateway unit by the agent's own service discovery", async () => {
     writeFileSync(join(units, "openclaw-gateway.service"), gatewayUnit());
     const plan = await planAgentService(input(world()));
