@@ -236,7 +236,7 @@ describe("install-service --apply and uninstall-service --apply", () => {
       expect(status).toBe(0);
       expect(out.text()).toContain(`Would write ${join(home, ".config", "systemd", "user", AGENT_SYSTEMD_UNIT)}`);
       // This Node (by a stable name when one resolves to it) and this package's launcher.
-      const exec = /^ExecStart=(\S+) (\S+) agent run --collector 10\.0\.0\.9:4317 --node-id mini-07 /m.exec(out.text());
+      const exec = /^ExecStart=(\S+) (?:--\S+ )*(\S+) agent run --collector 10\.0\.0\.9:4317 --node-id mini-07 /m.exec(out.text());
       expect(exec && realpathSync(exec[1]!)).toBe(realpathSync(process.execPath));
       expect(exec?.[2]).toBe(launcherPath());
       expect(out.text()).toContain("Nothing written. Run again with --apply");
