@@ -22,6 +22,8 @@ export interface PgStoreOptions extends PasswordSource {
   poolSize?: number;
   /** Errors of idle connections (the server restarted): the pool replaces them; this only tells. Never holds the password. */
   onConnectionError?: (message: string) => void;
+  /** Set when several collectors share the database: its report writes then need the node's lease (pg-leases.ts). */
+  collectorId?: string;
 }
 
 interface Write {
@@ -61,7 +63,9 @@ export class PgStore implements AsyncStore {
   private constructor(target: PgTarget, options: PgStoreOptions) {
     this.target = target;
     this.description = target.description;
-    this.pool = new pg.Pool({ ...target.config, max: options.poolSize ?? 4 });
+    // The collector's name rides on every connection as a setting: clawfleet_apply_report checks its lease by it.
+    const named = options.collectorId ? { options: `-c clawfleet.collector=${options.collectorId}` } : {};
+    this.pool = new pg.Pool({ ...target.config, ...named, max: options.poolSize ?? 4 });
     this.pool.on("error", (error) => options.onConnectionError?.(storeError(target, error, "connection lost").message));
   }
 
