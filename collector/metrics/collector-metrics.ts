@@ -57,6 +57,14 @@ export function collectorMetrics(registry: Registry, fleet: Fleet, retention: Pi
     },
   });
   new Gauge({
+    name: "clawfleet_collector_leader",
+    help: "1 on the collector that leads the collectors sharing a PostgreSQL store (it exposes the nodes none holds, opens their silences and prunes); 1 on a collector with its own SQLite store.",
+    registers: [registry],
+    collect() {
+      this.set(fleet.isLeader ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: "clawfleet_collector_nodes",
     help: "Nodes the collector knows, connected or not.",
     registers: [registry],
