@@ -168,10 +168,11 @@ async function openSharedFleet(options: CollectorOptions, keepalive: { time: num
   const { PgCoordinator } = await import("./state/pg-leases.ts");
   const collectorId = options.collectorId ?? `${hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const source = { passwordFile: options.dbPasswordFile, onConnectionError: (message: string) => log.warn("database connection lost", { error: message }) };
-  const store = await PgStore.open(options.dbPath, { ...source, collectorId });
+  const leaseTtlMs = keepalive.time + keepalive.timeout;
+  const store = await PgStore.open(options.dbPath, { ...source, collectorId, idleInTransactionTimeoutMs: leaseTtlMs / 2 });
   let coordinator;
   try {
-    coordinator = await PgCoordinator.start(options.dbPath, { ...source, collectorId, leaseTtlMs: keepalive.time + keepalive.timeout });
+    coordinator = await PgCoordinator.start(options.dbPath, { ...source, collectorId, leaseTtlMs });
   } catch (error) {
     await store.close();
     throw error;

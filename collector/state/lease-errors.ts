@@ -6,8 +6,8 @@ export const LEASE_LOST_SQLSTATE = "CF001";
 
 export class LeaseHeld extends Error {
   readonly holder: string;
-  constructor(nodeId: string, holder: string) {
-    super(`node ${nodeId} reports to collector ${holder}, which holds its lease; try another collector or again later`);
+  constructor(nodeId: string, holder: string, why = `node ${nodeId} reports to collector ${holder}, which holds its lease`) {
+    super(`${why}; try another collector or again later`);
     this.holder = holder;
   }
 }

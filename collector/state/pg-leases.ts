@@ -21,6 +21,9 @@ export { isLeaseLost, LeaseHeld } from "./lease-errors.ts";
 /** The leader lock: one key every clawfleet collector agrees on ("lead"). */
 const LEADER_LOCK = 0x6c656164;
 const COLLECTOR_ID = /^[A-Za-z0-9._:-]{1,63}$/;
+const TAKE_LOCK_TIMEOUT_MS = 2000;
+/** PostgreSQL's lock_not_available: a lock_timeout passed. */
+const LOCK_NOT_AVAILABLE = "55P03";
 
 export interface CoordinatorOptions extends PasswordSource {
   collectorId: string;
@@ -43,7 +46,9 @@ export class PgCoordinator {
     this.target = target;
     this.collectorId = options.collectorId;
     this.leaseTtlMs = options.leaseTtlMs;
-    this.pool = new pg.Pool({ ...target.config, max: 2 });
+    // A take waits for a node's row lock no longer than this: a hung holder mid-commit is ended by the server
+    // (idle_in_transaction_session_timeout, pg-store.ts), and the agent is told to come back meanwhile.
+    this.pool = new pg.Pool({ ...target.config, max: 2, options: `-c lock_timeout=${TAKE_LOCK_TIMEOUT_MS}` });
     this.pool.on("error", (error) => options.onConnectionError?.(storeError(target, error, "connection lost").message));
     this.presence = new pg.Client(target.config);
   }
@@ -106,7 +111,10 @@ export class PgCoordinator {
          WHERE l.collector = excluded.collector OR l.expires_at <= now() OR NOT clawfleet_collector_alive(l.presence)
        RETURNING collector`,
       [nodeId, this.collectorId, this.presenceKey, this.leaseTtlMs],
-    );
+    ).catch((error: { code?: string }) => {
+      if (error.code === LOCK_NOT_AVAILABLE) throw new LeaseHeld(nodeId, "?", `node ${nodeId}'s lease is locked by a collector that does not answer`);
+      throw error;
+    });
     if (rows.length > 0) return;
     const { rows: held } = await this.query<{ collector: string }>("SELECT collector FROM node_leases WHERE node_id = $1", [nodeId]);
     throw new LeaseHeld(nodeId, held[0]?.collector ?? "another collector");

@@ -24,6 +24,11 @@ export interface PgStoreOptions extends PasswordSource {
   onConnectionError?: (message: string) => void;
   /** Set when several collectors share the database: its report writes then need the node's lease (pg-leases.ts). */
   collectorId?: string;
+  /**
+   * The server ends a session whose transaction waits this long for its next statement: a hung
+   * collector (stopped mid-commit) must not keep the row locks that stop another taking its nodes.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 interface Write {
@@ -64,7 +69,11 @@ export class PgStore implements AsyncStore {
     this.target = target;
     this.description = target.description;
     // The collector's name rides on every connection as a setting: clawfleet_apply_report checks its lease by it.
-    const named = options.collectorId ? { options: `-c clawfleet.collector=${options.collectorId}` } : {};
+    const settings = [
+      ...(options.collectorId ? [`-c clawfleet.collector=${options.collectorId}`] : []),
+      ...(options.idleInTransactionTimeoutMs ? [`-c idle_in_transaction_session_timeout=${Math.round(options.idleInTransactionTimeoutMs)}`] : []),
+    ];
+    const named = settings.length > 0 ? { options: settings.join(" ") } : {};
     this.pool = new pg.Pool({ ...target.config, ...named, max: options.poolSize ?? 4 });
     this.pool.on("error", (error) => options.onConnectionError?.(storeError(target, error, "connection lost").message));
   }

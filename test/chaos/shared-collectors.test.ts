@@ -179,4 +179,77 @@ describe("several collectors on one PostgreSQL", () => {
     }
     for (const load of [loads[1]!, loads[2]!]) for (const [node, acked] of load.acked) expect(rows.get(node)!.n, node).toBe(acked);
   }, 90_000);
+
+  it("a collector killed with agents that do not come back: the leader calls its nodes unreachable (one open silence each) and exposes them once", async () => {
+    const [, c1, c2] = collectors as [Collector, Collector, Collector];
+    const leader = (await leaders([c1, c2]))[0];
+    const [victim, survivor] = leader === "c1" ? [c2, c1] : [c1, c2];
+    const prefix = victim.name;
+    loads[Number(prefix.slice(1))]!.stop();
+    victim.process.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    await victim.process.exited;
+    const { samples } = await until("the leader to speak for the dead collector's nodes", async () => {
+      const samples = await scrape(survivor.httpAddress);
+      const silent = exposedNodes(samples).filter((n) => n.startsWith(prefix) && samples.get(`clawfleet_node_up{node="${n}"}`) === 0);
+      return silent.length === PER_COLLECTOR ? { samples } : undefined;
+    }, 10_000);
+    console.log(`dead collector's ${PER_COLLECTOR} nodes unreachable on the leader ${Date.now() - killedAt} ms after SIGKILL`);
+    for (const node of exposedNodes(samples).filter((n) => n.startsWith(prefix))) expect(samples.get(`clawfleet_node_state{node="${node}",state="unreachable"}`), node).toBe(1);
+    expect(exposedNodes(samples)).toHaveLength(PER_COLLECTOR * 3);
+    const open = await server.admin(async (client) => {
+      const { rows } = await client.query<{ node_id: string; n: string }>("SELECT node_id, count(*) AS n FROM silences WHERE ended_ms IS NULL AND label = 'unreachable' GROUP BY node_id");
+      return new Map(rows.map((r) => [r.node_id, Number(r.n)]));
+    }, new URL(url).pathname.slice(1));
+    for (let i = 0; i < PER_COLLECTOR; i++) expect(open.get(`${prefix}-${String(i).padStart(5, "0")}`)).toBe(1);
+  }, 60_000);
+
+  it("a hung collector (SIGSTOP) keeps its presence: its leases lapse with the keepalive window; woken, it acknowledges nothing more for the nodes it lost and its streams end", async () => {
+    const hung = await startCollector("h");
+    const taker = await startCollector("t");
+    const nodes = 10;
+    const before = startLoad({ collector: hung.grpcAddress, nodes, ratePerNode: 0, inflight: 4, nodePrefix: "hung", channels: 1 });
+    loads.push(before);
+    await before.welcomed;
+    await new Promise((r) => setTimeout(r, 1000));
+    hung.process.child.kill("SIGSTOP");
+    const stoppedAt = Date.now();
+    let mover: LoadRun | undefined;
+    for (;;) {
+      mover?.stop();
+      mover = startLoad({ collector: taker.grpcAddress, nodes, ratePerNode: 2, inflight: 4, nodePrefix: "hung", tolerateRefusals: true, channels: 1 });
+      await mover.welcomed;
+      if (mover.notWelcomed === 0) break;
+      expect(Date.now() - stoppedAt).toBeLessThan(KEEPALIVE_WINDOW_MS + 5000);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    loads.push(mover);
+    const tookMs = Date.now() - stoppedAt;
+    console.log(`hung collector: its ${nodes} nodes taken by another ${tookMs} ms after SIGSTOP (lease TTL ${KEEPALIVE_WINDOW_MS} ms)`);
+    // Not before the lease could lapse (the hung one renewed up to a third of the TTL before it stopped).
+    expect(tookMs).toBeGreaterThan((KEEPALIVE_WINDOW_MS * 2) / 3 - 500);
+    expect(tookMs).toBeLessThan(KEEPALIVE_WINDOW_MS + 2000);
+
+    await new Promise((r) => setTimeout(r, 1000));
+    hung.process.child.kill("SIGCONT");
+    // Woken, it finds the leases gone (a write refused in its transaction, or the renewal): the old streams end.
+    await until("the hung collector's streams to end", async () => (before.errors >= nodes ? true : undefined), 10_000);
+    // Told by the lease (UNAVAILABLE), or by the commit the server cut short while it was stopped (INTERNAL): no ack either way.
+    console.log(`woken collector ended its streams with: ${[...before.errorKinds].map(([k, n]) => `${n}× ${k}`).join("; ")}`);
+    expect([...before.errorKinds.keys()].every((k) => /^(UNAVAILABLE: this collector no longer holds node hung-\d+'s lease|INTERNAL: collector could not store the report)/.test(k)), [...before.errorKinds.keys()].join("; ")).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    mover.pause();
+    await new Promise((r) => setTimeout(r, 1000));
+    const rows = await server.admin(async (client) => {
+      const { rows } = await client.query<{ node_id: string; n: string; hi: string }>("SELECT node_id, count(*) AS n, max(seq) AS hi FROM reports WHERE node_id LIKE 'hung-%' GROUP BY node_id");
+      return rows.map((r) => ({ node: r.node_id, n: BigInt(r.n), hi: BigInt(r.hi) }));
+    }, new URL(url).pathname.slice(1));
+    expect(rows).toHaveLength(nodes);
+    for (const row of rows) {
+      expect(row.n, `${row.node}: each seq once, none missing`).toBe(row.hi);
+      // Whatever the hung one acknowledged is stored, and the taker's last ack is the newest.
+      expect(row.hi, row.node).toBeGreaterThanOrEqual(before.acked.get(row.node)!);
+      expect(mover.acked.get(row.node), row.node).toBe(row.hi);
+    }
+  }, 90_000);
 });
