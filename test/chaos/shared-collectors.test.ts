@@ -104,10 +104,13 @@ describe("several collectors on one PostgreSQL", () => {
     for (const [node, name] of owner) expect(node.startsWith(name), `${node} exposed by ${name}`).toBe(true);
     expect(await leaders(collectors)).toEqual(["c0"]);
 
-    // `collector query` of any collector: the whole fleet, each node once, connected.
-    const { stdout, code } = await runClawfleet(["collector", "query", "nodes", "--insecure", "--json", "--collector", collectors[2]!.grpcAddress]);
-    expect(code).toBe(1); // the load's every fifth node is degraded (multiple_binaries): exit 1 says so
-    const nodes = (JSON.parse(stdout) as { nodes: { id: string; connected: boolean }[] }).nodes;
+    // `collector query` of any collector: the whole fleet, each node once, connected (others' nodes are read back every 2 s).
+    const nodes = await until("a collector to list the whole fleet", async () => {
+      const { stdout, code } = await runClawfleet(["collector", "query", "nodes", "--insecure", "--json", "--collector", collectors[2]!.grpcAddress]);
+      expect(code).toBe(1); // the load's every fifth node is degraded (multiple_binaries): exit 1 says so
+      const nodes = (JSON.parse(stdout) as { nodes: { id: string; connected: boolean }[] }).nodes;
+      return nodes.length === PER_COLLECTOR * 3 ? nodes : undefined;
+    }, 10_000);
     expect(nodes.map((n) => n.id).sort()).toEqual([...owner.keys()].sort());
     expect(nodes.filter((n) => !n.connected).map((n) => n.id)).toEqual([]);
     // A node another collector holds, with its history read from the store (events, credentials).
@@ -207,6 +210,7 @@ describe("several collectors on one PostgreSQL", () => {
   it("a hung collector (SIGSTOP) keeps its presence: its leases lapse with the keepalive window; woken, it acknowledges nothing more for the nodes it lost and its streams end", async () => {
     const hung = await startCollector("h");
     const taker = await startCollector("t");
+    collectors.push(hung, taker);
     const nodes = 10;
     const before = startLoad({ collector: hung.grpcAddress, nodes, ratePerNode: 0, inflight: 4, nodePrefix: "hung", channels: 1 });
     loads.push(before);
@@ -250,6 +254,39 @@ describe("several collectors on one PostgreSQL", () => {
       // Whatever the hung one acknowledged is stored, and the taker's last ack is the newest.
       expect(row.hi, row.node).toBeGreaterThanOrEqual(before.acked.get(row.node)!);
       expect(mover.acked.get(row.node), row.node).toBe(row.hi);
+    }
+  }, 90_000);
+
+  it("clawfleet sim's agents move: refused while another collector holds them, taken once it is killed, their reports numbered on without a gap", async () => {
+    const [holder, taker] = collectors.slice(-2) as [Collector, Collector];
+    const sim = (collector: Collector) =>
+      spawnClawfleet(["sim", "--nodes", "10", "--prefix", "mv", "--insecure", "--collector", collector.grpcAddress, "--interval", "1s", "--sleepers", "0", "--dropouts", "0", "--seed", "3", "--failure-mix", "healthy=100"]);
+    sim(holder);
+    await until("the first sim's nodes on their collector", async () => {
+      const samples = await scrape(holder.httpAddress);
+      return exposedNodes(samples).filter((n) => n.startsWith("mv-") && samples.get(`clawfleet_node_up{node="${n}"}`) === 1).length === 10 ? true : undefined;
+    }, 20_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    // The same nodes' agents at the other collector: refused, counted, retried by the agents' own backoff.
+    sim(taker);
+    await until("the second sim to be refused", async () => ((await scrape(taker.httpAddress)).get('clawfleet_collector_rejected_total{reason="lease_held"}') ?? 0) >= 10 || undefined, 10_000);
+    holder.process.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    await until("the taker to hold every mv node", async () => {
+      const samples = await scrape(taker.httpAddress);
+      return exposedNodes(samples).filter((n) => n.startsWith("mv-") && samples.get(`clawfleet_node_up{node="${n}"}`) === 1).length === 10 ? true : undefined;
+    }, 40_000);
+    console.log(`clawfleet sim: 10 nodes reporting through the taker ${Date.now() - killedAt} ms after SIGKILL of their collector (the agents' reconnect backoff included)`);
+    await new Promise((r) => setTimeout(r, 2500));
+    const rows = await server.admin(async (client) => {
+      const { rows } = await client.query<{ node_id: string; n: string; lo: string; hi: string }>("SELECT node_id, count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM reports WHERE node_id LIKE 'mv-%' GROUP BY node_id");
+      return rows;
+    }, new URL(url).pathname.slice(1));
+    expect(rows).toHaveLength(10);
+    for (const row of rows) {
+      expect(row.lo, row.node_id).toBe("1");
+      expect(row.n, `${row.node_id}: each seq once, none missing`).toBe(row.hi);
+      expect(Number(row.hi), row.node_id).toBeGreaterThan(3);
     }
   }, 90_000);
 });
