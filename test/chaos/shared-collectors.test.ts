@@ -109,7 +109,7 @@ describe("several collectors on one PostgreSQL", () => {
       const { stdout, code } = await runClawfleet(["collector", "query", "nodes", "--insecure", "--json", "--collector", collectors[2]!.grpcAddress]);
       expect(code).toBe(1); // the load's every fifth node is degraded (multiple_binaries): exit 1 says so
       const nodes = (JSON.parse(stdout) as { nodes: { id: string; connected: boolean }[] }).nodes;
-      return nodes.length === PER_COLLECTOR * 3 ? nodes : undefined;
+      return nodes.length === PER_COLLECTOR * 3 && nodes.every((n) => n.connected) ? nodes : undefined;
     }, 10_000);
     expect(nodes.map((n) => n.id).sort()).toEqual([...owner.keys()].sort());
     expect(nodes.filter((n) => !n.connected).map((n) => n.id)).toEqual([]);
