@@ -10,6 +10,11 @@ import { scrape, type Samples } from "../helpers/metrics.ts";
 import { freePort } from "../helpers/ports.ts";
 import { runClawfleet, spawnClawfleet, stopAll, type Spawned } from "../helpers/processes.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { startPrometheus } from "../helpers/prometheus.ts";
+import { alertRuleGroups } from "../../deploy/generate/alert-rules.ts";
+import { collectorRuleGroups } from "../../deploy/generate/collector-alerts.ts";
+import { prometheusConfig } from "../../deploy/generate/prometheus-config.ts";
+import { toYaml, type YamlValue } from "../../deploy/generate/yaml.ts";
 
 const PER_COLLECTOR = 40;
 /** The collectors' default keepalive (5 s + 5 s): a node's lease lives that long without renewal. */
@@ -90,7 +95,7 @@ afterAll(async () => {
 });
 
 describe("several collectors on one PostgreSQL", () => {
-  it("holds each node on one collector; another refuses it with UNAVAILABLE, naming the holder; every node is in one /metrics, and every collector answers for the whole fleet", async () => {
+  it("holds each node on one collector; another refuses it with UNAVAILABLE, naming the holder; every node is in one /metrics (and once in the real Prometheus scraping all three, with the shipped rules), and every collector answers for the whole fleet", async () => {
     for (const [i, c] of collectors.entries()) loads.push(startLoad({ collector: c.grpcAddress, nodes: PER_COLLECTOR, ratePerNode: 2, inflight: 4, nodePrefix: `c${i}`, channels: 2 }));
     await Promise.all(loads.map((l) => l.welcomed));
 
@@ -118,6 +123,26 @@ describe("several collectors on one PostgreSQL", () => {
     const node = JSON.parse(detail.stdout) as { events: { kind: string }[]; credentials: unknown[] };
     expect(node.events.map((e) => e.kind)).toContain("connect");
     expect(node.credentials).toHaveLength(1);
+
+    // The real Prometheus scraping all three with the shipped rules: each node once in the merged view, one leader.
+    const prometheus = await startPrometheus({
+      config: toYaml(prometheusConfig({ collectors: collectors.map((c) => c.httpAddress), alertmanagers: [], ruleFiles: ["alerts.yml", "collector.yml"], scrapeIntervalSeconds: 1, evaluationIntervalSeconds: 1 }) as unknown as YamlValue),
+      files: {
+        "alerts.yml": toYaml(alertRuleGroups() as unknown as YamlValue),
+        "collector.yml": toYaml(collectorRuleGroups() as unknown as YamlValue),
+      },
+    });
+    try {
+      await until("Prometheus to see the whole fleet", async () => ((await prometheus.query("count(clawfleet_node_up == 1)"))[0]?.value[1] === String(PER_COLLECTOR * 3) ? true : undefined), 20_000);
+      expect(await prometheus.query("count by (node) (clawfleet_node_up) > 1")).toEqual([]);
+      expect(await prometheus.query("count by (node) (clawfleet_node_state == 1) > 1")).toEqual([]);
+      expect((await prometheus.query("sum(clawfleet_collector_leader)"))[0]?.value[1]).toBe("1");
+      // The shipped rules on the merged view: the degraded fifth of the fleet raises its alerts once per node, whichever collector holds it.
+      await until("the rules to raise alerts on the merged view", async () => ((await prometheus.query('count(ALERTS{node=~"c.-.+"})'))[0] ? true : undefined), 20_000);
+      expect(await prometheus.query("count by (alertname, alertstate, node) (ALERTS) > 1")).toEqual([]);
+    } finally {
+      await prometheus.stop();
+    }
     // The page too, from a collector that holds none of c0's nodes.
     const page = await (await fetch(`http://${collectors[1]!.httpAddress}/`)).text();
     expect(page).toContain("c0-00005");
