@@ -145,6 +145,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         return closed;
       }));
       security.close();
+      if (coordinator) {
+        // The cut streams' ends (their silences, their leases) are written in their nodes' turns: let those run first.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => fleet.whenDurable(() => resolve()));
+      }
       fleet.stop();
       await store.close();
       // Leases go with the presence connection: the agents' next collector may take them at once.

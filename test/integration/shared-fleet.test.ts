@@ -8,6 +8,12 @@ import { PgStore } from "../../collector/state/pg-store.ts";
 import type { StoredReport } from "../../collector/state/store.ts";
 import { passed, problem } from "../../shared/finding.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { startCollector } from "../../collector/collector.ts";
+import { createLogger } from "../../shared/log.ts";
+import { startLoad } from "../helpers/load-generator.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 let server: TestPostgres;
 const closers: (() => unknown)[] = [];
@@ -91,5 +97,26 @@ describe("the Fleet on a shared PostgreSQL store", () => {
     expect(lost).toBe(1);
     expect(a.fleet.get("mini-03")?.current?.seq).toBe(1n);
     expect((await a.store.listNodes()).find((n) => n.nodeId === "mini-03")?.lastSeq).toBe(1n);
+  });
+
+  it("a collector stopped in order writes its nodes' silences and lets their leases go (password from a file)", async () => {
+    const url = await server.createDatabase();
+    const dir = mkdtempSync(join(tmpdir(), "clawfleet-shared-"));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, "pgpass"), `${server.password}\n`, { mode: 0o600 });
+    const log = createLogger("collector", process.stderr, { level: "error" });
+    const collector = await startCollector({
+      grpcListen: { host: "127.0.0.1", port: 0 }, httpListen: { host: "127.0.0.1", port: 0 }, dbPath: url, dbPasswordFile: join(dir, "pgpass"), insecure: true, log,
+    });
+    const load = startLoad({ collector: collector.grpcAddress, nodes: 3, ratePerNode: 2, nodePrefix: "stop", channels: 1 });
+    await load.welcomed;
+    await new Promise((r) => setTimeout(r, 800));
+    await collector.stop();
+    load.stop();
+    const database = new URL(url).pathname.slice(1);
+    const leases = await server.admin((c) => c.query("SELECT node_id FROM node_leases"), database);
+    expect(leases.rows).toEqual([]);
+    const silences = await server.admin((c) => c.query("SELECT node_id, label FROM silences WHERE ended_ms IS NULL ORDER BY node_id"), database);
+    expect(silences.rows).toEqual(["stop-00000", "stop-00001", "stop-00002"].map((node_id) => ({ node_id, label: "unreachable" })));
   });
 });
