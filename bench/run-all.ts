@@ -29,6 +29,7 @@ const MODULES: readonly { file: string; budgetSeconds: number }[] = [
   { file: "time-to-signal.ts", budgetSeconds: 90 },
   { file: "store-growth.ts", budgetSeconds: 90 },
   { file: "pg-store.ts", budgetSeconds: 60 },
+  { file: "shared-collectors.ts", budgetSeconds: 120 },
 ];
 
 interface BenchModule {

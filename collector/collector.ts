@@ -16,7 +16,11 @@ import { DEFAULT_RETENTION, Fleet } from "./state/fleet.ts";
 import type { RetentionPolicy } from "./state/store.ts";
 import { startTailnetProber, type ProberOptions } from "./classify/tailnet-prober.ts";
 import { SqliteStore } from "./state/sqlite-store.ts";
+import { isPostgresUrl } from "./state/pg-connection.ts";
 import { dirname } from "node:path";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { dataDir } from "../shared/paths.ts";
 import { collectorSecurity, pkiDirFor } from "./pki/collector-security.ts";
 import { isLoopbackHost } from "../shared/loopback.ts";
 import { UsageError } from "../shared/cli.ts";
@@ -27,7 +31,14 @@ export interface CollectorOptions {
   httpListen: { host: string; port: number };
   /** A second HTTP listener with only /metrics and /healthz, e.g. on the tailnet address for Prometheus while the page stays on loopback. */
   metricsListen?: { host: string; port: number };
+  /** A SQLite file, or `postgres://USER@HOST:PORT/DB` for a store several collectors share. */
   dbPath: string;
+  /** The PostgreSQL password's file (else PGPASSWORD, else ~/.pgpass). */
+  dbPasswordFile?: string;
+  /** This collector's name among those sharing a PostgreSQL store (default: host, process id and a random part). */
+  collectorId?: string;
+  /** How often a shared store's other collectors' nodes are read back (default 2 s). */
+  sharedRefreshMs?: number;
   retention?: RetentionPolicy;
   /** Probe each node's tailnet URL from here (TLS + /healthz, no tokens). */
   probeTailnet?: ProberOptions;
@@ -64,21 +75,22 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   if (insecure && !isLoopbackHost(options.grpcListen.host)) {
     throw new UsageError(`--insecure listens on loopback only (it takes agents and queries with no authentication): ${options.grpcListen.host} is not a loopback address. Drop --insecure (mTLS is the default) or listen on 127.0.0.1.`);
   }
-  const security = await collectorSecurity({ insecure, pkiDir: options.pkiDir ?? pkiDirFor(dirname(options.dbPath)), certificateLifetimeMs: options.certificateLifetimeMs, log });
-  const store = new SqliteStore(options.dbPath);
-  const fleet = new Fleet(store);
+  const shared = isPostgresUrl(options.dbPath);
+  // A URL has no directory: the CA stays in the data directory (until it lives in the shared store).
+  const security = await collectorSecurity({ insecure, pkiDir: options.pkiDir ?? pkiDirFor(shared ? dataDir() : dirname(options.dbPath)), certificateLifetimeMs: options.certificateLifetimeMs, log });
+  const keepalive = options.keepaliveMs ?? { time: 5000, timeout: 5000 };
+  const { store, fleet, coordinator } = shared ? await openSharedFleet(options, keepalive, log) : openLocalFleet(options.dbPath);
   const registry = new Registry();
   const retention = options.retention ?? DEFAULT_RETENTION;
   const metrics = collectorMetrics(registry, fleet, retention);
 
-  const keepalive = options.keepaliveMs ?? { time: 5000, timeout: 5000 };
   const server = new grpc.Server({
     "grpc.keepalive_time_ms": keepalive.time,
     "grpc.keepalive_timeout_ms": keepalive.timeout,
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
   });
   const reject = (reason: string) => metrics.rejected.inc({ reason });
-  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: store.fingerprintKey(), metrics, log, limits: options.limits, auth: security.auth }) });
+  addService(server, AgentService, { connect: handleConnect({ fleet, fingerprintKey: await store.fingerprintKey(), metrics, log, limits: options.limits, auth: security.auth }) });
   addService(server, QueryService, requireRole(queryHandlers(fleet, reject), security.auth, ["operator"], reject));
   security.register(server, reject);
 
@@ -91,15 +103,16 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   // The certificate providers answer on the next turn after the bind (server-credentials.ts): let them, so no first peer meets a listener without its certificate.
   await new Promise((resolve) => setImmediate(resolve));
 
-  const prune = () => {
+  const prune = async () => {
     try {
-      const removed = { ...fleet.prune(retention), ...security.prune() };
+      // On a shared store only the leader prunes the history (fleet.pruneIfLeading).
+      const removed = { ...(await fleet.pruneIfLeading(retention)), ...security.prune() };
       if (Object.values(removed).some((n) => n > 0)) log.info("pruned history", removed);
     } catch (error) {
       log.error("pruning history failed", { error: (error as Error).message });
     }
   };
-  prune();
+  await prune();
   const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
   pruneTimer.unref();
 
@@ -132,9 +145,46 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         return closed;
       }));
       security.close();
-      store.close();
+      if (coordinator) {
+        // The cut streams' ends (their silences, their leases) are written in their nodes' turns: let those run first.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => fleet.whenDurable(() => resolve()));
+      }
+      fleet.stop();
+      await store.close();
+      // Leases go with the presence connection: the agents' next collector may take them at once.
+      await coordinator?.close();
     },
   };
+}
+
+function openLocalFleet(dbPath: string) {
+  const store = new SqliteStore(dbPath);
+  return { store, fleet: new Fleet(store), coordinator: undefined };
+}
+
+/**
+ * A store several collectors share: a node's lease lives for the keepalive window (time + timeout,
+ * 10 s by default), the time in which an agent notices a dead collector too, so a hung collector's
+ * nodes are free by the time their agents have looked elsewhere; a killed one's are free at once.
+ */
+async function openSharedFleet(options: CollectorOptions, keepalive: { time: number; timeout: number }, log: Logger) {
+  const { PgStore } = await import("./state/pg-store.ts");
+  const { PgCoordinator } = await import("./state/pg-leases.ts");
+  const collectorId = options.collectorId ?? `${hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const source = { passwordFile: options.dbPasswordFile, onConnectionError: (message: string) => log.warn("database connection lost", { error: message }) };
+  const leaseTtlMs = keepalive.time + keepalive.timeout;
+  const store = await PgStore.open(options.dbPath, { ...source, collectorId, idleInTransactionTimeoutMs: leaseTtlMs / 2 });
+  let coordinator;
+  try {
+    coordinator = await PgCoordinator.start(options.dbPath, { ...source, collectorId, leaseTtlMs });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const fleet = await Fleet.openShared(store, { coordinator, refreshMs: options.sharedRefreshMs ?? 2000, log: (msg, fields) => log.warn(msg, fields) });
+  log.info("sharing the store with other collectors", { db: store.description, collector: collectorId, leader: coordinator.isLeader, leaseTtlMs: coordinator.leaseTtlMs });
+  return { store, fleet, coordinator };
 }
 
 function listenHttp(server: ReturnType<typeof createHttpServer>, at: { host: string; port: number }): Promise<ReturnType<typeof createHttpServer>> {

@@ -4,6 +4,7 @@ import { isLoopbackHost } from "../../shared/loopback.ts";
 import { defineCommand, parseAddress, UsageError } from "../../shared/cli.ts";
 import { LOG_FLAGS, logFlagsHelp, loggerFromFlags } from "../../shared/log.ts";
 import { dataDir } from "../../shared/paths.ts";
+import { isPostgresUrl } from "../state/pg-connection.ts";
 import { waitForSignal } from "../../shared/signals.ts";
 import { startCollector } from "../collector.ts";
 import { DEFAULT_PROBE_HOSTS, type ProberOptions } from "../classify/tailnet-prober.ts";
@@ -33,7 +34,7 @@ import { DEFAULT_GRPC_ADDRESS as DEFAULT_GRPC_LISTEN, DEFAULT_HTTP_ADDRESS as DE
 
 export const serveCommand = defineCommand({
   path: ["collector", "serve"],
-  help: `Usage: clawfleet collector serve [--grpc-listen ADDR] [--http-listen ADDR] [--db PATH] [--insecure]
+  help: `Usage: clawfleet collector serve [--grpc-listen ADDR] [--http-listen ADDR] [--db PATH | --db postgres://USER@HOST:PORT/DB] [--insecure]
 
 Receives agent reports over gRPC, keeps fleet state and history in one SQLite
 file, serves Prometheus metrics on /metrics and liveness on /healthz, and
@@ -51,6 +52,13 @@ Options:
   --http-listen HOST:PORT   the fleet page (loopback only unless --insecure), /metrics and /healthz (default ${DEFAULT_HTTP_LISTEN})
   --metrics-listen HOST:PORT  also serve /metrics and /healthz (only) here, e.g. the tailnet address for Prometheus
   --db PATH                 SQLite file (default: <data dir>/collector.db)
+  --db postgres://USER@HOST:PORT/DB
+                            a PostgreSQL store several collectors share: each node's
+                            stream is held by one of them (a lease, refused elsewhere
+                            with UNAVAILABLE), one leads (fleet-wide series, silences,
+                            pruning); the password from PGPASSWORD, --db-password-file
+                            or ~/.pgpass, never in the URL
+  --db-password-file FILE   the PostgreSQL password (its first line)
   --probe-tailnet           probe each node's tailnet URL from the collector (TLS and
                             /healthz only, never a token): a host cannot test its own
                             tailnet path, the collector is a real peer
@@ -69,11 +77,13 @@ collector's tailnet address, e.g. --grpc-listen 100.101.102.103:4317.
 
 Examples:
   clawfleet collector serve
-  clawfleet collector serve --grpc-listen 0.0.0.0:4317 --db /var/lib/clawfleet/collector.db`,
+  clawfleet collector serve --grpc-listen 0.0.0.0:4317 --db /var/lib/clawfleet/collector.db
+  PGPASSWORD=… clawfleet collector serve --db postgres://clawfleet@db.internal:5432/clawfleet`,
   options: {
     "grpc-listen": { type: "string", default: DEFAULT_GRPC_LISTEN },
     "http-listen": { type: "string", default: DEFAULT_HTTP_LISTEN },
     db: { type: "string" },
+    "db-password-file": { type: "string" },
     "probe-tailnet": { type: "boolean" },
     "probe-interval": { type: "string", default: "60s" },
     "probe-hosts": { type: "string" },
@@ -105,14 +115,14 @@ Examples:
     } catch (error) {
       throw new UsageError(`--ingest-limit: ${(error as Error).message}`);
     }
-    const collector = await startCollector({ grpcListen, httpListen, metricsListen, dbPath, log, probeTailnet, insecure, certificateLifetimeMs, limits });
+    const collector = await startCollector({ grpcListen, httpListen, metricsListen, dbPath, dbPasswordFile: values["db-password-file"], log, probeTailnet, insecure, certificateLifetimeMs, limits });
     log.info("collector listening", { grpc: collector.grpcAddress, http: collector.httpAddress, db: dbPath });
     process.stdout.write(
       `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n${collector.pageServed ? `  page     http://${collector.httpAddress}/  (loopback only, no login, by choice)\n` : ""}  metrics  http://${collector.httpAddress}/metrics${collector.metricsAddress ? ` and http://${collector.metricsAddress}/metrics` : ""}\n  store    ${dbPath}\n` +
         (insecure
           ? `  INSECURE: plaintext gRPC, no authentication, anyone on this host can report as any node (a loopback demo)\n` +
             `  join an agent:  clawfleet agent run --insecure --collector ${collector.grpcAddress}\n`
-          : `  security       mTLS; CA and trust store in ${pkiDirFor(dirname(dbPath))}\n` +
+          : `  security       mTLS; CA and trust store in ${pkiDirFor(isPostgresUrl(dbPath) ? dataDir() : dirname(dbPath))}\n` +
             `  join a host:    here \`clawfleet collector enroll NODE\`, there \`clawfleet agent enroll --collector ${collector.grpcAddress} --token TOKEN\`\n` +
             `  as a service:   clawfleet agent install-service --collector ${collector.grpcAddress} --apply   (on each host, as the gateway's user, after enrolling)\n`) +
         (collector.pageServed ? "" : `  page           not served: --http-listen is not loopback and the page has no login; use \`clawfleet collector query\` or a loopback listener\n`) +

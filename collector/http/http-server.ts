@@ -69,7 +69,7 @@ export function createHttpServer(registry: Registry, fleetMetrics: () => string,
       return;
     }
     if (fleet && (path === "/" || path.startsWith("/node/"))) {
-      servePage(request, response, fleet, url);
+      await servePage(request, response, fleet, url);
       return;
     }
     if (path === "/") {
@@ -80,11 +80,12 @@ export function createHttpServer(registry: Registry, fleetMetrics: () => string,
   });
 }
 
-function servePage(request: IncomingMessage, response: ServerResponse, fleet: Fleet, url: URL): void {
+async function servePage(request: IncomingMessage, response: ServerResponse, fleet: Fleet, url: URL): Promise<void> {
   const refresh = refreshSeconds(url.searchParams);
   try {
     if (url.pathname === "/") {
-      send(request, response, 200, "text/html; charset=utf-8", renderFleetPage(fleet, url.searchParams, refresh), PAGE_HEADERS);
+      // fleet.reading: at once on SQLite; on a shared store, its reads fetched first (replayed-reads.ts).
+      send(request, response, 200, "text/html; charset=utf-8", await fleet.reading(() => renderFleetPage(fleet, url.searchParams, refresh)), PAGE_HEADERS);
       return;
     }
     let nodeId: string;
@@ -93,7 +94,7 @@ function servePage(request: IncomingMessage, response: ServerResponse, fleet: Fl
     } catch {
       nodeId = "";
     }
-    const page = NODE_ID_PATTERN.test(nodeId) ? renderNodePage(fleet, nodeId, url.searchParams, refresh) : undefined;
+    const page = NODE_ID_PATTERN.test(nodeId) ? await fleet.reading(() => renderNodePage(fleet, nodeId, url.searchParams, refresh)) : undefined;
     if (page) send(request, response, 200, "text/html; charset=utf-8", page, PAGE_HEADERS);
     // Plain text: the id may be anything the requester typed, and text cannot carry markup.
     else send(request, response, 404, "text/plain; charset=utf-8", `No node with that id has reported to this collector. The fleet: /\n`, PAGE_HEADERS);

@@ -18,6 +18,7 @@ import type { Verdict } from "../../shared/finding.ts";
 import type { Logger } from "../../shared/log.ts";
 import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
 import type { Fleet } from "../state/fleet.ts";
+import { isLeaseLost, LeaseHeld } from "../state/lease-errors.ts";
 import type { StoredReport } from "../state/store.ts";
 import type { CollectorMetrics } from "../metrics/collector-metrics.ts";
 import { refusalStatus, type PeerAuth, type PeerIdentity } from "../pki/peer-auth.ts";
@@ -130,7 +131,7 @@ export function handleConnect(deps: IngestDeps) {
       if (ending) return;
       ending = true;
       // The acks of reports already taken wait for their group commit; the refusal goes after them.
-      deps.fleet.store.whenDurable(() => {
+      deps.fleet.whenDurable(() => {
         if (closed) return;
         reject(stream, ctx, error, nodeId);
         stream.end();
@@ -154,19 +155,51 @@ export function handleConnect(deps: IngestDeps) {
       if (ctx.budget.proceed(later, pace.take(Date.now()))) handle(message);
       else stream.pause();
     });
+    // On a shared store the hello's answer is a round trip away (the node's lease): what follows it waits.
+    let helloPending: Promise<void> | undefined;
+    const welcomed = (id: string) => {
+      nodeId = id;
+      if (identity) {
+        untrack = deps.auth.track(identity, (reason) => {
+          deps.log.warn("ending agent stream", { node: nodeId ?? "?", reason });
+          stream.emit("error", refusalStatus(reason));
+          close();
+        });
+      }
+    };
+    // Another collector took the node (its lease lapsed here): the agent reconnects, and finds the holder.
+    const leaseLost = () => {
+      if (closed) return;
+      deps.log.warn("ending agent stream: this collector lost the node's lease", { node: nodeId ?? "?" });
+      stream.emit("error", { code: grpc.status.UNAVAILABLE, details: `this collector no longer holds node ${nodeId ?? "?"}'s lease; reconnect` } as grpc.ServiceError);
+      close();
+    };
     const handle = (message: ConnectRequest) => {
       if (closed || ending) return;
+      if (helloPending) {
+        void helloPending.then(() => handle(message));
+        return;
+      }
       try {
         if (message.message.case === "hello") {
           if (nodeId) throw new ProtocolViolation(REJECT_REASONS.duplicateHello, "hello sent twice on one stream");
           clearTimeout(helloTimer);
-          nodeId = acceptHello(message.message.value, stream, streamId, ctx, identity);
-          if (identity) {
-            untrack = deps.auth.track(identity, (reason) => {
-              deps.log.warn("ending agent stream", { node: nodeId ?? "?", reason });
-              stream.emit("error", refusalStatus(reason));
-              close();
-            });
+          const accepted = acceptHello(message.message.value, stream, streamId, ctx, identity, leaseLost);
+          if (typeof accepted === "string") welcomed(accepted);
+          else {
+            helloPending = accepted.then(
+              (id) => {
+                helloPending = undefined;
+                // Closed while the lease was taken: let it go again.
+                if (closed) deps.fleet.disconnect(id, streamId, Date.now());
+                else welcomed(id);
+              },
+              (error: Error) => {
+                helloPending = undefined;
+                if (error instanceof LeaseHeld) fail(new ProtocolViolation(REJECT_REASONS.leaseHeld, error.message, grpc.status.UNAVAILABLE));
+                else storeFailed(error);
+              },
+            );
           }
         } else if (message.message.case === "report") {
           if (!nodeId) throw new ProtocolViolation(REJECT_REASONS.reportBeforeHello, "report sent before hello");
@@ -183,6 +216,7 @@ export function handleConnect(deps: IngestDeps) {
     // group commit): nothing is acknowledged, so the agent keeps its reports and resends them.
     const storeFailed = (error: Error) => {
       if (closed) return;
+      if (isLeaseLost(error)) return leaseLost();
       deps.metrics.storeErrors.inc();
       deps.log.error("ingest failed", { node: nodeId ?? "?", error: error.message });
       stream.emit("error", { code: grpc.status.INTERNAL, details: "collector could not store the report" } as grpc.ServiceError);
@@ -193,7 +227,7 @@ export function handleConnect(deps: IngestDeps) {
     stream.on("error", close);
     stream.on("end", () => {
       // The agent is done sending: answer what it sent (acks wait for their group commit), then end.
-      deps.fleet.store.whenDurable(() => {
+      deps.fleet.whenDurable(() => {
         stream.end();
         close();
       });
@@ -201,8 +235,11 @@ export function handleConnect(deps: IngestDeps) {
   };
 }
 
-/** Validate, admit (limits), then connect and welcome: nothing refused leaves a node, an event or a silence behind. */
-function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: IngestContext, identity: PeerIdentity | undefined): string {
+/**
+ * Validate, admit (limits), then connect and welcome: nothing refused leaves a node, an event or a silence behind.
+ * On a shared store the node id comes once the node's lease is taken (LeaseHeld when another collector holds it).
+ */
+function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: IngestContext, identity: PeerIdentity | undefined, onLeaseLost: () => void): string | Promise<string> {
   const node = hello.node;
   if (!node || !NODE_ID_PATTERN.test(node.nodeId)) {
     throw new ProtocolViolation(REJECT_REASONS.invalidNodeId, `hello.node.node_id must match ${NODE_ID_PATTERN} (got "${(node?.nodeId ?? "").slice(0, 70)}")`);
@@ -224,7 +261,12 @@ function acceptHello(hello: Hello, stream: Stream, streamId: number, deps: Inges
     stream.getPeer(),
     Number(hello.sentAtUnixMs),
     Date.now(),
+    onLeaseLost,
   );
+  return typeof lastSeq === "bigint" ? welcome(node, lastSeq, stream, deps) : lastSeq.then((seq) => welcome(node, seq, stream, deps));
+}
+
+function welcome(node: NonNullable<Hello["node"]>, lastSeq: bigint, stream: Stream, deps: IngestContext): string {
   stream.write(create(ConnectResponseSchema, { message: { case: "welcome", value: { lastAckedSeq: lastSeq, fingerprintKey: deps.fingerprintKey } } }));
   // A node back from a silence would otherwise show its pre-silence report until its next
   // interval: ask for a fresh one now.
@@ -276,13 +318,18 @@ function acceptReport(nodeId: string, report: Report, stream: Stream, deps: Inge
   };
   const started = performance.now();
   const outcome = deps.fleet.record(stored);
-  // Acknowledged means durable: the ack waits for the group commit that holds the report.
-  deps.fleet.store.whenDurable((error) => {
-    if (error) return onStoreError(error);
+  const ack = (outcome: "stored" | "stored_old" | "duplicate") => {
     deps.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
     deps.metrics.reports.inc({ outcome: outcome === "stored_old" ? "stored" : outcome });
     // Duplicates are acknowledged too: the agent must stop resending them.
     stream.write(create(ConnectResponseSchema, { message: { case: "ack", value: { seq: report.seq } } }));
+  };
+  // A shared store's write settles with its commit: the ack follows it.
+  if (typeof outcome !== "string") return void outcome.then(ack, onStoreError);
+  // Acknowledged means durable: the ack waits for the group commit that holds the report.
+  deps.fleet.store.whenDurable((error) => {
+    if (error) return onStoreError(error);
+    ack(outcome);
   });
 }
 

@@ -34,6 +34,8 @@ export const REJECT_REASONS = {
   tokenUsed: "token_used",
   invalidCsr: "invalid_csr",
   enrollRate: "enroll_rate",
+  /** Several collectors on one PostgreSQL: another live collector holds the node's stream (UNAVAILABLE, so the agent tries elsewhere). */
+  leaseHeld: "lease_held",
   /** A query with a field out of bounds (glob, node id, filter or limit too long or too large). */
   invalidQuery: "invalid_query",
 } as const;

@@ -42,9 +42,9 @@ export function collectorMetrics(registry: Registry, fleet: Fleet, retention: Pi
     name: "clawfleet_collector_event_log_rows",
     help: "Rows in the event log (bounded by the retention settings).",
     registers: [registry],
-    collect() {
+    async collect() {
       // count(*) walks the table: once every 30 s is plenty for a size gauge.
-      if (Date.now() - eventRows.atMs > 30_000) eventRows = { atMs: Date.now(), rows: fleet.store.eventCount() };
+      if (Date.now() - eventRows.atMs > 30_000) eventRows = { atMs: Date.now(), rows: await fleet.reading(() => fleet.store.eventCount()) };
       this.set(eventRows.rows);
     },
   });
@@ -54,6 +54,14 @@ export function collectorMetrics(registry: Registry, fleet: Fleet, retention: Pi
     registers: [registry],
     collect() {
       this.set(retention.eventsMaxRows);
+    },
+  });
+  new Gauge({
+    name: "clawfleet_collector_leader",
+    help: "1 on the collector that leads the collectors sharing a PostgreSQL store (it exposes the nodes none holds, opens their silences and prunes); 1 on a collector with its own SQLite store.",
+    registers: [registry],
+    collect() {
+      this.set(fleet.isLeader ? 1 : 0);
     },
   });
   new Gauge({

@@ -35,6 +35,8 @@ export function renderFleetMetrics(fleet: Fleet, nowMs = Date.now()): string {
   const lines: Record<Family, string[]> = { up: [], state: [], headline: [], layer: [], finding: [], lastReport: [], lastWake: [], rotations: [], simulated: [], probe: [] };
   const fleetFindings = fleet.fleetFindings(nowMs);
   for (const view of fleet.list()) {
+    // Several collectors on one store: each speaks for the nodes it holds, the leader for the rest.
+    if (!fleet.exposes(view)) continue;
     const node = escapeLabel(view.identity.nodeId);
     const connected = view.streams.size > 0;
     lines.up.push(`clawfleet_node_up{node="${node}"} ${connected ? 1 : 0}`);

@@ -40,19 +40,34 @@ function boundedLimit(field: string, requested: number, fallback: number): numbe
 }
 
 /** Runs a handler body; an InvalidRequest becomes INVALID_ARGUMENT (counted) instead of a crash or an unbounded answer. */
-function answerer(reject: (reason: RejectReason) => void) {
+function answerer(fleet: Fleet, reject: (reason: RejectReason) => void) {
   return function answer<T>(callback: (error: Partial<grpc.StatusObject> | null, value?: T) => void, body: () => T | undefined): void {
-    let value: T | undefined;
-    try {
-      value = body();
-    } catch (error) {
+    let value: T | undefined | Promise<T | undefined>;
+    const refused = (error: unknown) => {
       if (error instanceof InvalidRequest) {
         reject(REJECT_REASONS.invalidQuery);
         return callback({ code: grpc.status.INVALID_ARGUMENT, details: error.message });
       }
       throw error;
+    };
+    try {
+      // At once on SQLite; on a shared store with its reads fetched first (replayed-reads.ts).
+      value = fleet.reading(body);
+    } catch (error) {
+      return refused(error);
     }
-    if (value !== undefined) callback(null, value);
+    if (value instanceof Promise) {
+      value.then(
+        (answer) => answer !== undefined && callback(null, answer),
+        (error: unknown) => {
+          try {
+            refused(error);
+          } catch (failure) {
+            callback({ code: grpc.status.INTERNAL, details: `query failed: ${(failure as Error).message}` });
+          }
+        },
+      );
+    } else if (value !== undefined) callback(null, value);
   };
 }
 
@@ -123,7 +138,7 @@ function wireCredential(c: CredentialUse) {
 }
 
 export function queryHandlers(fleet: Fleet, reject: (reason: RejectReason) => void = () => {}): ServiceHandlers<MethodsOf<typeof QueryService>> {
-  const answer = answerer(reject);
+  const answer = answerer(fleet, reject);
   return {
     listNodes(call, callback) {
       answer(callback, () => {
@@ -169,14 +184,16 @@ export function queryHandlers(fleet: Fleet, reject: (reason: RejectReason) => vo
       });
     },
     listCredentials(_call, callback) {
-      // One page of rotations, by the store's kind index; the client pages on with ListEvents when truncated.
-      const rotations = fleet.store.events({ sinceMs: 0, kind: "credential_rotated", limit: MAX_LIMIT + 1 });
-      callback(null, create(ListCredentialsResponseSchema, {
-        credentials: fleet.store.credentialUses().map(wireCredential),
-        rotations: rotations.slice(0, MAX_LIMIT).map(wireEvent),
-        rotationsTruncated: rotations.length > MAX_LIMIT,
-        nowUnixMs: BigInt(Date.now()),
-      }));
+      answer(callback, () => {
+        // One page of rotations, by the store's kind index; the client pages on with ListEvents when truncated.
+        const rotations = fleet.store.events({ sinceMs: 0, kind: "credential_rotated", limit: MAX_LIMIT + 1 });
+        return create(ListCredentialsResponseSchema, {
+          credentials: fleet.store.credentialUses().map(wireCredential),
+          rotations: rotations.slice(0, MAX_LIMIT).map(wireEvent),
+          rotationsTruncated: rotations.length > MAX_LIMIT,
+          nowUnixMs: BigInt(Date.now()),
+        });
+      });
     },
   };
 }

@@ -5,7 +5,10 @@
 import { readFileSync } from "node:fs";
 import type { ClientConfig } from "pg";
 
-export class PgStoreError extends Error {}
+export class PgStoreError extends Error {
+  /** PostgreSQL's SQLSTATE, when the server refused (e.g. pg-migrations.ts's LEASE_LOST_SQLSTATE). */
+  code?: string;
+}
 
 export interface PgTarget {
   config: ClientConfig;
@@ -101,7 +104,9 @@ export function storeError(target: Pick<PgTarget, "description" | "password">, e
   const { message, code } = error as Error & { code?: string };
   const advice = code ? ADVICE[code] : undefined;
   const text = `${target.description}: ${doing}: ${message}${advice ? ` — ${advice}` : ""}`;
-  return new PgStoreError(redact(text, target.password));
+  const failure = new PgStoreError(redact(text, target.password));
+  if (code) failure.code = code;
+  return failure;
 }
 
 export function redact(text: string, password: string): string {

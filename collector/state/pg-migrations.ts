@@ -4,6 +4,10 @@
 // is applied once.
 import type { PoolClient } from "pg";
 import { PgStoreError } from "./pg-connection.ts";
+import { LEASE_LOST_SQLSTATE } from "./lease-errors.ts";
+
+/** The first key of every collector's presence lock (the second is the collector's own): "claw" as a number. */
+export const PRESENCE_LOCK_CLASS = 0x636c6178;
 
 // Text is compared byte by byte (COLLATE "C"), as SQLite does: orderings match
 // the SQLite store's whatever locale the database was created with.
@@ -99,6 +103,22 @@ export const MIGRATIONS: readonly string[] = [
      RETURN v_outcomes;
    END
    $fn$;`,
+  // Several collectors on one database (pg-leases.ts): a node's stream is held by one collector at a time.
+  `CREATE TABLE node_leases (
+     node_id text COLLATE "C" PRIMARY KEY,
+     collector text COLLATE "C" NOT NULL,
+     -- The holder's presence lock (a session advisory lock it holds while its process lives).
+     presence integer NOT NULL,
+     expires_at timestamptz NOT NULL
+   );
+   CREATE INDEX node_leases_collector ON node_leases (collector);
+   -- A collector is alive while its session holds its presence lock: a killed process's connection closes and
+   -- PostgreSQL drops the lock at once, so its leases are free before they expire.
+   CREATE FUNCTION clawfleet_collector_alive(p_presence integer) RETURNS boolean LANGUAGE sql STABLE AS $fn$
+     SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = ${PRESENCE_LOCK_CLASS} AND objid = p_presence::bigint::oid
+                    AND objsubid = 2 AND granted)
+   $fn$;
+   ${applyReportFunction({ leaseGuard: true })}`,
 ];
 
 /**
@@ -107,14 +127,25 @@ export const MIGRATIONS: readonly string[] = [
  * were six round trips). Credentials and events come as JSON arrays of rows
  * (detail already JSON text); the answer is stored, stored_old or duplicate.
  */
-function applyReportFunction(): string {
-  return `CREATE FUNCTION clawfleet_apply_report(
+function applyReportFunction(options: { leaseGuard?: boolean } = {}): string {
+  // Version 2: a collector (its connections name it in clawfleet.collector, pg-store.ts) writes a node's report only
+  // while it holds the node's lease, checked in the report's own transaction; the lease row is share-locked, so
+  // another collector cannot take it over until this transaction ends.
+  const guard = options.leaseGuard
+    ? `
+     v_collector := current_setting('clawfleet.collector', true);
+     IF coalesce(v_collector, '') <> '' AND NOT EXISTS (
+         SELECT 1 FROM node_leases l WHERE l.node_id = p_node AND l.collector = v_collector AND l.expires_at > now() FOR SHARE) THEN
+       RAISE EXCEPTION 'collector % does not hold the lease of node %', v_collector, p_node USING ERRCODE = '${LEASE_LOST_SQLSTATE}';
+     END IF;`
+    : "";
+  return `CREATE ${options.leaseGuard ? "OR REPLACE " : ""}FUNCTION clawfleet_apply_report(
      p_node text, p_seq bigint, p_observed bigint, p_received bigint, p_verdict text, p_primary integer,
      p_hash text, p_body text, p_duration bigint, p_may_sleep boolean, p_wake bigint, p_sleep bigint, p_version text,
      p_credentials json, p_events json) RETURNS text LANGUAGE plpgsql AS $fn$
    DECLARE
-     v_current bigint;
-   BEGIN
+     v_current bigint;${options.leaseGuard ? "\n     v_collector text;" : ""}
+   BEGIN${guard}
      INSERT INTO reports (node_id, seq, observed_at_ms, received_at_ms, verdict, primary_index, body_hash, duration_ms, may_sleep, last_wake_ms, last_sleep_ms, openclaw_version)
      VALUES (p_node, p_seq, p_observed, p_received, p_verdict, p_primary, p_hash, p_duration, p_may_sleep, p_wake, p_sleep, p_version)
      ON CONFLICT (node_id, seq) DO NOTHING;

@@ -22,6 +22,13 @@ export interface PgStoreOptions extends PasswordSource {
   poolSize?: number;
   /** Errors of idle connections (the server restarted): the pool replaces them; this only tells. Never holds the password. */
   onConnectionError?: (message: string) => void;
+  /** Set when several collectors share the database: its report writes then need the node's lease (pg-leases.ts). */
+  collectorId?: string;
+  /**
+   * The server ends a session whose transaction waits this long for its next statement: a hung
+   * collector (stopped mid-commit) must not keep the row locks that stop another taking its nodes.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 interface Write {
@@ -61,7 +68,13 @@ export class PgStore implements AsyncStore {
   private constructor(target: PgTarget, options: PgStoreOptions) {
     this.target = target;
     this.description = target.description;
-    this.pool = new pg.Pool({ ...target.config, max: options.poolSize ?? 4 });
+    // The collector's name rides on every connection as a setting: clawfleet_apply_report checks its lease by it.
+    const settings = [
+      ...(options.collectorId ? [`-c clawfleet.collector=${options.collectorId}`] : []),
+      ...(options.idleInTransactionTimeoutMs ? [`-c idle_in_transaction_session_timeout=${Math.round(options.idleInTransactionTimeoutMs)}`] : []),
+    ];
+    const named = settings.length > 0 ? { options: settings.join(" ") } : {};
+    this.pool = new pg.Pool({ ...target.config, ...named, max: options.poolSize ?? 4 });
     this.pool.on("error", (error) => options.onConnectionError?.(storeError(target, error, "connection lost").message));
   }
 
