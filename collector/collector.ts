@@ -35,6 +35,8 @@ export interface CollectorOptions {
   dbPath: string;
   /** The PostgreSQL password's file (else PGPASSWORD, else ~/.pgpass). */
   dbPasswordFile?: string;
+  /** With a PostgreSQL store: the file whose key seals the fleet CA's private key in the database (else CLAWFLEET_CA_KEY); the same on every collector. */
+  caKeyFile?: string;
   /** This collector's name among those sharing a PostgreSQL store (default: host, process id and a random part). */
   collectorId?: string;
   /** How often a shared store's other collectors' nodes are read back (default 2 s). */
@@ -76,8 +78,16 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     throw new UsageError(`--insecure listens on loopback only (it takes agents and queries with no authentication): ${options.grpcListen.host} is not a loopback address. Drop --insecure (mTLS is the default) or listen on 127.0.0.1.`);
   }
   const shared = isPostgresUrl(options.dbPath);
-  // A URL has no directory: the CA stays in the data directory (until it lives in the shared store).
-  const security = await collectorSecurity({ insecure, pkiDir: options.pkiDir ?? pkiDirFor(shared ? dataDir() : dirname(options.dbPath)), certificateLifetimeMs: options.certificateLifetimeMs, log });
+  // Collectors sharing a PostgreSQL store share its CA and trust records too: a node enrolled or revoked through one is so at every one.
+  const postgres = shared && !insecure
+    ? {
+        db: options.dbPath,
+        password: { passwordFile: options.dbPasswordFile },
+        caKey: { file: options.caKeyFile },
+        serverNames: [hostname(), ...(isWildcard(options.grpcListen.host) ? [] : [options.grpcListen.host])],
+      }
+    : undefined;
+  const security = await collectorSecurity({ insecure, pkiDir: options.pkiDir ?? pkiDirFor(shared ? dataDir() : dirname(options.dbPath)), postgres, certificateLifetimeMs: options.certificateLifetimeMs, log });
   const keepalive = options.keepaliveMs ?? { time: 5000, timeout: 5000 };
   const { store, fleet, coordinator } = shared ? await openSharedFleet(options, keepalive, log) : openLocalFleet(options.dbPath);
   const registry = new Registry();
@@ -144,7 +154,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         server.closeAllConnections();
         return closed;
       }));
-      security.close();
+      await security.close();
       if (coordinator) {
         // The cut streams' ends (their silences, their leases) are written in their nodes' turns: let those run first.
         await new Promise((resolve) => setImmediate(resolve));
@@ -157,6 +167,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     },
   };
 }
+
+const isWildcard = (host: string) => host === "0.0.0.0" || host === "::" || host === "";
 
 function openLocalFleet(dbPath: string) {
   const store = new SqliteStore(dbPath);

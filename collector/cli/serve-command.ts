@@ -59,6 +59,9 @@ Options:
                             pruning); the password from PGPASSWORD, --db-password-file
                             or ~/.pgpass, never in the URL
   --db-password-file FILE   the PostgreSQL password (its first line)
+  --ca-key-file FILE        with a PostgreSQL store: the key (0600, at least 32 bytes) that seals
+                            the fleet CA's private key in the database, the same file on every
+                            collector (else $CLAWFLEET_CA_KEY); the first collector makes the CA
   --probe-tailnet           probe each node's tailnet URL from the collector (TLS and
                             /healthz only, never a token): a host cannot test its own
                             tailnet path, the collector is a real peer
@@ -84,6 +87,7 @@ Examples:
     "http-listen": { type: "string", default: DEFAULT_HTTP_LISTEN },
     db: { type: "string" },
     "db-password-file": { type: "string" },
+    "ca-key-file": { type: "string" },
     "probe-tailnet": { type: "boolean" },
     "probe-interval": { type: "string", default: "60s" },
     "probe-hosts": { type: "string" },
@@ -115,14 +119,14 @@ Examples:
     } catch (error) {
       throw new UsageError(`--ingest-limit: ${(error as Error).message}`);
     }
-    const collector = await startCollector({ grpcListen, httpListen, metricsListen, dbPath, dbPasswordFile: values["db-password-file"], log, probeTailnet, insecure, certificateLifetimeMs, limits });
+    const collector = await startCollector({ grpcListen, httpListen, metricsListen, dbPath, dbPasswordFile: values["db-password-file"], caKeyFile: values["ca-key-file"], log, probeTailnet, insecure, certificateLifetimeMs, limits });
     log.info("collector listening", { grpc: collector.grpcAddress, http: collector.httpAddress, db: dbPath });
     process.stdout.write(
       `clawfleet collector ready\n  gRPC     ${collector.grpcAddress}\n${collector.pageServed ? `  page     http://${collector.httpAddress}/  (loopback only, no login, by choice)\n` : ""}  metrics  http://${collector.httpAddress}/metrics${collector.metricsAddress ? ` and http://${collector.metricsAddress}/metrics` : ""}\n  store    ${dbPath}\n` +
         (insecure
           ? `  INSECURE: plaintext gRPC, no authentication, anyone on this host can report as any node (a loopback demo)\n` +
             `  join an agent:  clawfleet agent run --insecure --collector ${collector.grpcAddress}\n`
-          : `  security       mTLS; CA and trust store in ${pkiDirFor(isPostgresUrl(dbPath) ? dataDir() : dirname(dbPath))}\n` +
+          : `  security       mTLS; CA and trust store ${isPostgresUrl(dbPath) ? "in the database (the CA key sealed)" : `in ${pkiDirFor(dirname(dbPath))}`}\n` +
             `  join a host:    here \`clawfleet collector enroll NODE\`, there \`clawfleet agent enroll --collector ${collector.grpcAddress} --token TOKEN\`\n` +
             `  as a service:   clawfleet agent install-service --collector ${collector.grpcAddress} --apply   (on each host, as the gateway's user, after enrolling)\n`) +
         (collector.pageServed ? "" : `  page           not served: --http-listen is not loopback and the page has no login; use \`clawfleet collector query\` or a loopback listener\n`) +
