@@ -1,6 +1,7 @@
 // Three `collector serve` processes on one real PostgreSQL, each with its own simulated agents
-// (the real protocol over gRPC, --insecure on loopback: mTLS across collectors needs the CA in the
-// shared store, which is another change). Each node is held by one collector; another refuses it.
+// (the real protocol over gRPC, --insecure on loopback so the load generator's hundreds of nodes need
+// no certificates; mTLS across collectors is shared-collectors-mtls.test.ts). Each node is held by one
+// collector; another refuses it.
 // Then the leader is killed with SIGKILL: its nodes' agents go to a survivor, which takes them at
 // once (the dead collector's presence lock went with its connection), and a survivor leads.
 // Nothing acknowledged is lost, nothing is stored twice, no node shows twice in /metrics.
