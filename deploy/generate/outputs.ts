@@ -61,6 +61,21 @@ export function generatedFiles(options: GenerateOptions = {}): GeneratedFile[] {
       ),
     },
     {
+      path: "deploy/prometheus/prometheus-remote-write.example.yml",
+      content: toYaml(
+        prometheusConfig({
+          collectors: ["fleet-collector-1.example.ts.net:9464", "fleet-collector-2.example.ts.net:9464", "fleet-collector-3.example.ts.net:9464"],
+          alertmanagers: ["alertmanager.example.ts.net:9093"],
+          ruleFiles: ["clawfleet-alerts.rules.yml", "clawfleet-collector.rules.yml"],
+          scrapeIntervalSeconds: 15,
+          evaluationIntervalSeconds: 15,
+          externalLabels: { fleet: "example" },
+          remoteWrite: { url: "http://mimir.example.ts.net:9009/api/v1/push", headers: { "X-Scope-OrgID": "clawfleet" } },
+        }) as unknown as YamlValue,
+        `${HEADER}\n\nExample: several collectors sharing one PostgreSQL (collector serve --db postgres://...),\nall scraped by this Prometheus: each collector exposes only the nodes it holds and the\nleader the rest, so the merged view has each node once and the shipped rules work unchanged.\nEvery sample is also sent by remote write to a long-term store: Grafana Mimir as written\n(X-Scope-OrgID is its tenant); for Thanos Receive use http://RECEIVE:19291/api/v1/receive\nand drop the header. Alerting stays here, next to the scrapes.`,
+      ),
+    },
+    {
       path: "deploy/alertmanager/alertmanager.yml",
       content: toYaml(
         alertmanagerConfig({ webhookUrl: PLACEHOLDER_WEBHOOK }) as unknown as YamlValue,

@@ -9,6 +9,13 @@ export interface PrometheusOptions {
   ruleFiles: readonly string[];
   scrapeIntervalSeconds: number;
   evaluationIntervalSeconds: number;
+  /**
+   * Where to send every sample for the long-term, fleet-wide view (Mimir, Thanos Receive, Cortex or
+   * another Prometheus with --web.enable-remote-write-receiver): the remote-write protocol they all take.
+   */
+  remoteWrite?: { url: string; headers?: Record<string, string> };
+  /** Labels this Prometheus adds to what it sends or federates, e.g. which region's collectors it scrapes. */
+  externalLabels?: Record<string, string>;
 }
 
 export const COLLECTOR_JOB = "clawfleet-collector";
@@ -18,6 +25,7 @@ export function prometheusConfig(options: PrometheusOptions) {
     global: {
       scrape_interval: `${options.scrapeIntervalSeconds}s`,
       evaluation_interval: `${options.evaluationIntervalSeconds}s`,
+      ...(options.externalLabels ? { external_labels: { ...options.externalLabels } } : {}),
     },
     rule_files: [...options.ruleFiles],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [...options.alertmanagers] }] }] },
@@ -29,5 +37,6 @@ export function prometheusConfig(options: PrometheusOptions) {
         static_configs: [{ targets: [...options.collectors] }],
       },
     ],
+    ...(options.remoteWrite ? { remote_write: [{ url: options.remoteWrite.url, ...(options.remoteWrite.headers ? { headers: { ...options.remoteWrite.headers } } : {}) }] } : {}),
   };
 }

@@ -125,9 +125,12 @@ describe("several collectors on one PostgreSQL", () => {
     expect(node.events.map((e) => e.kind)).toContain("connect");
     expect(node.credentials).toHaveLength(1);
 
-    // The real Prometheus scraping all three with the shipped rules: each node once in the merged view, one leader.
+    // The real Prometheus scraping all three with the shipped rules: each node once in the merged view, one leader;
+    // and, as deploy/prometheus/prometheus-remote-write.example.yml, sending it all by remote write to a long-term
+    // store (here a second real Prometheus taking remote write, the protocol Mimir and Thanos Receive take).
+    const longTerm = await startPrometheus({ config: toYaml(prometheusConfig({ collectors: [], alertmanagers: [], ruleFiles: [], scrapeIntervalSeconds: 60, evaluationIntervalSeconds: 60 }) as unknown as YamlValue), flags: ["--web.enable-remote-write-receiver"] });
     const prometheus = await startPrometheus({
-      config: toYaml(prometheusConfig({ collectors: collectors.map((c) => c.httpAddress), alertmanagers: [], ruleFiles: ["alerts.yml", "collector.yml"], scrapeIntervalSeconds: 1, evaluationIntervalSeconds: 1 }) as unknown as YamlValue),
+      config: toYaml(prometheusConfig({ collectors: collectors.map((c) => c.httpAddress), alertmanagers: [], ruleFiles: ["alerts.yml", "collector.yml"], scrapeIntervalSeconds: 1, evaluationIntervalSeconds: 1, externalLabels: { fleet: "test" }, remoteWrite: { url: `${longTerm.url}/api/v1/write` } }) as unknown as YamlValue),
       files: {
         "alerts.yml": toYaml(alertRuleGroups() as unknown as YamlValue),
         "collector.yml": toYaml(collectorRuleGroups() as unknown as YamlValue),
@@ -141,8 +144,12 @@ describe("several collectors on one PostgreSQL", () => {
       // The shipped rules on the merged view: the degraded fifth of the fleet raises its alerts once per node, whichever collector holds it.
       await until("the rules to raise alerts on the merged view", async () => ((await prometheus.query('count(ALERTS{node=~"c.-.+"})'))[0] ? true : undefined), 20_000);
       expect(await prometheus.query("count by (alertname, alertstate, node) (ALERTS) > 1")).toEqual([]);
+      // The long-term store has the merged view as sent: every node, each once, labelled with the sender's fleet.
+      await until("the remote-write receiver to hold the whole fleet", async () => ((await longTerm.query('count(clawfleet_node_up{fleet="test"} == 1)'))[0]?.value[1] === String(PER_COLLECTOR * 3) ? true : undefined), 20_000);
+      expect(await longTerm.query("count by (node) (clawfleet_node_up) > 1")).toEqual([]);
     } finally {
       await prometheus.stop();
+      await longTerm.stop();
     }
     // The page too, from a collector that holds none of c0's nodes.
     const page = await (await fetch(`http://${collectors[1]!.httpAddress}/`)).text();

@@ -35,9 +35,11 @@ describe("Prometheus alerting rules (promtool)", () => {
     expect(result.output.match(/SUCCESS/g)).toHaveLength(files.length);
   });
 
-  it("the example Prometheus config (scrape + rule files + Alertmanager) passes promtool check config", () => {
-    const result = promtool("check", "config", "prometheus.example.yml");
-    expect(result.code, result.output).toBe(0);
+  it("the example Prometheus configs (scrape + rule files + Alertmanager; several collectors + remote write) pass promtool check config", () => {
+    for (const file of ["prometheus.example.yml", "prometheus-remote-write.example.yml"]) {
+      const result = promtool("check", "config", file);
+      expect(result.code, `${file}: ${result.output}`).toBe(0);
+    }
   });
 
   it("prove every (alert, code) rule fires in some unit test", () => {

@@ -42,6 +42,8 @@ export interface PrometheusFiles {
   /** prometheus.yml; rule files it names are written beside it. */
   config: string;
   files?: Record<string, string>;
+  /** More command-line flags, e.g. --web.enable-remote-write-receiver. */
+  flags?: string[];
 }
 
 export async function startPrometheus(files: PrometheusFiles): Promise<TestPrometheus> {
@@ -57,6 +59,7 @@ export async function startPrometheus(files: PrometheusFiles): Promise<TestProme
       `--storage.tsdb.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
+      ...(files.flags ?? []),
     ],
     { PATH: process.env.PATH ?? "" },
     dir,
