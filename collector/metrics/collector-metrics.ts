@@ -66,10 +66,12 @@ export function collectorMetrics(registry: Registry, fleet: Fleet, retention: Pi
   });
   new Gauge({
     name: "clawfleet_collector_nodes",
-    help: "Nodes the collector knows, connected or not.",
+    help: "Nodes this collector's /metrics speaks for, connected or not: all it knows, or on a shared PostgreSQL store those it holds (the leader also those none holds), so the sum over collectors is the fleet.",
     registers: [registry],
     collect() {
-      this.set(fleet.size);
+      let spoken = 0;
+      for (const view of fleet.list()) if (fleet.exposes(view)) spoken++;
+      this.set(spoken);
     },
   });
   return {

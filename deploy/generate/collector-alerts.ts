@@ -89,7 +89,8 @@ export const COLLECTOR_ALERTS: readonly CollectorAlert[] = [
     name: "ClawfleetEventLogNearRetention",
     severity: "ticket",
     forSeconds: 60 * MIN,
-    expr: `max by (instance) (clawfleet_collector_event_log_rows / clawfleet_collector_event_log_max_rows) > 0.9`,
+    // Collectors sharing one PostgreSQL store all count the same log: only the leader's count pages (a collector on its own store leads it).
+    expr: `max by (instance) (clawfleet_collector_event_log_rows / clawfleet_collector_event_log_max_rows) > 0.9 and on (instance) clawfleet_collector_leader == 1`,
     summary: "Collector {{ $labels.instance }}'s event log is over 90% of its retention bound",
     means: "The event log is near its row bound: the oldest events (sleep history, credential rotations) are about to be pruned by count rather than by age, so history gets shorter than the retention window promises.",
     confirm: "`clawfleet_collector_event_log_rows` against `clawfleet_collector_event_log_max_rows`; `clawfleet collector query events` for which nodes write the most.",
@@ -235,10 +236,24 @@ export function collectorTests(runbookBaseUrl = "") {
           { series: `clawfleet_collector_event_log_max_rows{${SCRAPE}}`, values: "1000000x80" },
           { series: `clawfleet_collector_event_log_rows{job="${COLLECTOR_JOB}",instance="other:9464"}`, values: "800000x80" },
           { series: `clawfleet_collector_event_log_max_rows{job="${COLLECTOR_JOB}",instance="other:9464"}`, values: "1000000x80" },
+          { series: `clawfleet_collector_leader{${SCRAPE}}`, values: "1x80" },
+          { series: `clawfleet_collector_leader{job="${COLLECTOR_JOB}",instance="other:9464"}`, values: "1x80" },
         ],
         alert_rule_test: [
           { eval_time: "30m", alertname: "ClawfleetEventLogNearRetention", exp_alerts: [] },
           { eval_time: "70m", alertname: "ClawfleetEventLogNearRetention", exp_alerts: [expected("ClawfleetEventLogNearRetention", { instance: "collector:9464" }, runbookBaseUrl)] },
+        ],
+      },
+      {
+        name: "three collectors sharing one store count the same full log: one ticket, the leader's",
+        interval: "1m",
+        input_series: ["c1", "c2", "c3"].flatMap((c, i) => [
+          { series: `clawfleet_collector_event_log_rows{job="${COLLECTOR_JOB}",instance="${c}:9464"}`, values: "950000x80" },
+          { series: `clawfleet_collector_event_log_max_rows{job="${COLLECTOR_JOB}",instance="${c}:9464"}`, values: "1000000x80" },
+          { series: `clawfleet_collector_leader{job="${COLLECTOR_JOB}",instance="${c}:9464"}`, values: i === 1 ? "1x80" : "0x80" },
+        ]),
+        alert_rule_test: [
+          { eval_time: "70m", alertname: "ClawfleetEventLogNearRetention", exp_alerts: [expected("ClawfleetEventLogNearRetention", { instance: "c2:9464" }, runbookBaseUrl)] },
         ],
       },
       {

@@ -141,6 +141,8 @@ describe("several collectors on one PostgreSQL", () => {
       expect(await prometheus.query("count by (node) (clawfleet_node_up) > 1")).toEqual([]);
       expect(await prometheus.query("count by (node) (clawfleet_node_state == 1) > 1")).toEqual([]);
       expect((await prometheus.query("sum(clawfleet_collector_leader)"))[0]?.value[1]).toBe("1");
+      // Each collector counts the nodes it speaks for: the sum is the fleet, not three times it.
+      expect((await prometheus.query("sum(clawfleet_collector_nodes)"))[0]?.value[1]).toBe(String(PER_COLLECTOR * 3));
       // The shipped rules on the merged view: the degraded fifth of the fleet raises its alerts once per node, whichever collector holds it.
       await until("the rules to raise alerts on the merged view", async () => ((await prometheus.query('count(ALERTS{node=~"c.-.+"})'))[0] ? true : undefined), 20_000);
       expect(await prometheus.query("count by (alertname, alertstate, node) (ALERTS) > 1")).toEqual([]);
