@@ -57,7 +57,8 @@ export function startTailnetProber(fleet: Fleet, options: ProberOptions): { stop
     running = true;
     try {
       const targets = fleet.list().flatMap((view) => {
-        if (view.streams.size === 0 || !view.current) return [];
+        // On a shared store each collector probes the nodes it holds: one probe per node across the collectors.
+        if (!fleet.exposes(view) || view.streams.size === 0 || !view.current) return [];
         const url = view.current.findings.find((f) => f.layer === "tunnel" && f.evidence.tailnetUrl)?.evidence.tailnetUrl;
         if (!url || !url.startsWith("https://")) return [];
         let host: string;
