@@ -17,7 +17,7 @@ import { collectorRuleGroups } from "../../deploy/generate/collector-alerts.ts";
 import { prometheusConfig } from "../../deploy/generate/prometheus-config.ts";
 import { toYaml, type YamlValue } from "../../deploy/generate/yaml.ts";
 
-const PER_COLLECTOR = 40;
+const PER_COLLECTOR = 100;
 /** The collectors' default keepalive (5 s + 5 s): a node's lease lives that long without renewal. */
 const KEEPALIVE_WINDOW_MS = 10_000;
 
@@ -97,7 +97,7 @@ afterAll(async () => {
 
 describe("several collectors on one PostgreSQL", () => {
   it("holds each node on one collector; another refuses it with UNAVAILABLE, naming the holder; every node is in one /metrics (and once in the real Prometheus scraping all three, with the shipped rules), and every collector answers for the whole fleet", async () => {
-    for (const [i, c] of collectors.entries()) loads.push(startLoad({ collector: c.grpcAddress, nodes: PER_COLLECTOR, ratePerNode: 2, inflight: 4, nodePrefix: `c${i}`, channels: 2 }));
+    for (const [i, c] of collectors.entries()) loads.push(startLoad({ collector: c.grpcAddress, nodes: PER_COLLECTOR, ratePerNode: 1, inflight: 4, nodePrefix: `c${i}`, channels: 2 }));
     await Promise.all(loads.map((l) => l.welcomed));
 
     const intruder = startLoad({ collector: collectors[1]!.grpcAddress, nodes: 5, ratePerNode: 1, nodePrefix: "c0", tolerateRefusals: true, channels: 1 });
@@ -177,7 +177,7 @@ describe("several collectors on one PostgreSQL", () => {
     let mover: LoadRun | undefined;
     for (;;) {
       mover?.stop();
-      mover = startLoad({ collector: survivor.grpcAddress, nodes: PER_COLLECTOR, ratePerNode: 2, inflight: 4, nodePrefix: "c0", tolerateRefusals: true, channels: 2 });
+      mover = startLoad({ collector: survivor.grpcAddress, nodes: PER_COLLECTOR, ratePerNode: 1, inflight: 4, nodePrefix: "c0", tolerateRefusals: true, channels: 2 });
       await mover.welcomed;
       if (mover.notWelcomed === 0) break;
       expect(Date.now() - killedAt).toBeLessThan(KEEPALIVE_WINDOW_MS + 5000);
