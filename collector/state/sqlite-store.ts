@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Verdict } from "../../shared/finding.ts";
+import { startWalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type WalCheckpointer } from "./wal-checkpointer.ts";
 import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
@@ -85,6 +86,9 @@ export class StoreError extends Error {}
 /** Most reports one group commit holds: bounds the work lost to a failed commit and the wait for an ack. */
 const MAX_BATCH = 500;
 
+/** Page cache of the write connection, KiB. */
+const CACHE_KIB = 64 * 1024;
+
 /** SQLite result codes that mean the file itself is damaged, not the query. */
 const DAMAGED = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
 
@@ -125,6 +129,7 @@ export class SqliteStore implements Store {
   /** The open group-commit transaction: reports written since it began, and who waits for it. */
   private batch: { callbacks: ((error?: Error) => void)[]; reports: number } | undefined;
   private savepointDepth = 0;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(path: string) {
     this.path = path;
@@ -135,7 +140,14 @@ export class SqliteStore implements Store {
       // the last commits back (agents then hold newer state anyway). FULL would fsync on the event loop: in a
       // loaded full test run that pushed /healthz past 100 ms under attack, so it waits for a store off the loop.
       this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = OFF;");
+      // Ingest reads a node's rows at random (its report leaf, its body, its node row): with SQLite's default 2 MiB
+      // most of those reads went to the OS (insertBody 14.5 -> 6 µs, insertReport 18 -> 15 µs at 10,000 nodes).
+      this.db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
       this.migrate();
+      if (path !== ":memory:") {
+        this.db.exec(`PRAGMA wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+        this.checkpointer = startWalCheckpointer(path);
+      }
     } catch (error) {
       throw storeError(path, error);
     }
@@ -506,6 +518,8 @@ export class SqliteStore implements Store {
 
   close(): void {
     this.commitBatch();
+    // The checkpointer's connection first: the writer's close is then the last, which checkpoints and removes the WAL.
+    this.checkpointer?.stop();
     if (this.db.isOpen) this.db.close();
   }
 }
