@@ -137,6 +137,13 @@ export class SqliteStore implements Store {
    * Only a commit adds to it; prune, which deletes bodies, empties it.
    */
   private readonly storedBodies = new Set<string>();
+  /**
+   * Per node, what the store holds for it now (committed, or in the open batch): its current seq and its active
+   * credentials. Spares two reads per report (SELECT current_seq, SELECT the active set: 6-10 µs). Read from the
+   * tables on first use; set once a report's savepoint is released into the open batch; emptied when a commit fails,
+   * as that rollback may have taken back what it says.
+   */
+  private readonly nodeState = new Map<string, { currentSeq: bigint; credentials: readonly CredentialRow[] }>();
   private savepointDepth = 0;
   private readonly checkpointer: WalCheckpointer | undefined;
 
@@ -266,6 +273,7 @@ export class SqliteStore implements Store {
       for (const hash of batch.bodies) this.storedBodies.add(hash);
     } catch (error) {
       failure = error as Error;
+      this.nodeState.clear();
       try {
         this.db.exec("ROLLBACK");
       } catch {
@@ -308,14 +316,14 @@ export class SqliteStore implements Store {
       ).run(report.nodeId, report.seq, report.observedAtMs, report.receivedAtMs, report.verdict, report.primaryIndex, hash, report.durationMs, report.maySleep ? 1 : 0, report.lastWakeMs, report.lastSleepMs, report.openclawVersion);
       if (Number(inserted.changes) === 0) return "duplicate";
       if (!this.storedBodies.has(hash)) this.statement("insertBody", "INSERT OR IGNORE INTO report_bodies (hash, body_json) VALUES (?, ?)").run(hash, body);
-      const node = this.statement("nodeCurrent", "SELECT current_seq FROM nodes WHERE node_id = ?").get(report.nodeId) as { current_seq: bigint } | undefined;
-      const newest = !node || report.seq > node.current_seq;
+      const node = this.nodeStateOf(report.nodeId);
+      const newest = !node || report.seq > node.currentSeq;
       if (!newest) {
         this.statement("raiseSeq", "UPDATE nodes SET last_seq = max(last_seq, ?), last_seen_ms = max(last_seen_ms, ?) WHERE node_id = ?").run(report.seq, report.receivedAtMs, report.nodeId);
         return "stored_old";
       }
       // Before the node row moves on: a retired use was last seen when the node last was, before this report.
-      this.replaceCredentials(report.nodeId, report.credentials, report.receivedAtMs);
+      this.replaceCredentials(report.nodeId, node?.credentials ?? this.activeCredentials(report.nodeId), report.credentials, report.receivedAtMs);
       // One write of the node row per report: every page a report dirties is written again at commit.
       this.statement(
         "advanceNode",
@@ -327,7 +335,13 @@ export class SqliteStore implements Store {
     });
     // Its savepoint released into the open batch: the body is stored when that batch commits (a batch already
     // committed at MAX_BATCH leaves it unremembered, which only costs the lookup again).
-    if (outcome !== "duplicate" && this.batch && this.savepointDepth === 0 && !this.storedBodies.has(hash)) this.batch.bodies.push(hash);
+    const inBatch = this.batch !== undefined && this.savepointDepth === 0;
+    if (outcome !== "duplicate" && inBatch && !this.storedBodies.has(hash)) this.batch!.bodies.push(hash);
+    if (outcome === "stored") {
+      // Only a node with a row has a current seq; outside the open batch (its commit done or failed) it is read again.
+      if (inBatch && this.nodeState.has(report.nodeId)) this.nodeState.set(report.nodeId, { currentSeq: report.seq, credentials: report.credentials.map((c) => ({ ...c })) });
+      else this.nodeState.delete(report.nodeId);
+    }
     return outcome;
   }
 
@@ -337,9 +351,8 @@ export class SqliteStore implements Store {
    * unchanged set writes nothing (an active use's last sighting is the node's,
    * see credentialUses), which is nearly every report.
    */
-  private replaceCredentials(nodeId: string, credentials: readonly CredentialRow[], nowMs: number): void {
-    const key = (c: Row | CredentialRow) => `${c.kind}\0${c.source}\0${c.fingerprint}`;
-    const active = this.statement("activeCredentials", "SELECT kind, source, fingerprint, subject FROM credentials WHERE node_id = ? AND retired_ms IS NULL").all(nodeId) as Row[];
+  private replaceCredentials(nodeId: string, active: readonly CredentialRow[], credentials: readonly CredentialRow[], nowMs: number): void {
+    const key = (c: CredentialRow) => `${c.kind}\0${c.source}\0${c.fingerprint}`;
     const activeByKey = new Map(active.map((row) => [key(row), row]));
     const upsert = this.statement(
       "upsertCredential",
@@ -353,8 +366,23 @@ export class SqliteStore implements Store {
     const keep = new Set(credentials.map(key));
     const retire = this.statement("retireCredential", "UPDATE credentials SET retired_ms = ?1, last_seen_ms = max(last_seen_ms, (SELECT last_seen_ms FROM nodes WHERE node_id = ?2)) WHERE node_id = ?2 AND kind = ?3 AND source = ?4 AND fingerprint = ?5");
     for (const row of active) {
-      if (!keep.has(key(row))) retire.run(nowMs, nodeId, row.kind as string, row.source as string, row.fingerprint as string);
+      if (!keep.has(key(row))) retire.run(nowMs, nodeId, row.kind, row.source, row.fingerprint);
     }
+  }
+
+  private activeCredentials(nodeId: string): CredentialRow[] {
+    return this.statement("activeCredentials", "SELECT kind, source, fingerprint, subject FROM credentials WHERE node_id = ? AND retired_ms IS NULL").all(nodeId) as unknown as CredentialRow[];
+  }
+
+  /** The node's current seq and active credentials, from memory or its rows; undefined when the node has no row. */
+  private nodeStateOf(nodeId: string): { currentSeq: bigint; credentials: readonly CredentialRow[] } | undefined {
+    const known = this.nodeState.get(nodeId);
+    if (known) return known;
+    const row = this.statement("nodeCurrent", "SELECT current_seq FROM nodes WHERE node_id = ?").get(nodeId) as { current_seq: bigint } | undefined;
+    if (!row) return undefined;
+    const state = { currentSeq: row.current_seq, credentials: this.activeCredentials(nodeId) };
+    this.nodeState.set(nodeId, state);
+    return state;
   }
 
   private insertEvents(events: readonly EventRow[]): void {
