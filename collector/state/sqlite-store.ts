@@ -89,9 +89,6 @@ const MAX_BATCH = 500;
 /** Body hashes remembered as stored (about 70 bytes each): a few per node at 10,000 nodes. */
 const MAX_STORED_BODIES = 100_000;
 
-/** Page cache of the write connection, KiB. */
-const CACHE_KIB = 64 * 1024;
-
 /** SQLite result codes that mean the file itself is damaged, not the query. */
 const DAMAGED = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
 
@@ -156,9 +153,6 @@ export class SqliteStore implements Store {
       // the last commits back (agents then hold newer state anyway). FULL would fsync on the event loop: in a
       // loaded full test run that pushed /healthz past 100 ms under attack, so it waits for a store off the loop.
       this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = OFF;");
-      // Ingest reads a node's rows at random (its report leaf, its body, its node row): with SQLite's default 2 MiB
-      // most of those reads went to the OS (insertBody 14.5 -> 6 µs, insertReport 18 -> 15 µs at 10,000 nodes).
-      this.db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
       this.migrate();
       if (path !== ":memory:") {
         this.db.exec(`PRAGMA wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
