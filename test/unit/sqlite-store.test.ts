@@ -288,6 +288,37 @@ describe("collector state (SQLite store + fleet)", () => {
     store.close();
   });
 
+  it("skips what it knows is stored (a report body, a node's current seq and credentials), yet writes it again after a failed commit lost it or a prune deleted it", async () => {
+    const store = new SqliteStore(join(dir, "bodies-known.db"));
+    const durable = () => new Promise<Error | undefined>((resolve) => store.whenDurable(resolve));
+    const ok = (seq: bigint) => report(seq, { receivedAtMs: 1000 * Number(seq), credentials: [gatewayToken("hmac:1111111111111111")] });
+    const failing = (seq: bigint) => report(seq, { verdict: "fail", receivedAtMs: 1000 * Number(seq), credentials: [gatewayToken("hmac:2222222222222222")] });
+    const uses = () => store.credentialUses().map((u) => `${u.fingerprint} ${u.retiredMs ?? "in use"}`);
+    store.upsertNode(identity(), 0, 0);
+    store.applyReport(ok(1n), []);
+    expect(await durable()).toBeUndefined();
+    // A new body in a commit that fails (a deferred foreign-key violation is checked only at COMMIT).
+    const raw = (store as unknown as { db: DatabaseSync }).db;
+    raw.exec("CREATE TABLE guard (x INTEGER REFERENCES nodes(node_id) DEFERRABLE INITIALLY DEFERRED); PRAGMA foreign_keys = ON;");
+    store.applyReport(failing(2n), []);
+    raw.exec("INSERT INTO guard (x) VALUES ('no-such-node')");
+    expect((await durable())?.message).toMatch(/FOREIGN KEY/);
+    raw.exec("PRAGMA foreign_keys = OFF; DROP TABLE guard;");
+    // The same body again: written, so the node's current report reads back whole (a missing body reads as none).
+    store.applyReport(failing(3n), []);
+    expect(await durable()).toBeUndefined();
+    expect(store.listNodes()[0]!.current).toMatchObject({ seq: 3n, verdict: "fail" });
+    // Report 3 is newer than what is stored (1), and its credential replaces report 1's: report 2 never happened.
+    expect(uses()).toEqual(["hmac:1111111111111111 3000", "hmac:2222222222222222 in use"]);
+    // Report 1 ages out and its body with it; the body comes back with report 4.
+    expect(store.prune({ reportsMaxAgeMs: 500, eventsMaxAgeMs: 1_000_000, eventsMaxRows: 1000 }, 4000).reports).toBe(1);
+    store.applyReport(ok(4n), []);
+    expect(await durable()).toBeUndefined();
+    expect(store.listNodes()[0]!.current).toMatchObject({ seq: 4n, verdict: "ok" });
+    expect(uses()).toEqual(["hmac:1111111111111111 in use", "hmac:2222222222222222 4000"]);
+    store.close();
+  });
+
   it("writes nothing for an unchanged credential set, yet dates every use right: active ones by their node, retired ones by their last report", async () => {
     const path = join(dir, "cred-dates.db");
     const store = new SqliteStore(path);
