@@ -44,6 +44,9 @@ const skipped: { name: string; why: string }[] = [];
 const timings: Record<string, number> = {};
 const machine = { cores: cpus().length, loadavgBefore: loadavg(), loadavgAfter: [] as number[] };
 const started = performance.now();
+// A bench cut off by its budget may still have work in flight (a gateway restarting, a probe) that fails
+// later, outside any await: that is not news and must not end the run before the table is printed.
+process.on("unhandledRejection", (error) => process.stdout.write(`  (a failure after its bench ended: ${(error as Error)?.message?.split("\n")[0] ?? String(error)})\n`));
 
 for (const { file, budgetSeconds } of MODULES) {
   const name = file.replace(/\.ts$/, "");
@@ -79,6 +82,7 @@ for (const { file, budgetSeconds } of MODULES) {
   } finally {
     clearTimeout(timer);
     timings[name] = (performance.now() - benchStarted) / 1000;
+    process.stdout.write(`  ${name}: ${timings[name].toFixed(0)} s\n`);
   }
 }
 

@@ -11,6 +11,7 @@ import type { Verdict } from "../../shared/finding.ts";
 import { type PasswordSource, type PgTarget, postgresTarget, redact, storeError } from "./pg-connection.ts";
 import { migrate } from "./pg-migrations.ts";
 import type { AsyncStore, CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, StoredReport } from "./store.ts";
+import { eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
 
 export { PgStoreError } from "./pg-connection.ts";
 
@@ -41,7 +42,6 @@ interface Write {
   solo: boolean;
 }
 
-type Row = Record<string, unknown>;
 
 /**
  * PostgreSQL text cannot hold U+0000, and its JSON parser refuses a lone
@@ -459,29 +459,6 @@ function eventsJson(events: readonly EventRow[]): string {
       detail: JSON.stringify(e.detail), detail_kind: e.detail.kind === undefined ? null : text(String(e.detail.kind)),
     })),
   );
-}
-
-function eventFromRow(row: Row): EventRow {
-  return {
-    id: Number(row.id),
-    nodeId: row.node_id as string,
-    atMs: Number(row.at_ms),
-    kind: row.kind as EventKind,
-    layer: (row.layer as string | null) ?? undefined,
-    code: (row.code as string | null) ?? undefined,
-    detail: JSON.parse(row.detail_json as string),
-  };
-}
-
-function silenceFromRow(row: Row): SilenceRow {
-  return {
-    id: Number(row.id),
-    nodeId: row.node_id as string,
-    startedMs: Number(row.started_ms),
-    endedMs: row.ended_ms === null ? undefined : Number(row.ended_ms),
-    label: row.label as SilenceRow["label"],
-    relabelled: row.relabelled === true,
-  };
 }
 
 function reportFromRow(row: Row): StoredReport {

@@ -8,6 +8,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Verdict } from "../../shared/finding.ts";
 import { startWalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type WalCheckpointer } from "./wal-checkpointer.ts";
 import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
+import { eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -120,7 +121,6 @@ interface ReportRecord {
   openclaw_version: string;
 }
 
-type Row = Record<string, unknown>;
 
 export class SqliteStore implements Store {
   readonly path: string;
@@ -563,29 +563,6 @@ export class SqliteStore implements Store {
     this.checkpointer?.stop();
     if (this.db.isOpen) this.db.close();
   }
-}
-
-function eventFromRow(row: Row): EventRow {
-  return {
-    id: Number(row.id),
-    nodeId: row.node_id as string,
-    atMs: Number(row.at_ms),
-    kind: row.kind as EventKind,
-    layer: (row.layer as string | null) ?? undefined,
-    code: (row.code as string | null) ?? undefined,
-    detail: JSON.parse(row.detail_json as string),
-  };
-}
-
-function silenceFromRow(row: Row): SilenceRow {
-  return {
-    id: Number(row.id),
-    nodeId: row.node_id as string,
-    startedMs: Number(row.started_ms),
-    endedMs: row.ended_ms === null ? undefined : Number(row.ended_ms),
-    label: row.label as SilenceRow["label"],
-    relabelled: Number(row.relabelled) === 1,
-  };
 }
 
 function reportFromRecord(row: ReportRecord): StoredReport {

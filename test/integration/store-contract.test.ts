@@ -12,6 +12,7 @@ import { MIGRATIONS } from "../../collector/state/pg-migrations.ts";
 import { SqliteStore } from "../../collector/state/sqlite-store.ts";
 import { allEventsAsync, type AsyncStore, type CredentialRow, type EventKind, type EventRow, type Store, type StoredReport } from "../../collector/state/store.ts";
 import { childPids, isAlive, startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { gatewayToken, identity, providerKey, report } from "../helpers/store-fixtures.ts";
 
 type AnyStore = Store | AsyncStore;
 
@@ -75,19 +76,6 @@ afterAll(async () => {
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const identity = (nodeId = "mini-01") => ({ nodeId, hostname: `${nodeId}.local`, platform: "darwin", agentVersion: "0.1.0", openclawVersion: "2026.9.6" });
-const gatewayToken = (fingerprint: string): CredentialRow => ({ kind: "gateway_token", source: "config gateway.auth.token", fingerprint, subject: "gateway:18789" });
-const providerKey = (fingerprint: string): CredentialRow => ({ kind: "provider_key", source: "auth store main/anthropic", fingerprint, subject: "main/anthropic" });
-
-function report(seq: bigint, options: Partial<StoredReport> = {}): StoredReport {
-  const failing = options.verdict === "fail";
-  return {
-    nodeId: "mini-01", seq, observedAtMs: 1000 * Number(seq % 1_000_000n), receivedAtMs: 1000 * Number(seq % 1_000_000n), verdict: "ok", primaryIndex: failing ? 0 : -1,
-    findings: failing ? [problem("session", "token_mismatch", "rejected", { fingerprint: "hmac:abcd" })] : [],
-    durationMs: 12, maySleep: false, lastWakeMs: 0, lastSleepMs: 0, openclawVersion: "2026.9.6", credentials: [], ...options,
-  };
-}
 
 const event = (nodeId: string, atMs: number, kind: EventKind, detail: EventRow["detail"] = {}, layer?: string): EventRow => ({ nodeId, atMs, kind, layer, detail });
 const durable = (store: AnyStore) => new Promise<Error | undefined>((resolve) => store.whenDurable(resolve));

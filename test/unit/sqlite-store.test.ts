@@ -7,19 +7,7 @@ import { SqliteStore, StoreError } from "../../collector/state/sqlite-store.ts";
 import { Fleet } from "../../collector/state/fleet.ts";
 import { allEvents, type CredentialRow, type EventKind, type StoredReport } from "../../collector/state/store.ts";
 import { DatabaseSync } from "node:sqlite";
-
-const identity = (nodeId = "mini-01") => ({ nodeId, hostname: `${nodeId}.local`, platform: "darwin", agentVersion: "0.1.0", openclawVersion: "2026.9.6" });
-const gatewayToken = (fingerprint: string): CredentialRow => ({ kind: "gateway_token", source: "config gateway.auth.token", fingerprint, subject: "gateway:18789" });
-const providerKey = (fingerprint: string): CredentialRow => ({ kind: "provider_key", source: "auth store main/anthropic", fingerprint, subject: "main/anthropic" });
-
-function report(seq: bigint, options: Partial<StoredReport> = {}): StoredReport {
-  const failing = options.verdict === "fail";
-  return {
-    nodeId: "mini-01", seq, observedAtMs: 1000 * Number(seq), receivedAtMs: 1000 * Number(seq), verdict: "ok", primaryIndex: failing ? 0 : -1,
-    findings: failing ? [problem("session", "token_mismatch", "rejected", { fingerprint: "hmac:abcd" })] : [],
-    durationMs: 12, maySleep: false, lastWakeMs: 0, lastSleepMs: 0, openclawVersion: "2026.9.6", credentials: [], ...options,
-  };
-}
+import { gatewayToken, identity, providerKey, report } from "../helpers/store-fixtures.ts";
 
 describe("collector state (SQLite store + fleet)", () => {
   let dir: string;
