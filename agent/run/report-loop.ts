@@ -56,6 +56,8 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   let fingerprint: Fingerprinter | undefined = storedKey ? fingerprinter(storedKey) : undefined;
   if (!fingerprint) log.info("waiting for the collector's welcome before the first check (it issues the fingerprint key)", { collector: collectors.spec.text });
   let timer: NodeJS.Timeout | undefined;
+  /** When the scheduled run is due (Infinity while none is). */
+  let nextTickAtMs = Infinity;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -102,18 +104,21 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
     if (stopped) return;
     clearTimeout(timer);
     const jitter = 0.9 + Math.random() * 0.2;
-    timer = setTimeout(tick, options.intervalMs * jitter);
+    nextTickAtMs = Date.now() + options.intervalMs * jitter;
+    timer = setTimeout(tick, nextTickAtMs - Date.now());
   };
 
   // A gateway that exits (or comes back) between runs is checked at once, at most once per debounce window.
+  // The debounce bounds a crash-looping gateway's cost; it never puts off a run already due sooner.
   const gatewayWatch = new GatewayWatch((reason) => {
     log.info("gateway changed between checks", { reason });
-    const sinceLast = Date.now() - lastRunStartedMs;
+    const earliest = lastRunStartedMs + CHECK_NOW_DEBOUNCE_MS;
     if (running) again = true;
-    else if (sinceLast >= CHECK_NOW_DEBOUNCE_MS) tick();
-    else {
+    else if (Date.now() >= earliest) tick();
+    else if (earliest < nextTickAtMs) {
       clearTimeout(timer);
-      timer = setTimeout(tick, CHECK_NOW_DEBOUNCE_MS - sinceLast);
+      nextTickAtMs = earliest;
+      timer = setTimeout(tick, earliest - Date.now());
     }
   });
 
@@ -144,6 +149,7 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
       return;
     }
     clearTimeout(timer);
+    nextTickAtMs = Infinity;
     running = once()
       .catch((error) => log.error("check run failed", { error: (error as Error).message }))
       .finally(() => {
