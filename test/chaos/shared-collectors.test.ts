@@ -16,6 +16,9 @@ import { alertRuleGroups } from "../../deploy/generate/alert-rules.ts";
 import { collectorRuleGroups } from "../../deploy/generate/collector-alerts.ts";
 import { prometheusConfig } from "../../deploy/generate/prometheus-config.ts";
 import { toYaml, type YamlValue } from "../../deploy/generate/yaml.ts";
+import { fleetOverview } from "../../deploy/generate/dashboards/fleet-overview.ts";
+import { nodeDetail } from "../../deploy/generate/dashboards/node-detail.ts";
+import { dashboardPanels, interpolate, metricNames, type DashboardJson } from "../deploy/dashboard-queries.ts";
 
 const PER_COLLECTOR = 100;
 /** The collectors' default keepalive (5 s + 5 s): a node's lease lives that long without renewal. */
@@ -96,7 +99,7 @@ afterAll(async () => {
 });
 
 describe("several collectors on one PostgreSQL", () => {
-  it("holds each node on one collector; another refuses it with UNAVAILABLE, naming the holder; every node is in one /metrics (and once in the real Prometheus scraping all three, with the shipped rules), and every collector answers for the whole fleet", async () => {
+  it("holds each node on one collector; another refuses it with UNAVAILABLE, naming the holder; every node is in one /metrics (and once in the real Prometheus scraping all three, with the shipped rules and dashboards, and in a remote-write receiver), and every collector answers for the whole fleet", async () => {
     for (const [i, c] of collectors.entries()) loads.push(startLoad({ collector: c.grpcAddress, nodes: PER_COLLECTOR, ratePerNode: 1, inflight: 4, nodePrefix: `c${i}`, channels: 2 }));
     await Promise.all(loads.map((l) => l.welcomed));
 
@@ -146,6 +149,20 @@ describe("several collectors on one PostgreSQL", () => {
       // The shipped rules on the merged view: the degraded fifth of the fleet raises its alerts once per node, whichever collector holds it.
       await until("the rules to raise alerts on the merged view", async () => ((await prometheus.query('count(ALERTS{node=~"c.-.+"})'))[0] ? true : undefined), 20_000);
       expect(await prometheus.query("count by (alertname, alertstate, node) (ALERTS) > 1")).toEqual([]);
+      // The shipped dashboards on the merged view: every panel's query evaluates (a node in two collectors' series
+      // would break their joins), and each one that reads only metrics the collectors expose shows data.
+      const exposed = new Set<string>();
+      for (const c of collectors) for (const key of (await scrape(c.httpAddress)).keys()) exposed.add(key.replace(/\{.*$/, ""));
+      const panels = [fleetOverview(), nodeDetail()].flatMap((board) => dashboardPanels(board as unknown as DashboardJson).flatMap((panel) => panel.targets.map((t) => ({ title: panel.title, expr: interpolate(t.expr, { node: "c0-00005" }) }))));
+      expect(panels.length).toBeGreaterThan(10);
+      for (const { title, expr } of panels) {
+        const shows = metricNames(expr).every((name) => exposed.has(name));
+        const result = await until(`panel "${title}" on the merged view`, async () => {
+          const rows = await prometheus.query(expr);
+          return !shows || rows.length > 0 ? rows : undefined;
+        }, 10_000);
+        if (shows) expect(result.length, `${title}: ${expr}`).toBeGreaterThan(0);
+      }
       // The long-term store has the merged view as sent: every node, each once, labelled with the sender's fleet.
       await until("the remote-write receiver to hold the whole fleet", async () => ((await longTerm.query('count(clawfleet_node_up{fleet="test"} == 1)'))[0]?.value[1] === String(PER_COLLECTOR * 3) ? true : undefined), 20_000);
       expect(await longTerm.query("count by (node) (clawfleet_node_up) > 1")).toEqual([]);
