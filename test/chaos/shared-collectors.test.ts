@@ -18,7 +18,7 @@ import { prometheusConfig } from "../../deploy/generate/prometheus-config.ts";
 import { toYaml, type YamlValue } from "../../deploy/generate/yaml.ts";
 import { fleetOverview } from "../../deploy/generate/dashboards/fleet-overview.ts";
 import { nodeDetail } from "../../deploy/generate/dashboards/node-detail.ts";
-import { dashboardPanels, interpolate, metricNames, type DashboardJson } from "../deploy/dashboard-queries.ts";
+import { dashboardPanels, interpolate, metricNames, type DashboardJson } from "../../test/deploy/dashboard-queries.ts";
 
 const PER_COLLECTOR = 100;
 /** The collectors' default keepalive (5 s + 5 s): a node's lease lives that long without renewal. */
