@@ -11,7 +11,7 @@ import type { Verdict } from "../../shared/finding.ts";
 import { type PasswordSource, type PgTarget, postgresTarget, redact, storeError } from "./pg-connection.ts";
 import { migrate } from "./pg-migrations.ts";
 import type { AsyncStore, CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, StoredReport } from "./store.ts";
-import { eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
+import { credentialUseFromRow, eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
 
 export { PgStoreError } from "./pg-connection.ts";
 
@@ -383,16 +383,7 @@ export class PgStore implements AsyncStore {
              ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY c.fingerprint, c.node_id, c.first_seen_ms`,
       values: filter.nodeId !== undefined ? [text(filter.nodeId)] : [],
     });
-    return rows.map((row) => ({
-      nodeId: row.node_id as string,
-      kind: row.kind as string,
-      source: row.source as string,
-      fingerprint: row.fingerprint as string,
-      subject: row.subject as string,
-      firstSeenMs: Number(row.first_seen_ms),
-      lastSeenMs: Number(row.seen_ms),
-      retiredMs: row.retired_ms === null ? undefined : Number(row.retired_ms),
-    }));
+    return rows.map(credentialUseFromRow);
   }
 
   prune(policy: RetentionPolicy, nowMs: number): Promise<{ reports: number; events: number }> {

@@ -8,7 +8,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Verdict } from "../../shared/finding.ts";
 import { startWalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type WalCheckpointer } from "./wal-checkpointer.ts";
 import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
-import { eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
+import { credentialUseFromRow, eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -511,16 +511,7 @@ export class SqliteStore implements Store {
                     FROM credentials c LEFT JOIN nodes n ON n.node_id = c.node_id
                     ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY +c.fingerprint, c.node_id, c.first_seen_ms`;
       const rows = this.statement(shape, text).all(...(filter.nodeId !== undefined ? [filter.nodeId] : [])) as Row[];
-      return rows.map((row) => ({
-        nodeId: row.node_id as string,
-        kind: row.kind as string,
-        source: row.source as string,
-        fingerprint: row.fingerprint as string,
-        subject: row.subject as string,
-        firstSeenMs: Number(row.first_seen_ms),
-        lastSeenMs: Number(row.seen_ms),
-        retiredMs: row.retired_ms === null ? undefined : Number(row.retired_ms),
-      }));
+      return rows.map(credentialUseFromRow);
     });
   }
 

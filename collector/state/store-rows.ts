@@ -1,7 +1,7 @@
 // Rows of the event log and the silences as both stores read them back: the
 // same columns in SQLite and PostgreSQL (a boolean is 0/1 in one, true/false
 // in the other; Number() reads both).
-import type { EventKind, EventRow, SilenceRow } from "./store.ts";
+import type { CredentialUse, EventKind, EventRow, SilenceRow } from "./store.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -25,5 +25,19 @@ export function silenceFromRow(row: Row): SilenceRow {
     endedMs: row.ended_ms === null ? undefined : Number(row.ended_ms),
     label: row.label as SilenceRow["label"],
     relabelled: Number(row.relabelled) === 1,
+  };
+}
+
+/** A credential use with `seen_ms`: its own last sighting, or for one in use the node's (both stores compute it in SQL). */
+export function credentialUseFromRow(row: Row): CredentialUse {
+  return {
+    nodeId: row.node_id as string,
+    kind: row.kind as string,
+    source: row.source as string,
+    fingerprint: row.fingerprint as string,
+    subject: row.subject as string,
+    firstSeenMs: Number(row.first_seen_ms),
+    lastSeenMs: Number(row.seen_ms),
+    retiredMs: row.retired_ms === null ? undefined : Number(row.retired_ms),
   };
 }
