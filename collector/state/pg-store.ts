@@ -11,7 +11,7 @@ import type { Verdict } from "../../shared/finding.ts";
 import { type PasswordSource, type PgTarget, postgresTarget, redact, storeError } from "./pg-connection.ts";
 import { migrate } from "./pg-migrations.ts";
 import type { AsyncStore, CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, StoredReport } from "./store.ts";
-import { credentialUseFromRow, eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
+import { credentialUseFromRow, eventFromRow, nodeFromRow, NODES_WITH_CURRENT_REPORT, silenceFromRow, type Row } from "./store-rows.ts";
 
 export { PgStoreError } from "./pg-connection.ts";
 
@@ -300,26 +300,9 @@ export class PgStore implements AsyncStore {
   async listNodes(): Promise<NodeRow[]> {
     const rows = await this.read<Row>({
       name: "listNodes",
-      text: `SELECT n.*, r.seq AS r_seq, r.observed_at_ms, r.received_at_ms, r.verdict, r.primary_index, r.duration_ms, r.may_sleep,
-               r.last_wake_ms, r.last_sleep_ms, r.openclaw_version AS r_openclaw_version, b.body_json
-             FROM nodes n
-             LEFT JOIN reports r ON n.current_seq > 0 AND r.node_id = n.node_id AND r.seq = n.current_seq
-             LEFT JOIN report_bodies b ON b.hash = r.body_hash
-             ORDER BY n.node_id`,
+      text: NODES_WITH_CURRENT_REPORT,
     });
-    return rows.map((row) => ({
-      nodeId: row.node_id as string,
-      hostname: row.hostname as string,
-      platform: row.platform as string,
-      agentVersion: row.agent_version as string,
-      openclawVersion: row.openclaw_version as string,
-      simulated: row.simulated === true,
-      firstSeenMs: Number(row.first_seen_ms),
-      lastSeenMs: Number(row.last_seen_ms),
-      lastSeq: BigInt(row.last_seq as string),
-      clockSkewMs: Number(row.clock_skew_ms),
-      current: typeof row.body_json === "string" ? reportFromRow(row) : undefined,
-    }));
+    return rows.map(nodeFromRow);
   }
 
   async events(filter: EventFilter): Promise<EventRow[]> {
@@ -450,23 +433,4 @@ function eventsJson(events: readonly EventRow[]): string {
       detail: JSON.stringify(e.detail), detail_kind: e.detail.kind === undefined ? null : text(String(e.detail.kind)),
     })),
   );
-}
-
-function reportFromRow(row: Row): StoredReport {
-  const body = JSON.parse(row.body_json as string) as Pick<StoredReport, "findings" | "credentials">;
-  return {
-    nodeId: row.node_id as string,
-    seq: BigInt(row.r_seq as string),
-    observedAtMs: Number(row.observed_at_ms),
-    receivedAtMs: Number(row.received_at_ms),
-    verdict: row.verdict as Verdict,
-    primaryIndex: Number(row.primary_index),
-    findings: body.findings,
-    credentials: (body.credentials ?? []) as CredentialRow[],
-    durationMs: Number(row.duration_ms),
-    maySleep: row.may_sleep === true,
-    lastWakeMs: Number(row.last_wake_ms),
-    lastSleepMs: Number(row.last_sleep_ms),
-    openclawVersion: row.r_openclaw_version as string,
-  };
 }

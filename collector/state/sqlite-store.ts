@@ -8,7 +8,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Verdict } from "../../shared/finding.ts";
 import { startWalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type WalCheckpointer } from "./wal-checkpointer.ts";
 import type { CredentialRow, CredentialUse, EventFilter, EventKind, EventRow, HistoryQuery, HistoryRows, NodeIdentityRow, NodeRow, RetentionPolicy, SilenceRow, Store, StoredReport } from "./store.ts";
-import { credentialUseFromRow, eventFromRow, silenceFromRow, type Row } from "./store-rows.ts";
+import { credentialUseFromRow, eventFromRow, nodeFromRow, NODES_WITH_CURRENT_REPORT, silenceFromRow, type Row } from "./store-rows.ts";
 
 /** Each entry upgrades the schema by one version; never edit one that has shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -105,22 +105,6 @@ function storeError(path: string, error: unknown): StoreError {
     : "check the file and its directory are readable and writable by this user, or move it aside to start with an empty store";
   return new StoreError(`${path}: cannot open the collector database: ${message} — ${advice}`);
 }
-
-interface ReportRecord {
-  node_id: string;
-  seq: bigint;
-  observed_at_ms: bigint;
-  received_at_ms: bigint;
-  verdict: string;
-  primary_index: bigint;
-  body_json: string;
-  duration_ms: bigint;
-  may_sleep: bigint;
-  last_wake_ms: bigint;
-  last_sleep_ms: bigint;
-  openclaw_version: string;
-}
-
 
 export class SqliteStore implements Store {
   readonly path: string;
@@ -420,29 +404,9 @@ export class SqliteStore implements Store {
       // One read with each node's current report joined (one query per node was a third slower at 10,000 nodes).
       const rows = this.statement(
         "listNodes",
-        `SELECT n.*, r.seq AS r_seq, r.observed_at_ms, r.received_at_ms, r.verdict, r.primary_index, r.duration_ms, r.may_sleep,
-           r.last_wake_ms, r.last_sleep_ms, r.openclaw_version AS r_openclaw_version, b.body_json
-         FROM nodes n
-         LEFT JOIN reports r ON n.current_seq > 0 AND r.node_id = n.node_id AND r.seq = n.current_seq
-         LEFT JOIN report_bodies b ON b.hash = r.body_hash
-         ORDER BY n.node_id`,
+        NODES_WITH_CURRENT_REPORT,
       ).all() as Row[];
-      return rows.map((row) => {
-        const record = typeof row.body_json === "string" ? ({ ...row, seq: row.r_seq, openclaw_version: row.r_openclaw_version } as unknown as ReportRecord) : undefined;
-        return {
-          nodeId: row.node_id as string,
-          hostname: row.hostname as string,
-          platform: row.platform as string,
-          agentVersion: row.agent_version as string,
-          openclawVersion: row.openclaw_version as string,
-          simulated: Number(row.simulated) === 1,
-          firstSeenMs: Number(row.first_seen_ms),
-          lastSeenMs: Number(row.last_seen_ms),
-          lastSeq: row.last_seq as bigint,
-          clockSkewMs: Number(row.clock_skew_ms),
-          current: record ? reportFromRecord(record) : undefined,
-        };
-      });
+      return rows.map(nodeFromRow);
     });
   }
 
@@ -554,23 +518,4 @@ export class SqliteStore implements Store {
     this.checkpointer?.stop();
     if (this.db.isOpen) this.db.close();
   }
-}
-
-function reportFromRecord(row: ReportRecord): StoredReport {
-  const body = JSON.parse(row.body_json) as Pick<StoredReport, "findings" | "credentials">;
-  return {
-    nodeId: row.node_id,
-    seq: BigInt(row.seq),
-    observedAtMs: Number(row.observed_at_ms),
-    receivedAtMs: Number(row.received_at_ms),
-    verdict: row.verdict as Verdict,
-    primaryIndex: Number(row.primary_index),
-    findings: body.findings,
-    credentials: body.credentials ?? [],
-    durationMs: Number(row.duration_ms),
-    maySleep: Number(row.may_sleep) === 1,
-    lastWakeMs: Number(row.last_wake_ms),
-    lastSleepMs: Number(row.last_sleep_ms),
-    openclawVersion: row.openclaw_version,
-  };
 }
