@@ -19,6 +19,7 @@ import type { Logger } from "../../shared/log.ts";
 import { NODE_ID_PATTERN } from "../../shared/node-id.ts";
 import type { Fleet } from "../state/fleet.ts";
 import { isLeaseLost, LeaseHeld } from "../state/lease-errors.ts";
+import { TRY_ELSEWHERE_REASONS, tryElsewhereStatus, type TryElsewhereReason } from "../../shared/try-elsewhere.ts";
 import type { StoredReport } from "../state/store.ts";
 import type { CollectorMetrics } from "../metrics/collector-metrics.ts";
 import { refusalStatus, type PeerAuth, type PeerIdentity } from "../pki/peer-auth.ts";
@@ -56,10 +57,14 @@ export class ProtocolViolation extends Error {
   /** INVALID_ARGUMENT for bad input, RESOURCE_EXHAUSTED for a limit. */
   readonly code: grpc.status;
 
-  constructor(reason: RejectReason, message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT) {
+  /** Set when another collector of the fleet should take the stream: the agent moves on at once (shared/try-elsewhere.ts). */
+  readonly tryElsewhere?: TryElsewhereReason;
+
+  constructor(reason: RejectReason, message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT, tryElsewhere?: TryElsewhereReason) {
     super(message);
     this.reason = reason;
     this.code = code;
+    this.tryElsewhere = tryElsewhere;
   }
 
   static limit(refusal: Refusal): ProtocolViolation {
@@ -68,13 +73,13 @@ export class ProtocolViolation extends Error {
 }
 
 /** What a refused stream is told: a ProtocolViolation, or a limit's refusal (no Error built: a flood of them must stay cheap). */
-type Rejection = Pick<ProtocolViolation, "reason" | "message" | "code">;
+type Rejection = Pick<ProtocolViolation, "reason" | "message" | "code" | "tryElsewhere">;
 
 /** Counts, logs (throttled) and ends the stream with the rejection's status. */
 function reject(stream: Stream, ctx: IngestContext, rejection: Rejection, nodeId: string | undefined): void {
   ctx.metrics.rejected.inc({ reason: rejection.reason });
   ctx.warn(rejection.reason, "rejected agent stream", { reason: rejection.reason, node: nodeId ?? "?", peer: stream.getPeer(), error: rejection.message });
-  stream.emit("error", { code: rejection.code, details: rejection.message } as grpc.ServiceError);
+  stream.emit("error", rejection.tryElsewhere ? tryElsewhereStatus(rejection.tryElsewhere, rejection.message) : ({ code: rejection.code, details: rejection.message } as grpc.ServiceError));
 }
 
 /** What every stream of one collector shares: the limiter and the throttled rejection log. */
@@ -171,7 +176,7 @@ export function handleConnect(deps: IngestDeps) {
     const leaseLost = () => {
       if (closed) return;
       deps.log.warn("ending agent stream: this collector lost the node's lease", { node: nodeId ?? "?" });
-      stream.emit("error", { code: grpc.status.UNAVAILABLE, details: `this collector no longer holds node ${nodeId ?? "?"}'s lease; reconnect` } as grpc.ServiceError);
+      stream.emit("error", tryElsewhereStatus(TRY_ELSEWHERE_REASONS.nodeHeld, `this collector no longer holds node ${nodeId ?? "?"}'s lease; reconnect`));
       close();
     };
     const handle = (message: ConnectRequest) => {
@@ -196,7 +201,7 @@ export function handleConnect(deps: IngestDeps) {
               },
               (error: Error) => {
                 helloPending = undefined;
-                if (error instanceof LeaseHeld) fail(new ProtocolViolation(REJECT_REASONS.leaseHeld, error.message, grpc.status.UNAVAILABLE));
+                if (error instanceof LeaseHeld) fail(new ProtocolViolation(REJECT_REASONS.leaseHeld, error.message, grpc.status.UNAVAILABLE, TRY_ELSEWHERE_REASONS.nodeHeld));
                 else storeFailed(error);
               },
             );

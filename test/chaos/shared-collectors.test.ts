@@ -108,6 +108,8 @@ describe("several collectors on one PostgreSQL", () => {
     intruder.stop();
     expect(intruder.notWelcomed).toBe(5);
     expect([...intruder.errorKinds.keys()].every((k) => /^UNAVAILABLE: node c0-\d+ reports to collector \S+, which holds its lease/.test(k))).toBe(true);
+    // With the try-elsewhere trailer: a real agent moves to the next collector at once instead of backing off.
+    expect([...intruder.errorKinds.keys()].every((k) => k.endsWith("[try elsewhere: node-held]"))).toBe(true);
 
     const owner = await until("every node exposed once", () => exposedOnce(collectors, PER_COLLECTOR * 3), 15_000);
     for (const [node, name] of owner) expect(node.startsWith(name), `${node} exposed by ${name}`).toBe(true);

@@ -10,6 +10,7 @@ import { createClient } from "../../shared/grpc-adapter.ts";
 import { keyedFingerprint } from "../../shared/fingerprint.ts";
 import { passed, problem } from "../../shared/finding.ts";
 import { toWireFinding } from "../../shared/report-codec.ts";
+import { tryElsewhereReason } from "../../shared/try-elsewhere.ts";
 
 export interface LoadOptions {
   collector: string;
@@ -130,7 +131,8 @@ export function startLoad(options: LoadOptions): LoadRun {
     stream.on("error", (error: grpc.ServiceError) => {
       if (stopped) return;
       errors++;
-      const why = `${grpc.status[error.code] ?? error.code}: ${(error.details || error.message).slice(0, 120)}`;
+      const elsewhere = tryElsewhereReason(error);
+      const why = `${grpc.status[error.code] ?? error.code}: ${(error.details || error.message).slice(0, 120)}${elsewhere ? ` [try elsewhere: ${elsewhere}]` : ""}`;
       errorKinds.set(why, (errorKinds.get(why) ?? 0) + 1);
       // A node refused before its welcome would otherwise leave `welcomed` pending forever.
       if (!key) options.tolerateRefusals ? (notWelcomed++, welcomed()) : refused(new Error(`${nodeId} was not welcomed: ${error.details || error.message}`));
