@@ -67,7 +67,9 @@ export async function gatewayHandshake(url: string, token: string | undefined, s
       signal.removeEventListener("abort", onAbort);
       resolve({ ...result, elapsedMs: Math.round(performance.now() - started) });
       try {
-        ws.close(1000);
+        // A peer that did not answer in time gets no closing handshake to wait on (ws waits up to 30 s for one).
+        if (result.outcome === "timeout" || result.outcome === "unreachable") ws.terminate();
+        else ws.close(1000);
       } catch {
         // Already closing.
       }

@@ -18,7 +18,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 export function probeReady(port: number, signal: AbortSignal): Promise<ReadyResult> {
   return new Promise((resolve) => {
-    const request = get({ host: "127.0.0.1", port, path: "/readyz", signal, headers: { accept: "application/json" } }, (response) => {
+    // agent: false: no keep-alive socket left open to the gateway between cycles.
+    const request = get({ host: "127.0.0.1", port, path: "/readyz", signal, agent: false, headers: { accept: "application/json" } }, (response) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
       response.on("data", (chunk: Buffer) => {

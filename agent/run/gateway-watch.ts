@@ -3,10 +3,12 @@
 // by default): the difference between a page now and a page half a minute late.
 // Going away: signal 0 to the pid the last run found listening (no process
 // started, nothing read). Coming back: when the last run found nothing
-// listening, a TCP connect to 127.0.0.1:port. Only an edge triggers a run, once
-// per run; the run decides what it means (a restart, a crash, a stolen port).
-import { connect } from "node:net";
+// listening, a TCP connect to 127.0.0.1:port, and an edge only when a refused
+// connect is followed by an accepted one (a listener the run could not see,
+// e.g. another user's socket lsof hides, is not "coming back" every second).
+// Only an edge triggers a run, once per run; the run decides what it means.
 import type { PortOwner } from "../discovery/live-gateway.ts";
+import { tcpConnect } from "../probes/tcp-connect.ts";
 
 export const GATEWAY_WATCH_MS = 1000;
 /** A connect to loopback answers at once; one that does not is not a gateway coming back. */
@@ -17,6 +19,8 @@ interface Watched {
   /** The listener's pid, when the run could see it (another user's process it cannot). */
   pid?: number;
   listening: boolean;
+  /** A connect was refused since the run: the port is really closed, so an accepted one is an edge. */
+  refusedSince?: boolean;
 }
 
 export class GatewayWatch {
@@ -56,15 +60,12 @@ export class GatewayWatch {
       return;
     }
     this.connecting = true;
-    const socket = connect({ host: "127.0.0.1", port: watched.port });
-    const done = (listening: boolean) => {
-      socket.destroy();
+    void tcpConnect("127.0.0.1", watched.port, CONNECT_TIMEOUT_MS).then((result) => {
       this.connecting = false;
-      if (listening && this.watched === watched) this.edge(watched, `something listens on port ${watched.port} again`);
-    };
-    socket.setTimeout(CONNECT_TIMEOUT_MS, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
+      if (this.watched !== watched) return;
+      if (result === "open" && watched.refusedSince) this.edge(watched, `something listens on port ${watched.port} again`);
+      else if (result === "refused") watched.refusedSince = true;
+    });
   }
 
   private edge(watched: Watched, reason: string): void {

@@ -113,8 +113,9 @@ export function startReportLoop(options: LoopOptions): { stop(): void } {
   const gatewayWatch = new GatewayWatch((reason) => {
     log.info("gateway changed between checks", { reason });
     const earliest = lastRunStartedMs + CHECK_NOW_DEBOUNCE_MS;
-    if (running) again = true;
-    else if (Date.now() >= earliest) tick();
+    // A run in flight re-arms the watch when it ends: a gateway gone by then is an edge again, debounced.
+    if (running) return;
+    if (Date.now() >= earliest) tick();
     else if (earliest < nextTickAtMs) {
       clearTimeout(timer);
       nextTickAtMs = earliest;

@@ -84,4 +84,16 @@ describe("gateway watch between runs", () => {
     await sleep(3 * EVERY_MS);
     expect(edges).toEqual([]);
   });
+
+  it("does not take a listener the run could not see (another user's socket) for one coming back", async () => {
+    const port = await freePort();
+    const server: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    cleanups.push(() => server.close());
+    const { watch, edges } = watching();
+    // The run saw no listener (lsof cannot show another user's sockets), yet connects succeed.
+    watch.observe(port, { listenAddresses: [] });
+    await sleep(8 * EVERY_MS);
+    expect(edges).toEqual([]);
+  });
 });
