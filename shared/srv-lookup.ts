@@ -4,11 +4,12 @@
 // not hold an agent's reconnect) and in size.
 import { Resolver } from "node:dns/promises";
 import { formatAddress } from "./cli.ts";
+import { MAX_COLLECTORS } from "./collector-list.ts";
 import type { CollectorTarget } from "./collector-order.ts";
 
 export const SRV_TIMEOUT_MS = 5000;
-/** A UDP answer holds a dozen at most; more is a misconfigured or hostile zone. */
-export const MAX_SRV_TARGETS = 64;
+/** As many as a list on the command line may name: enroll and renew try each in turn, so more would only cost time. */
+export const MAX_SRV_TARGETS = MAX_COLLECTORS;
 
 export class SrvLookupError extends Error {}
 

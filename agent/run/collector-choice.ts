@@ -82,11 +82,6 @@ export class CollectorDirectory {
     return Math.max(0, this.nextResolveMs - Date.now());
   }
 
-  /** The latest lookup error, once per change (for a log line). */
-  get lookupProblem(): string | undefined {
-    return this.lastError;
-  }
-
   private async resolve(name: string): Promise<void> {
     try {
       this.answer = await this.lookup(name);
