@@ -69,7 +69,11 @@ export function postgresTarget(db: string, source: PasswordSource = {}): PgTarge
       application_name: "clawfleet-collector",
       // A server that stops answering must fail the writes waiting on it (their acks), not hold them forever.
       connectionTimeoutMillis: 10_000,
+      // …and a connected one that stops answering too: no query waits beyond a minute (the longest, a prune, takes
+      // seconds), and TCP keepalive probes a silent server after 10 s instead of the system's two hours.
+      query_timeout: 60_000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     },
     description: `postgres://${user}@${host.startsWith("/") ? encodeURIComponent(host) : host}:${port}/${database}`,
     password,
