@@ -115,19 +115,19 @@ export class Fleet {
     const fleet = new Fleet(store, Date.now(), options);
     await fleet.refresh();
     const shared = fleet.shared!;
-    const every = (ms: number, work: () => Promise<void>) => {
+    const every = (ms: number, failure: string, work: () => Promise<void>) => {
       let running = false;
       const timer = setInterval(() => {
         if (running) return;
         running = true;
-        work().catch((error: Error) => shared.log?.("shared store refresh failed", { error: error.message })).finally(() => (running = false));
+        work().catch((error: Error) => shared.log?.(failure, { error: error.message })).finally(() => (running = false));
       }, ms);
       timer.unref();
       shared.timers.push(timer);
     };
-    every(options.refreshMs, () => fleet.refresh());
+    every(options.refreshMs, "reading the other collectors' nodes from the shared store failed", () => fleet.refresh());
     // A third of the lease's life: two renewals may fail (a slow round trip) before a lease lapses.
-    every(Math.max(100, Math.floor(options.coordinator.leaseTtlMs / 3)), () => fleet.renewLeases());
+    every(Math.max(100, Math.floor(options.coordinator.leaseTtlMs / 3)), "renewing this collector's node leases failed: another collector may take its nodes when they lapse", () => fleet.renewLeases());
     return fleet;
   }
 
@@ -240,7 +240,8 @@ export class Fleet {
       }
       view.silence = undefined;
       if (view.streams.size > 1) events.push({ nodeId, atMs: nowMs, kind: "identity_conflict", detail: { peers: [...view.streams.values()].map((s) => s.peer).join(",") } });
-      void shared.store.appendEvents(events).catch(() => undefined);
+      // The history only: the node's state and its acks do not wait on these.
+      void shared.store.appendEvents(events).catch((error: Error) => shared.log?.("recording a node's connect in the event log failed", { node: nodeId, error: error.message }));
       this.changed();
       return lastSeq;
     });
