@@ -70,9 +70,11 @@ export class PgCoordinator {
     const client = new pg.Client(this.target.config);
     client.on("error", (error) => {
       // Presence gone: every lease of ours is free for others now. Leases are renewed under a new key on reconnect.
+      // Only the live presence rejoins: a client that never got the lock failed its connectPresence, which retries.
+      if (this.presence !== client) return;
       this.leading = false;
       onError?.(storeError(this.target, error, "presence connection lost").message);
-      if (!this.closed) setTimeout(() => void this.connectPresence(onError).catch(() => undefined), 1000).unref();
+      this.rejoin(onError, 1000);
     });
     await client.connect();
     // A key no live collector has (a random one, tried until free).
@@ -85,6 +87,18 @@ export class PgCoordinator {
         return;
       }
     }
+  }
+
+  /** Takes presence again after `delayMs`, and on until it succeeds (1 s doubling to 30 s): without it other collectors take every node. */
+  private rejoin(onError: ((message: string) => void) | undefined, delayMs: number): void {
+    if (this.closed) return;
+    setTimeout(() => {
+      if (this.closed) return;
+      this.connectPresence(onError).catch((error) => {
+        onError?.(storeError(this.target, error, `cannot rejoin the collectors (its nodes go to others meanwhile); retrying in ${Math.min(delayMs * 2, 30_000) / 1000} s`).message);
+        this.rejoin(onError, Math.min(delayMs * 2, 30_000));
+      });
+    }, delayMs).unref();
   }
 
   get isLeader(): boolean {
