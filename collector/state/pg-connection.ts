@@ -28,10 +28,14 @@ export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
 }
 
-/** sslmode values taken, as libpq names them: `require` encrypts, `verify-full` also checks the server's name and CA. */
+/**
+ * sslmode values taken, as libpq names them: `require` encrypts, `verify-ca` also checks the server's certificate
+ * against the CA, `verify-full` its name too. As in libpq, `require` with an sslrootcert checks the CA (verify-ca).
+ */
 const SSL_MODES: Record<string, ClientConfig["ssl"] | undefined> = {
   disable: undefined,
   require: { rejectUnauthorized: false },
+  "verify-ca": { rejectUnauthorized: true, checkServerIdentity: () => undefined },
   "verify-full": { rejectUnauthorized: true },
 };
 
@@ -54,8 +58,8 @@ export function postgresTarget(db: string, source: PasswordSource = {}): PgTarge
   if (!host || !database || !user) throw new PgStoreError(`--db: the URL names no ${!user ? "user" : !host ? "host" : "database"} (postgres://USER@HOST:PORT/DATABASE)`);
   const sslmode = url.searchParams.get("sslmode") ?? "disable";
   if (!(sslmode in SSL_MODES)) throw new PgStoreError(`--db: sslmode=${sslmode} is not one of ${Object.keys(SSL_MODES).join(", ")}`);
-  const ssl = SSL_MODES[sslmode];
   const sslrootcert = url.searchParams.get("sslrootcert");
+  const ssl = SSL_MODES[sslmode === "require" && sslrootcert ? "verify-ca" : sslmode];
   const password = readPassword(source);
   const port = Number(url.searchParams.get("port") ?? (url.port || 5432));
   return {
@@ -65,7 +69,7 @@ export function postgresTarget(db: string, source: PasswordSource = {}): PgTarge
       user,
       database,
       password: password || undefined,
-      ssl: ssl && sslrootcert ? { ...(ssl as object), ca: readFileSync(sslrootcert, "utf8") } : ssl,
+      ssl: ssl && sslrootcert ? { ...(ssl as object), ca: readRootCert(sslrootcert) } : ssl,
       application_name: "clawfleet-collector",
       // A server that stops answering must fail the writes waiting on it (their acks), not hold them forever.
       connectionTimeoutMillis: 10_000,
@@ -115,4 +119,12 @@ export function storeError(target: Pick<PgTarget, "description" | "password">, e
 
 export function redact(text: string, password: string): string {
   return password ? text.split(password).join("[password]") : text;
+}
+
+function readRootCert(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new PgStoreError(`--db: sslrootcert=${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }

@@ -25,6 +25,18 @@ describe("the PostgreSQL store's --db URL and password", () => {
     expect(postgresTarget("postgres://a@h/d?sslmode=verify-full", { env: {} }).config.ssl).toEqual({ rejectUnauthorized: true });
   });
 
+  it("checks the server's certificate whenever a CA is given (require with sslrootcert is verify-ca, as in libpq), and names an unreadable one", () => {
+    const ca = join(dir, "root.crt");
+    writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    for (const mode of ["require", "verify-ca"]) {
+      const ssl = postgresTarget(`postgres://a@h/d?sslmode=${mode}&sslrootcert=${ca}`, { env: {} }).config.ssl as { rejectUnauthorized: boolean; ca: string };
+      expect(ssl.rejectUnauthorized, mode).toBe(true);
+      expect(ssl.ca).toContain("BEGIN CERTIFICATE");
+    }
+    expect(postgresTarget("postgres://a@h/d?sslmode=require", { env: {} }).config.ssl).toEqual({ rejectUnauthorized: false });
+    expect(() => postgresTarget(`postgres://a@h/d?sslmode=verify-full&sslrootcert=${join(dir, "missing.crt")}`, { env: {} })).toThrow(/--db: sslrootcert=.*missing\.crt cannot be read \(ENOENT\)/);
+  });
+
   it("takes the password from a file before PGPASSWORD, and never from the URL", () => {
     const file = join(dir, "pw");
     writeFileSync(file, "from-file\nignored second line\n");
@@ -44,7 +56,7 @@ describe("the PostgreSQL store's --db URL and password", () => {
     expect(() => postgresTarget("postgres://h/d", { env: {} })).toThrow(/names no user/);
     expect(() => postgresTarget("postgres://a@h/", { env: {} })).toThrow(/names no database/);
     expect(() => postgresTarget("postgres://a@/d", { env: {} })).toThrow(/names no host/);
-    expect(() => postgresTarget("postgres://a@h/d?sslmode=prefer", { env: {} })).toThrow(/sslmode=prefer is not one of disable, require, verify-full/);
+    expect(() => postgresTarget("postgres://a@h/d?sslmode=prefer", { env: {} })).toThrow(/sslmode=prefer is not one of disable, require, verify-ca, verify-full/);
     expect(() => postgresTarget("postgres://a:sec ret@h:notaport/d", { env: {} })).toThrow(/^--db: not a valid postgres:\/\/ URL/);
   });
 
