@@ -129,6 +129,8 @@ export class CollectorChoice {
     if (targets !== this.orderedFrom) {
       this.order = orderCollectors(targets, this.nodeId);
       this.orderedFrom = targets;
+      // A collector gone from the answer takes its backoff with it: a changing SRV answer cannot grow the map.
+      for (const address of this.states.keys()) if (!this.order.includes(address)) this.states.delete(address);
     }
     const now = Date.now();
     let soonest: { address: string; atMs: number } | undefined;

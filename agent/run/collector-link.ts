@@ -252,7 +252,7 @@ export class CollectorLink {
       if (this.stream !== stream) return;
       const elsewhere = tryElsewhereReason(error);
       if (elsewhere !== undefined) {
-        this.options.log.info("collector sends this node to another collector", { collector: this.address, reason: elsewhere, details: error.details });
+        this.options.log.info("collector sends this node to another collector", { collector: this.address, reason: elsewhere, details: (error.details ?? "").slice(0, 200) });
       } else if (!this.recycling && (error.code !== grpc.status.CANCELLED || !this.stopped)) this.warnFailure(error);
       this.reconnect(stream, undefined, 0, elsewhere !== undefined);
     });
